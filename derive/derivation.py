@@ -181,5 +181,10 @@ class Derivation:
                     rows.append((g[-1].lhs, self._grads[(kind, layer)]))
         return rows
 
+    def _repr_markdown_(self):
+        """Notebook display: the derivation written up as Markdown (see derive.render)."""
+        from .render import render
+        return render(self, "markdown")
+
     def __repr__(self):
         return f"<Derivation of {self.net.describe()}: {len(self.steps)} steps>"

@@ -1,0 +1,82 @@
+"""`derive notes`: write the derivation of one network up as LaTeX, Markdown or PDF."""
+import os
+import sys
+
+from .errors import DeriveError
+
+
+def register(subparsers):
+    p = subparsers.add_parser("notes", help="lecture notes for one network")
+    p.add_argument("--depth", default="3", help="number of layers, or L (symbolic)")
+    p.add_argument("--activation", default="sigmoid", help="activation of every layer")
+    p.add_argument("--output-activation", default=None,
+                   help="activation of the output layer (default: --activation)")
+    p.add_argument("--activations", default=None, help="one per layer, comma separated")
+    p.add_argument("--loss", default="bce")
+    p.add_argument("--widths", default=None, help="n_0,…,n_L (default: symbolic)")
+    p.add_argument("--bias", default="none", help="none, augmented or explicit")
+    p.add_argument("--batch", action="store_true", help="columns are samples")
+    p.add_argument("--notation", default="hz", help="hz, gh, pq or za")
+    p.add_argument("--layout", default=None, help="numerator or denominator")
+    p.add_argument("--format", default="latex", help="latex, markdown or pdf")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=run)
+
+
+def network_from_args(args):
+    from . import Network
+    from .errors import SpecError
+
+    depth = args.depth
+    if depth != "L":
+        try:
+            depth = int(depth)
+        except ValueError:
+            raise SpecError(f"depth must be a positive integer or L, got {depth!r}") from None
+    widths = None
+    if args.widths:
+        try:
+            widths = tuple(int(w) for w in args.widths.split(","))
+        except ValueError:
+            raise SpecError(f"widths must be integers separated by commas, "
+                            f"got {args.widths!r}") from None
+    options = dict(loss=args.loss, bias=args.bias, batch=args.batch)
+    if widths:
+        options["widths"] = widths
+    if args.activations:
+        acts = tuple(a.strip() for a in args.activations.split(","))
+        if depth == "L" or depth != len(acts):
+            raise SpecError(f"--activations gives {len(acts)} names but --depth is {depth}")
+        return Network(activations=acts, depth=depth, **options)
+    return Network.uniform(depth=depth, activation=args.activation,
+                           output=args.output_activation, **options)
+
+
+def run(args):
+    from . import backprop
+    from .pdf import compile_pdf, write_file
+    from .render import render, render_svg
+
+    if args.format not in ("latex", "markdown", "pdf"):
+        raise DeriveError(f"format {args.format!r} is not allowed; allowed: latex, markdown, pdf")
+    d = backprop(network_from_args(args))
+    out = args.output
+    if out and os.path.exists(out) and not args.force:
+        raise DeriveError(f"{out} exists; pass --force to overwrite it")
+    if args.format == "pdf":
+        if not out:
+            raise DeriveError("--format pdf needs -o FILE")
+        write_file(out, compile_pdf(render(d, "latex", args.notation, args.layout)),
+                   args.force)
+        return 0
+    svg_name = os.path.splitext(os.path.basename(out))[0] + ".svg" if out else "diagram.svg"
+    text = render(d, args.format, args.notation, args.layout, svg_name=svg_name)
+    if not out:
+        sys.stdout.write(text)
+        return 0
+    if args.format == "markdown":
+        svg_path = os.path.join(os.path.dirname(out), svg_name)
+        write_file(svg_path, render_svg(d, args.notation), args.force)
+    write_file(out, text, args.force)
+    return 0

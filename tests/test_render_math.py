@@ -1,0 +1,56 @@
+"""Every math fragment of every Markdown document renders with KaTeX (strict, throw on
+error) and MathJax 3. Fragments come from a Markdown parser (markdown-it-py with the
+dollarmath plugin). Needs node and `npm ci`; in CI a missing toolchain fails."""
+from pathlib import Path
+
+import pytest
+
+from conftest import IN_CI
+from derive import Network, backprop, render
+from mathcheck import check, fragments, node_ready
+from nets import net_for, valid_pairs
+
+OUTPUT = Path(__file__).resolve().parent.parent / "output"
+
+
+def _need_node():
+    if not node_ready():
+        if IN_CI:
+            pytest.fail("node with katex and mathjax-full (npm ci) is required in CI")
+        pytest.skip("node or node_modules missing; run npm ci")
+
+
+def _assert_renders(markdowns):
+    frags = []
+    for name, md in markdowns:
+        found = fragments(md)
+        assert found, name
+        frags += [dict(f, source=name) for f in found]
+    failures = check([{"tex": f["tex"], "display": f["display"]} for f in frags])
+    assert not failures, [(frags[f["index"]]["source"], frags[f["index"]]["tex"][:200],
+                           f["engine"], f["error"][:200]) for f in failures[:5]]
+
+
+def test_gallery_markdown_math_renders():
+    _need_node()
+    files = sorted(OUTPUT.glob("*.md"))
+    assert len(files) >= 10
+    _assert_renders([(p.name, p.read_text(encoding="utf-8")) for p in files
+                     if p.name != "README.md"])
+
+
+def test_every_pair_and_notation_math_renders():
+    _need_node()
+    docs = []
+    for act, loss in valid_pairs():
+        d = backprop(net_for(act, loss, 2, bias="explicit", batch=True))
+        for notation in ("hz", "gh", "pq", "za"):
+            docs.append((f"{act}/{loss}/{notation}", render(d, "markdown", notation)))
+    docs.append(("custom", render(backprop(Network(
+        activations=("custom:x/(1+exp(-x))", "leaky_relu"), loss="mse")), "markdown")))
+    _assert_renders(docs)
+
+
+def test_extraction_uses_a_parser():
+    frags = fragments("a `$x$` b $y$\n\n$$\nz \\tag{1}\n$$\n")
+    assert [f["tex"].strip() for f in frags] == ["y", "z \\tag{1}"]
