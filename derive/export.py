@@ -199,6 +199,7 @@ def generate_source(net):
     backward, grads = _backward_lines(d, printer)
     widths = net.widths
     table = tuple((f"{k}{l}", k, None if widths is None else widths[l]) for k, l in order)
+    fast = _fast_checks(order, widths, net.bias == "augmented")
     update = [f"{text(s.lhs)} ← {text(s.rhs)}" for s in d.steps if s.topic == "update"]
     shape_note = {"none": "W_l is (n_l, n_{l-1}).",
                   "augmented": "W_l is (n_l, n_{l-1} + 1), its last column the bias; the "
@@ -213,7 +214,24 @@ def generate_source(net):
         extra_col=" + 1" if net.bias == "augmented" else "", depth=depth,
         forward=forward, loss_lines=_loss_lines(net, printer, depth), backward=backward,
         zs=[f"z{l}" for l in range(depth + 1)], grads=[grads[o] for o in order],
-        update=update)
+        update=update, fast_checks=fast, last=names[-2 if net.bias == "explicit" else -1])
+
+
+def _fast_checks(order, widths, augmented):
+    """One boolean test per parameter: an ndarray of X's dtype and the expected shape."""
+    checks = [f"X.shape[0] == {widths[0]}"] if widths is not None else []
+    rows = "X.shape[0]"
+    for kind, l in order:
+        name = f"{kind}{l}"
+        if kind == "W":
+            own = f"{name}.shape[0]" if widths is None else str(widths[l])
+            shape = f"({own}, {rows}{' + 1' if augmented else ''})"
+            rows = f"W{l}.shape[0]"
+        else:
+            shape = f"({rows}, 1)"
+        checks.append(f"type({name}) is _ndarray and ({name}.dtype is dtype or "
+                      f"{name}.dtype == dtype) and {name}.shape == {shape}")
+    return checks
 
 
 class GradientModule:

@@ -1,0 +1,206 @@
+"""How fast are the exported gradients? (Not a test: run it by hand.)
+
+    python benchmarks/export_speed.py [--quick]
+
+Compares, on the same parameters and data, the `gradients` of the module that
+`derive.export_numpy` generates with a hand-written NumPy δ-recursion, and with PyTorch
+autograd and ``jax.jit(jax.grad)`` when those are importable. Each timing is the median
+of many repeats; the implementations are timed in turn within every repeat, so a
+change in machine load hits them alike. Ratios are relative to the hand-written code
+(below 1.05 is the target).
+"""
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from derive import Network, export_numpy  # noqa: E402
+
+CASES = [  # (label, widths, hidden, output, loss, batch size)
+    ("[4,8,8,1] σ/bce m=1", (4, 8, 8, 1), "sigmoid", "sigmoid", "bce", 1),
+    ("[4,8,8,1] σ/bce m=32", (4, 8, 8, 1), "sigmoid", "sigmoid", "bce", 32),
+    ("[784,256,256,10] σ/softmax-cce m=128", (784, 256, 256, 10), "sigmoid", "softmax",
+     "cce", 128),
+    ("[784,256,256,10] tanh/mse m=128", (784, 256, 256, 10), "tanh", "identity", "mse", 128),
+    ("20×tanh width 32 mse m=64", (32,) * 21, "tanh", "tanh", "mse", 64),
+    ("[1024,2048,2048,10] relu/softmax-cce m=256", (1024, 2048, 2048, 10), "relu", "softmax",
+     "cce", 256),
+]
+
+# --- the hand-written reference: what one would type from the lecture notes ----------
+ACT = {"sigmoid": lambda h: 1 / (1 + np.exp(-h)), "tanh": np.tanh,
+       "relu": lambda h: np.maximum(h, 0), "identity": lambda h: h}
+PRIME = {"sigmoid": lambda z: z * (1 - z), "tanh": lambda z: 1 - z * z,
+         "relu": lambda z: z > 0, "identity": None}
+
+
+def softmax(h):
+    e = np.exp(h - h.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def hand_gradients(params, X, Y, acts, loss):
+    Ws, bs = params[0::2], params[1::2]
+    zs = [X]
+    for W, b, act in zip(Ws, bs, acts):
+        h = W @ zs[-1] + b
+        zs.append(softmax(h) if act == "softmax" else ACT[act](h))
+    m = X.shape[1]
+    z = zs[-1]
+    delta = (z - Y) / m          # σ/bce, softmax/cce, identity/mse
+    if loss == "mse" and acts[-1] != "identity":
+        delta = delta * PRIME[acts[-1]](z)
+    grads = []
+    for l in range(len(Ws) - 1, -1, -1):
+        grads.append(delta.sum(axis=1, keepdims=True))
+        grads.append(delta @ zs[l].T)
+        if l:
+            prime = PRIME[acts[l - 1]]
+            delta = Ws[l].T @ delta
+            if prime is not None:
+                delta = delta * prime(zs[l])
+    return grads[::-1]
+
+
+# --- optional frameworks ---------------------------------------------------------------
+def torch_gradients_factory(acts, loss):
+    try:
+        import torch
+    except ImportError:
+        return None
+    fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+           "identity": lambda h: h}
+
+    def grads(tparams, X, Y):
+        z = X
+        for W, b, act in zip(tparams[0::2], tparams[1::2], acts):
+            h = W @ z + b
+            if act == "softmax":
+                z = torch.log_softmax(h, dim=0)       # log-probabilities for the loss
+            else:
+                z = fns[act](h)
+        m = X.shape[1]
+        if loss == "cce":
+            J = -(Y * z).sum() / m
+        elif loss == "bce":
+            J = torch.nn.functional.binary_cross_entropy(z, Y, reduction="sum") / m
+        else:
+            J = 0.5 * ((z - Y) ** 2).sum() / m
+        return torch.autograd.grad(J, tparams)
+    return torch, grads
+
+
+def jax_gradients_factory(acts, loss):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    fns = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu,
+           "identity": lambda h: h}
+
+    def J(params, X, Y):
+        z = X
+        for W, b, act in zip(params[0::2], params[1::2], acts):
+            h = W @ z + b
+            z = jax.nn.log_softmax(h, axis=0) if act == "softmax" else fns[act](h)
+        m = X.shape[1]
+        if loss == "cce":
+            return -(Y * z).sum() / m
+        if loss == "bce":
+            return -(Y * jnp.log(z) + (1 - Y) * jnp.log1p(-z)).sum() / m
+        return 0.5 * ((z - Y) ** 2).sum() / m
+    return jax, jax.jit(jax.grad(J))
+
+
+# --- timing ------------------------------------------------------------------------------
+def median_times(funcs, budget):
+    """Median seconds per call of each function, interleaved, within ~budget seconds."""
+    for _ in range(3):
+        for f in funcs:
+            f()
+    once = []
+    for f in funcs:
+        start = time.perf_counter()
+        f()
+        once.append(time.perf_counter() - start)
+    repeats = int(min(3000, max(15, budget / max(sum(once), 1e-9))))
+    times = [[] for _ in funcs]
+    for _ in range(repeats):
+        for k, f in enumerate(funcs):
+            t0 = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times], repeats
+
+
+def run_case(label, widths, hidden, output, loss, m, budget, dtype=np.float32):
+    acts = (hidden,) * (len(widths) - 2) + (output,)
+    g = export_numpy(Network(activations=acts, loss=loss, bias="explicit", batch=True))
+    rng = np.random.default_rng(0)
+    params = []
+    for l in range(1, len(widths)):
+        params.append((rng.normal(size=(widths[l], widths[l - 1])) /
+                       np.sqrt(widths[l - 1])).astype(dtype))
+        params.append((0.1 * rng.normal(size=(widths[l], 1))).astype(dtype))
+    X = rng.normal(size=(widths[0], m)).astype(dtype)
+    if output == "softmax":
+        Y = np.eye(widths[-1], dtype=dtype)[:, rng.integers(0, widths[-1], m)]
+    elif loss == "bce":
+        Y = rng.integers(0, 2, size=(widths[-1], m)).astype(dtype)
+    else:
+        Y = rng.normal(size=(widths[-1], m)).astype(dtype)
+    ours, ref = g.gradients(params, X, Y), hand_gradients(params, X, Y, acts, loss)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
+    funcs = [lambda: g.gradients(params, X, Y), lambda: hand_gradients(params, X, Y, acts, loss)]
+    names = ["exported", "hand"]
+    torch_pair = torch_gradients_factory(acts, loss)
+    if torch_pair is not None:
+        torch, tgrads = torch_pair
+        tparams = [torch.tensor(p, requires_grad=True) for p in params]
+        tX, tY = torch.tensor(X), torch.tensor(Y)
+        funcs.append(lambda: tgrads(tparams, tX, tY))
+        names.append("torch")
+    jax_pair = jax_gradients_factory(acts, loss)
+    if jax_pair is not None:
+        jax, jgrad = jax_pair
+        jp = [jax.numpy.asarray(p) for p in params]
+        jX, jY = jax.numpy.asarray(X), jax.numpy.asarray(Y)
+        funcs.append(lambda: jax.block_until_ready(jgrad(jp, jX, jY)))
+        names.append("jax")
+    medians, repeats = median_times(funcs, budget)
+    return dict(zip(names, medians)), repeats
+
+
+def fmt(seconds):
+    return f"{seconds * 1e6:9.1f} µs" if seconds < 1e-3 else f"{seconds * 1e3:9.2f} ms"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    budget = 0.5 if "--quick" in argv else 3.0
+    rows = []
+    for case in CASES:
+        times, repeats = run_case(*case, budget=budget)
+        rows.append((case[0], times, repeats))
+    others = [name for name in ("torch", "jax") if name in rows[0][1]]
+    head = f"| case | repeats | exported | hand NumPy | exported/hand |"
+    head += "".join(f" {n} | exported/{n} |" for n in others)
+    print(head)
+    print("|" + "---|" * (4 + 1 + 2 * len(others)))
+    for label, times, repeats in rows:
+        line = (f"| {label} | {repeats} | {fmt(times['exported'])} | {fmt(times['hand'])} | "
+                f"{times['exported'] / times['hand']:.3f} |")
+        for n in others:
+            line += f" {fmt(times[n])} | {times['exported'] / times[n]:.3f} |"
+        print(line)
+    print("float32, bias explicit, batch mean; median per call; interleaved repeats.")
+
+
+if __name__ == "__main__":
+    main()
