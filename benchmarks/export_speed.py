@@ -1,6 +1,9 @@
 """How fast are the exported gradients? (Not a test: run it by hand.)
 
-    python benchmarks/export_speed.py [--quick]
+    python benchmarks/export_speed.py [--quick] [--threads N]
+
+``--threads N`` pins every library (OpenBLAS/MKL/OpenMP and PyTorch) to N threads; on a
+shared, loaded machine 1 gives far steadier numbers than oversubscribed BLAS threads.
 
 Compares, on the same parameters and data, the `gradients` of the module that
 `derive.export_numpy` generates with a hand-written NumPy δ-recursion, and with PyTorch
@@ -14,7 +17,19 @@ import statistics
 import sys
 import time
 
-import numpy as np
+
+def _threads(argv):
+    if "--threads" in argv:
+        return int(argv[argv.index("--threads") + 1])
+    return None
+
+
+THREADS = _threads(sys.argv) if __name__ == "__main__" else None
+if THREADS is not None:      # must happen before NumPy loads its BLAS
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = str(THREADS)
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -68,10 +83,13 @@ def hand_gradients(params, X, Y, acts, loss):
 
 # --- optional frameworks ---------------------------------------------------------------
 def torch_gradients_factory(acts, loss):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # no spinning between calls
     try:
         import torch
     except ImportError:
         return None
+    if THREADS is not None:
+        torch.set_num_threads(THREADS)
     fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
            "identity": lambda h: h}
 
@@ -118,24 +136,30 @@ def jax_gradients_factory(acts, loss):
 
 
 # --- timing ------------------------------------------------------------------------------
-def median_times(funcs, budget):
-    """Median seconds per call of each function, interleaved, within ~budget seconds."""
+def median_times(funcs, budget, rounds=5):
+    """Median seconds per call of each function within ~budget seconds.
+
+    The functions take turns in blocks (``rounds`` blocks each), so slow drifts in
+    machine load hit them alike, while one library's lingering worker threads (OpenMP
+    spin-waiting after PyTorch) only touch the first call of the next block."""
     for _ in range(3):
         for f in funcs:
             f()
-    once = []
+    per_block = []
     for f in funcs:
         start = time.perf_counter()
         f()
-        once.append(time.perf_counter() - start)
-    repeats = int(min(3000, max(15, budget / max(sum(once), 1e-9))))
+        once = time.perf_counter() - start
+        per_block.append(int(min(600, max(3, budget / len(funcs) / rounds / max(once, 1e-9)))))
     times = [[] for _ in funcs]
-    for _ in range(repeats):
+    for _ in range(rounds):
         for k, f in enumerate(funcs):
-            t0 = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times], repeats
+            f()                                  # settle after the previous library
+            for _ in range(per_block[k]):
+                t0 = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times], len(times[0])
 
 
 def run_case(label, widths, hidden, output, loss, m, budget, dtype=np.float32):
@@ -199,7 +223,8 @@ def main(argv=None):
         for n in others:
             line += f" {fmt(times[n])} | {times['exported'] / times[n]:.3f} |"
         print(line)
-    print("float32, bias explicit, batch mean; median per call; interleaved repeats.")
+    print(f"float32, bias explicit, batch mean; median per call; implementations take turns "
+          f"in blocks; threads: {THREADS or 'library default'}.")
 
 
 if __name__ == "__main__":

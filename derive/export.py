@@ -200,6 +200,9 @@ def generate_source(net):
     widths = net.widths
     table = tuple((f"{k}{l}", k, None if widths is None else widths[l]) for k, l in order)
     fast = _fast_checks(order, widths, net.bias == "augmented")
+    customs = [a for a in net.activations if a.startswith("custom:")]
+    guard = ("custom activations may overflow to ±inf, their limit; do not warn"
+             if customs else "")
     update = [f"{text(s.lhs)} ← {text(s.rhs)}" for s in d.steps if s.topic == "update"]
     shape_note = {"none": "W_l is (n_l, n_{l-1}).",
                   "augmented": "W_l is (n_l, n_{l-1} + 1), its last column the bias; the "
@@ -214,7 +217,7 @@ def generate_source(net):
         extra_col=" + 1" if net.bias == "augmented" else "", depth=depth,
         forward=forward, loss_lines=_loss_lines(net, printer, depth), backward=backward,
         zs=[f"z{l}" for l in range(depth + 1)], grads=[grads[o] for o in order],
-        update=update, fast_checks=fast, last=names[-2 if net.bias == "explicit" else -1])
+        update=update, fast_checks=fast, guard=guard, pad=" " * (8 if guard else 4), last=names[-2 if net.bias == "explicit" else -1])
 
 
 def _fast_checks(order, widths, augmented):
