@@ -27,17 +27,18 @@ def layers(net):
 def chain(doc):
     """Labels for the TikZ picture: forward nodes and backward nodes, left to right."""
     net = doc.d.net
-    fwd = [dict(label=doc.var("z", 0), layer=0, dots=False)]
+    fwd = [dict(label=doc.var("z", 0), dots=False, x=0)]
     back = []
     for l in layers(net):
+        x = len(fwd)
         if l is None:
-            fwd.append(dict(label=r"\cdots", layer=None, dots=True))
-            back.append(dict(label=r"\cdots", dots=True))
+            fwd.append(dict(label=r"\cdots", dots=True, x=x))
+            back.append(dict(label=r"\cdots", dots=True, x=x))
             continue
-        fwd.append(dict(label=doc.var("h", l), dots=False))
-        fwd.append(dict(label=doc.var("z", l), dots=False))
-        back.append(dict(label=doc.var("delta", l), dots=False))
-    fwd.append(dict(label=doc.tex(LOSS), dots=False))
+        fwd.append(dict(label=doc.var("h", l), dots=False, x=x))
+        fwd.append(dict(label=doc.var("z", l), dots=False, x=x + 1))
+        back.append(dict(label=doc.var("delta", l), dots=False, x=x))
+    fwd.append(dict(label=doc.tex(LOSS), dots=False, x=len(fwd)))
     return dict(forward=fwd, backward=back, weights=[doc.var("W", l, 2, 2)
                                                      for l in layers(net) if l is not None])
 

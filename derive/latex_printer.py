@@ -168,7 +168,9 @@ class NotesLatexPrinter(LatexPrinter):
     @staticmethod
     def _negative(term):
         coeff = term.as_coeff_mmul()[0] if term.is_Matrix else term.as_coeff_Mul()[0]
-        return coeff.is_number and coeff.is_extended_negative
+        if coeff.is_number:
+            return bool(coeff.is_extended_negative)
+        return coeff.could_extract_minus_sign()
 
     def _signed_sum(self, terms):
         terms = [t for t in terms if not self._negative(t)] + \

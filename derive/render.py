@@ -93,9 +93,10 @@ class _Doc:
         return self.p.doprint(expr)
 
     def block(self, step, kind=None):
-        self.count += 1
-        return dict(kind=kind or slug(step.rule), rule=step.rule, number=self.count,
-                    prev=self.count - 1, lhs=self.tex(step.lhs), rhs=self.tex(step.rhs),
+        """One displayed equation; numbered later, in document order (`_number`)."""
+        return dict(kind=kind or slug(step.rule), rule=step.rule, number=0, prev=0,
+                    lhs=self.tex(step.lhs), rhs=self.tex(step.rhs),
+                    rel=r"\leftarrow" if step.topic == "update" else "=",
                     layer=self.layer(step.layer), note=step.note, form=step.form,
                     group=step.group)
 
@@ -104,6 +105,21 @@ class _Doc:
 
     def var(self, kind, layer, rows=1, cols=1):
         return self.tex(Var(kind, layer, rows, cols))
+
+
+#: the order in which the sections appear in the documents
+ORDER = ("forward", "loss", "output", "hidden", "general", "rest", "updates")
+
+
+def _number(sections):
+    """Number the equations in the order the reader meets them; ``prev`` is the number
+    of the equation just before within the same section (0 at a section start)."""
+    count = 0
+    for name in ORDER:
+        for k, b in enumerate(sections[name]):
+            count += 1
+            b["number"], b["prev"] = count, (count - 1 if k else 0)
+    return sections
 
 
 def _shapes(doc):
@@ -241,7 +257,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg"):
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
                sigma0=_notation.act_latex("input"), u="u")
-    sections = _sections(doc)
+    sections = _number(_sections(doc))
     loss_row = rules.loss(net.loss)
     cancel = any(s.rule == Rule.CANCELLATION for s in d.steps)
     return dict(
