@@ -1,0 +1,275 @@
+"""Claim trees to SymPy matrix expressions (with shape checks), and back to text.
+
+`build` turns a tree from `derive.claims.parse` into our node types for one network,
+checking every sum and product against the symbolic widths; a misfit raises
+`ShapeMismatch` (a verdict, not an error). `to_claim` / `to_latex` print our matrix
+expressions in the claim syntax, so a correct form can be pasted back into `verify`.
+
+>>> from derive import Network
+>>> from derive.claims import parse
+>>> net = Network.uniform(depth=3, activation="sigmoid", loss="bce")
+>>> to_claim(build(parse("(z_L - y) z_{L-1}^T"), net)[0])
+'(z_3 - y) z_2^T'
+"""
+import re
+
+from sympy import Integer, OneMatrix, exp, log
+from sympy.matrices.expressions import (HadamardPower, HadamardProduct, MatAdd, MatMul,
+                                        Transpose)
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from .errors import ClaimError
+from .nodes import BATCH, DEPTH, LAYER, WIDTH, Act, Var
+
+
+class ShapeMismatch(Exception):
+    """A well-formed claim whose shapes do not fit; the message names the misfit."""
+
+
+def dim(value):
+    def one(match):
+        inner = match.group(1).replace(" ", "")
+        return f"n_{inner}" if len(inner) == 1 else f"n_{{{inner}}}"
+    return re.sub(r"n\[([^\]]*)\]", one, str(value)).replace(" ", "")
+
+
+def shape_text(shape):
+    a, b = (dim(x) for x in shape)
+    return "×".join(f"({d})" if "+" in d or "-" in d.replace("_{", "").split("}")[-1]
+                    else d for d in (a, b))
+
+
+def _show(e):
+    return f"{to_claim(e)} ({shape_text(e.shape)})"
+
+
+class Builder:
+    """Builds one claim tree for ``net``; ``depth`` fixes L for a symbolic network."""
+
+    def __init__(self, net, depth=None):
+        self.net = net
+        if net.symbolic:
+            self.L = DEPTH if depth is None else Integer(depth)
+        else:
+            self.L = Integer(net.depth)
+        self.concrete = self.L.is_Integer
+
+    def layer(self, spec):
+        base, off = spec
+        value = {"L": self.L, "l": LAYER, None: Integer(0)}[base] + off
+        return value
+
+    def width(self, layer):
+        if self.net.widths is not None and layer.is_Integer:
+            return Integer(self.net.widths[int(layer)])
+        return WIDTH[layer]
+
+    def activation(self, layer):
+        """The activation name of a layer (an expression in L and l, or a number)."""
+        acts = self.net.activations
+        if self.net.symbolic:
+            return acts[1] if layer == self.L else acts[0]
+        return acts[int(layer) - 1] if layer.is_Integer else acts[0]
+
+    def var(self, kind, spec):
+        layer = self.layer(spec)
+        low = 0 if kind in ("z", "zaug") else 1
+        if self.concrete and layer.is_Integer and not low <= layer <= self.L:
+            raise ClaimError(f"layer {layer} of {kind} does not exist in a network of depth "
+                             f"{self.L} (layers {low} … {self.L})")
+        n, m = self.width, self.net.samples
+        if kind == "W":
+            extra = 1 if self.net.bias == "augmented" else 0
+            return Var("W", layer, n(layer), n(layer - 1) + extra)
+        if kind in ("Wbar", "zaug"):
+            if self.net.bias != "augmented":
+                raise ClaimError(f"{kind} exists only with bias='augmented'")
+            if kind == "Wbar":
+                return Var("Wbar", layer, n(layer), n(layer - 1))
+            return Var("zaug", layer, n(layer) + 1, m)
+        if kind == "b":
+            if self.net.bias != "explicit":
+                raise ClaimError("b_l exists only with bias='explicit'")
+            return Var("b", layer, n(layer), 1)
+        if kind == "y":
+            return Var("y", self.L, n(self.L), m)
+        return Var(kind, layer, n(layer), m)
+
+    def build(self, tree):
+        op = tree[0]
+        if op == "num":
+            return tree[1]
+        if op == "batch":
+            return BATCH
+        if op == "var":
+            return self.var(tree[1], tree[2])
+        if op == "call":
+            return self.call(*tree[1:])
+        args = [self.build(t) if isinstance(t, tuple) else t for t in tree[1:]]
+        return getattr(self, "op_" + op)(*args)
+
+    @staticmethod
+    def is_matrix(e):
+        return isinstance(e, MatrixExpr)
+
+    def op_neg(self, a):
+        return -a
+
+    def op_add(self, a, b):
+        if self.is_matrix(a) and not self.is_matrix(b):
+            a, b = b, a
+        if not self.is_matrix(b):
+            return a + b
+        if not self.is_matrix(a):   # a scalar next to a matrix: that many ones
+            return MatAdd(OneMatrix(*b.shape) if a == 1 else a * OneMatrix(*b.shape), b)
+        if a.shape != b.shape:
+            raise ShapeMismatch(f"cannot add {_show(a)} and {_show(b)}")
+        return MatAdd(a, b)
+
+    def op_sub(self, a, b):
+        if self.is_matrix(a) and self.is_matrix(b) and a.shape != b.shape:
+            raise ShapeMismatch(f"cannot subtract {_show(b)} from {_show(a)}")
+        return self.op_add(a, -b)
+
+    def op_matmul(self, a, b):
+        if not (self.is_matrix(a) and self.is_matrix(b)):
+            return a * b
+        if a.shape[1] != b.shape[0] and a.shape[1] == 1 and b.shape[1] == 1:
+            return MatMul(a, Transpose(b))   # u v juxtaposed: the outer product u vᵀ
+        if a.shape[1] != b.shape[0]:
+            raise ShapeMismatch(f"cannot multiply {_show(a)} by {_show(b)}")
+        return MatMul(a, b)
+
+    def op_times(self, a, b):
+        matrices = self.is_matrix(a) and self.is_matrix(b)
+        if matrices and a.shape[1] != b.shape[0] and a.shape == b.shape:
+            return HadamardProduct(a, b)
+        return self.op_matmul(a, b)
+
+    def op_had(self, a, b):
+        if not (self.is_matrix(a) and self.is_matrix(b)):
+            return a * b
+        if a.shape != b.shape:
+            raise ShapeMismatch(f"cannot take the Hadamard product of {_show(a)} and "
+                                f"{_show(b)}")
+        return HadamardProduct(a, b)
+
+    def op_div(self, a, b):
+        if self.is_matrix(b):
+            return self.op_had(a, HadamardPower(b, -1))
+        return a / b if not self.is_matrix(a) else (1 / b) * a
+
+    def op_T(self, a):
+        return Transpose(a) if self.is_matrix(a) else a
+
+    def op_pow(self, a, n):
+        return HadamardPower(a, n) if self.is_matrix(a) else a ** n
+
+    def call(self, fname, order, tree):
+        arg = self.build(tree)
+        if fname in ("exp", "log"):
+            if order:
+                raise ClaimError(f"write the derivative of {fname} out")
+            return Act(fname, arg) if self.is_matrix(arg) else {"exp": exp, "log": log}[fname](arg)
+        if not self.is_matrix(arg):
+            raise ClaimError(f"{fname} of a scalar: apply activations to h_l")
+        if fname in ("sigma", "phi", "varphi"):
+            if isinstance(arg, Var) and arg.kind == "h":
+                fname = self.activation(arg.layer)
+            elif len(set(self.net.activations)) == 1:
+                fname = self.net.activations[0]
+            else:
+                raise ClaimError("σ of something other than h_l in a network with several "
+                                 "activations: name the activation (e.g. tanh(…))")
+        if fname == "softmax" and order:
+            raise ClaimError("softmax' is a Jacobian, not an elementwise derivative")
+        return Act(fname, arg, order)
+
+
+def build(tree, net, depth=None):
+    """(expression, shape or None for a scalar) of a claim tree."""
+    expr = Builder(net, depth).build(tree)
+    return expr, (expr.shape if isinstance(expr, MatrixExpr) else None)
+
+
+# -- printing ---------------------------------------------------------------------------
+TEXT = {"had": " ⊙ ", "T": "^T", "x": "x", "delta": "delta", "prime": "'", "one": "1"}
+LATEX = {"had": " \\odot ", "T": "^\\top", "x": "x", "delta": "\\delta", "prime": "'",
+         "one": "1"}
+LETTERS = {"hz": {}, "gh": {"h": "g", "z": "h"}, "pq": {"h": "p", "z": "q"},
+           "za": {"h": "z", "z": "a"}}
+
+
+def _layer(value):
+    text = str(value).replace(" ", "")
+    return text if len(text) == 1 else "{" + text + "}"
+
+
+class _Printer:
+    def __init__(self, table, notation, latex):
+        self.t, self.letters, self.latex = table, LETTERS.get(notation, {}), latex
+        self.mark = "^" if notation in ("gh", "za") else "_"
+
+    def atomic(self, e):
+        return isinstance(e, (Var, Act, OneMatrix)) or (
+            isinstance(e, Transpose) and isinstance(e.arg, Var))
+
+    def wrap(self, e):
+        return self.p(e) if self.atomic(e) else f"({self.p(e)})"
+
+    def p(self, e):
+        if isinstance(e, Var):
+            if e.kind == "y":
+                return "y"
+            if e.kind == "z" and e.layer == 0:
+                return self.t["x"]
+            name = self.t["delta"] if e.kind == "delta" else self.letters.get(e.kind, e.kind)
+            return f"{name}{self.mark}{_layer(e.layer)}"
+        if isinstance(e, Transpose):
+            return self.wrap(e.arg) + self.t["T"]
+        if isinstance(e, OneMatrix):
+            return self.t["one"]
+        if isinstance(e, Act):
+            name = e.name
+            if self.latex:
+                name = "\\sigma" if name == "sigmoid" else f"\\operatorname{{{name}}}"
+            return f"{name}{self.t['prime'] * e.order}({self.p(e.arg)})"
+        if isinstance(e, HadamardPower):
+            return f"{self.wrap(e.base)}^{{{e.exp}}}"
+        if isinstance(e, HadamardProduct):
+            return self.t["had"].join(self.wrap(a) for a in e.args)
+        if isinstance(e, MatMul):
+            coeff, mats = e.as_coeff_matrices()
+            body = " ".join(self.wrap(a) for a in mats)
+            if coeff == 1:
+                return body
+            if coeff == -1:
+                return "-" + body
+            return f"{self.scalar(coeff)} {body}"
+        if isinstance(e, MatAdd):
+            terms = sorted(e.args, key=lambda a: self.negative(a))
+            out = self.p(terms[0])
+            for a in terms[1:]:
+                out += f" - {self.p(-a)}" if self.negative(a) else f" + {self.p(a)}"
+            return out
+        return self.scalar(e)
+
+    @staticmethod
+    def negative(e):
+        return isinstance(e, MatMul) and e.as_coeff_matrices()[0].could_extract_minus_sign()
+
+    def scalar(self, c):
+        if self.latex and c.is_Rational and not c.is_Integer:
+            return f"\\frac{{{c.p}}}{{{c.q}}}"
+        text = str(c)
+        return text if c.is_Integer and c >= 0 else f"({text})"
+
+
+def to_claim(expr, notation="hz"):
+    """Our matrix expression in the plain claim syntax (parseable by `claims.parse`)."""
+    return _Printer(TEXT, notation, False).p(expr)
+
+
+def to_latex(expr, notation="hz"):
+    """Our matrix expression in the LaTeX claim syntax."""
+    return _Printer(LATEX, notation, True).p(expr)
