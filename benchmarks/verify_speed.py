@@ -1,0 +1,106 @@
+"""Benchmark: `verify` on a hidden-layer claim at depth 6 against SymPy's plain route.
+
+Ours: ``verify`` of the correct closed form of ∂J/∂W_1 (every δ written out) for a
+sigmoid/bce network of depth 6 — shape check, 50-digit check at random rational
+points and exact cancellation where it is cheap. Target: under 2 s.
+Plain SymPy: the same claim at widths 2, the loss written out with the real sigmoid
+1/(1 + e^{-h}), ``simplify(diff(J, w) - claim)`` for the first entry of W_1, in a
+subprocess killed at 60 s.
+
+    python benchmarks/verify_speed.py
+"""
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a clone
+
+DEPTH = 6
+LIMIT = 60.0
+
+PLAIN = r"""
+import sys, time
+from sympy import diff, simplify
+from derive import Network, backprop
+from derive.claim_expr import build
+from derive.claims import parse
+from derive.explicit import Instance
+from derive.rules import realize
+D = int(sys.argv[1]); claim = sys.argv[2]
+net = Network.uniform(depth=D, activation="sigmoid", loss="bce", widths=(2,) * (D + 1))
+inst = Instance(net, net.widths)
+expr = build(parse(claim), net)[0]
+claimed = realize(inst.evaluate(expr)[0, 0])
+loss = realize(inst.loss)
+w = inst.env[("W", 1)][0, 0]
+t = time.perf_counter()
+result = simplify(diff(loss, w) - claimed)
+print(time.perf_counter() - t, result == 0)
+"""
+
+
+def claim_for(depth):
+    from derive import Network, backprop
+    from derive.claim_expr import to_claim
+
+    d = backprop(Network.uniform(depth=depth, activation="sigmoid", loss="bce"))
+    return to_claim(d.expanded("W", 1))
+
+
+def ours(claim, repeats=3):
+    from derive import Network, verify
+
+    net = Network.uniform(depth=DEPTH, activation="sigmoid", loss="bce")
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        verdict = verify(net, "W_1", claim)
+        times.append(time.perf_counter() - start)
+        assert verdict.holds, verdict.reason
+    return min(times)
+
+
+def ours_symbolic(repeats=3):
+    """verify of the hidden-layer claim for a symbolic depth (checked at L = 2 … 6)."""
+    from derive import Network, verify
+
+    net = Network.uniform(depth="L", activation="sigmoid", loss="bce")
+    claim = "((W_L^T (z_L - y)) ⊙ σ'(h_{L-1})) z_{L-2}^T"
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        assert verify(net, "W_{L-1}", claim).holds
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def plain(claim):
+    try:
+        out = subprocess.run([sys.executable, "-c", PLAIN, str(DEPTH), claim], cwd=ROOT,
+                             capture_output=True, text=True, timeout=LIMIT,
+                             env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    except subprocess.TimeoutExpired:
+        return None
+    if out.returncode:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1])
+    return float(out.stdout.split()[0])
+
+
+def main():
+    claim = claim_for(DEPTH)
+    print(f"claim (∂J/∂W_1, depth {DEPTH}): {claim}")
+    t_ours = ours(claim)
+    print(f"verify depth L (W_{{L-1}}, checked at L = 2 … 6): {ours_symbolic():.2f} s")
+    t_plain = plain(claim)
+    if t_plain is None:
+        print(f"verify depth {DEPTH}: {t_ours:.2f} s; sympy simplify: >{LIMIT:.0f} s "
+              f"(timed out); ratio > {LIMIT / t_ours:.0f}x")
+    else:
+        print(f"verify depth {DEPTH}: {t_ours:.2f} s; sympy simplify: {t_plain:.2f} s; "
+              f"ratio {t_plain / t_ours:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
