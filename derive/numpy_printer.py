@@ -11,7 +11,7 @@ expression derived for one sample column runs unchanged on an (n, m) array.
 >>> ArrayPrinter().doprint(Act("tanh", Var("h", 1, 3, 1), 1))
 '1 - z1**2'
 """
-from sympy import S, Symbol
+from sympy import Heaviside, S, Symbol
 from sympy.matrices.expressions import (HadamardPower, HadamardProduct, MatAdd, MatMul,
                                         OneMatrix, Transpose)
 from sympy.matrices.expressions.blockmatrix import BlockMatrix
@@ -108,6 +108,9 @@ class ArrayPrinter(NumPyPrinter):
 
     def _print_Heaviside(self, expr):
         h0 = expr.args[1] if len(expr.args) > 1 else S.Half
+        arg = self._print(expr.args[0])
+        if h0 == 0 and arg.isidentifier():   # a step of the array's own dtype, fast
+            return f"({arg} > 0).astype({arg}.dtype)"
         return f"{self._module_format('numpy.heaviside')}({self._print(expr.args[0])}, " \
                f"{self._print(h0)})"
 
@@ -254,7 +257,10 @@ class ArrayPrinter(NumPyPrinter):
         rule = rules.activation(expr.name)
         h_name = var_name("h", expr.arg.layer)
         if expr.order == 1:
-            return self._print(sigma_prime(rule, h_name, var_name("z", expr.arg.layer)))
+            prime = sigma_prime(rule, h_name, var_name("z", expr.arg.layer))
+            if isinstance(prime, Heaviside) and prime.args[1] == 0:
+                return f"({self._print(prime.args[0])} > 0)"   # a mask: bool ⊙ float keeps dtype
+            return self._print(prime)
         if not rule.elementwise:
             raise SpecError(f"{rule.name} is not elementwise; the forward pass prints it")
         return self._print(rule.stable_forward().xreplace({rules.x: Code(h_name)}))

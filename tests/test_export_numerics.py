@@ -177,3 +177,24 @@ def test_cli_bad_input_exits_2(argv, tmp_path, capsys):
     assert main(["export", *argv, "-o", str(tmp_path / "g.py")]) == 2
     assert capsys.readouterr().err.startswith("derive:")
     assert not (tmp_path / "g.py").exists()
+
+
+def test_symbolic_depth_and_non_networks_are_refused():
+    from derive import SpecError
+
+    with pytest.raises(SpecError, match="concrete depth"):
+        export_numpy(Network.uniform(depth="L", activation="tanh", loss="mse"))
+    with pytest.raises(SpecError, match="takes a Network"):
+        export_numpy("sigmoid")
+
+
+def test_softmax_without_cancellation_works_column_by_column():
+    """batch=False with m > 1: the softmax Jacobian (diag(z) − z zᵀ) applies per column."""
+    single = module("tanh", "softmax", "mse", "none", False)
+    batch = module("tanh", "softmax", "mse", "none", True)
+    rng = np.random.default_rng(5)
+    params = make_params((3, 4, 3), "none", rng)
+    X = rng.normal(size=(3, 6))
+    Y = make_targets("mse", "softmax", 3, 6, rng)
+    for a, b in zip(single.gradients(params, X, Y), batch.gradients(params, X, Y)):
+        np.testing.assert_allclose(a / 6, b, rtol=1e-12)
