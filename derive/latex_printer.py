@@ -47,6 +47,9 @@ class NotesLatexPrinter(LatexPrinter):
             if isinstance(layer, Basic) and DEPTH in layer.free_symbols:
                 layer = layer.xreplace({DEPTH: _N + 1})
         from sympy import sstr
+        from .nodes import LAYER
+        if self.nt.general != "l" and isinstance(layer, Basic):
+            layer = layer.xreplace({LAYER: Symbol(self.nt.general)})
         return sstr(layer).replace(" ", "")
 
     def _letter(self, kind):

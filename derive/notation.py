@@ -60,6 +60,7 @@ class Notation:
     sigma0: bool = False        # pq: the input is q_0 = σ_0(p_0)
     layout: str = "denominator"
     title: str = ""
+    general: str = "l"          # the letter of a general layer (002 writes n)
 
     @property
     def symbols(self):
@@ -73,6 +74,7 @@ PRESETS = {
     "hz": Notation("hz", title="h pre-activation, z post-activation, as in the question-and-answer thread"),
     "gh": Notation("gh", pre="g", post="h", loss="L", input="", width="D",
                    script="super", output_name="F", output_post="f", layout="numerator",
+                   general="n",
                    title="g pre-activation, h post-activation, a separate output layer F"),
     "pq": Notation("pq", pre="p", post="q", loss="C", input="", pair_weights=True,
                    sigma0=True, title="p pre-activation, q post-activation, weights named by "

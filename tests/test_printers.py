@@ -123,3 +123,7 @@ def test_overrides_validated():
 def test_text_printer():
     from derive.textprint import text
     assert text(d3 * z2.T) == "delta_3 z_2ᵀ" or "δ_3" in text(d3 * z2.T)
+
+
+def test_gh_general_layer_is_n():
+    assert latex(Var("W", LAYER + 1, 2, 2), "gh") == r"W^{n+1}"
