@@ -263,6 +263,20 @@ class Parser:
                 self.layer()
             return ("var", var_kind, fixed)
         marks = ("_", "^") if self.notation in SUPERSCRIPT_LAYERS else ("_",)
+        if self.at("^") and self.is_transpose_next() and not self.at_layer_after_t():
+            self.take()           # W^T_L, W^{\top}_{L}: the transpose before the index
+            if self.take()[1] == "{":
+                self.take()
+                self.expect("}")
+            return ("T", self.name_layer(value, var_kind, ("_",)))
+        return self.name_layer(value, var_kind, marks)
+
+    def at_layer_after_t(self):
+        """False for W^T_L (the index follows the transpose), True for a^{L}^T."""
+        ahead = 4 if self.peek(1)[1] == "{" else 2
+        return self.peek(ahead)[1] != "_"
+
+    def name_layer(self, value, var_kind, marks):
         if not self.at(*marks) or (self.at("^") and self.is_transpose_next()):
             self.fail(f"a layer index after {value!r} ({value}_l, {value}_2, {value}_{{L-1}})")
         self.take()

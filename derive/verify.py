@@ -100,8 +100,8 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     tree = parse(claim, notation)
     if kind == "z" and pspec == (None, 0):
         raise ClaimError("∂J/∂x is not a gradient the engine derives; ask for z_1 … z_L")
-    if pspec[0] == "l" and not net.symbolic:
-        raise ClaimError("a general layer l needs a network of symbolic depth", column=1)
+    if not net.symbolic and "l" in [b for b, _ in _layers(tree) + [pspec]]:
+        raise ClaimError("a general layer l needs a network of symbolic depth")
     d = backprop(net)
     name = _param_name(kind, pspec)
     try:
@@ -279,7 +279,10 @@ def _evaluate_pair(dc, inst, kind, k, claim):
         truth = inst.env[("delta", k)]
     else:
         truth = inst.evaluate(dc.dJdz(k))
-    claimed = inst.evaluate(claim)
+    try:
+        claimed = inst.evaluate(claim)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ClaimError(f"cannot evaluate the claim: {exc}")
     if not hasattr(claimed, "rows"):
         raise ClaimError("the claim is a scalar but the gradient is a matrix")
     return truth, claimed
