@@ -176,7 +176,8 @@ class NotesLatexPrinter(LatexPrinter):
         return coeff.could_extract_minus_sign()
 
     def _signed_sum(self, terms):
-        terms = [t for t in terms if not self._negative(t)] + \
+        terms = [t for t in terms if not self._negative(t) and not t.is_number] + \
+                [t for t in terms if not self._negative(t) and t.is_number] + \
                 [t for t in terms if self._negative(t)]
         out = ""
         for k, term in enumerate(terms):

@@ -98,7 +98,7 @@ class _Doc:
                     lhs=self.tex(step.lhs), rhs=self.tex(step.rhs),
                     rel=r"\leftarrow" if step.topic == "update" else "=",
                     layer=self.layer(step.layer), note=step.note, form=step.form,
-                    group=step.group)
+                    group=step.group, show=step.group != "wbar")
 
     def layer(self, layer):
         return self.p.layer_tex(layer) if layer is not None else ""
@@ -116,9 +116,13 @@ def _number(sections):
     of the equation just before within the same section (0 at a section start)."""
     count = 0
     for name in ORDER:
-        for k, b in enumerate(sections[name]):
+        first = True
+        for b in sections[name]:
+            if not b["show"]:       # a definition stated in words only
+                continue
             count += 1
-            b["number"], b["prev"] = count, (count - 1 if k else 0)
+            b["number"], b["prev"] = count, (0 if first else count - 1)
+            first = False
     return sections
 
 
