@@ -22,7 +22,7 @@ def register(subparsers):
     parser.add_argument("--depth", type=int, help="number of layers (default: from --widths "
                         "or --activations)")
     parser.add_argument("--activation", help="one activation for every layer")
-    parser.add_argument("--output", dest="output_activation",
+    parser.add_argument("--output-activation", dest="output_activation",
                         help="the output layer's activation (with --activation)")
     parser.add_argument("--activations", help="one activation per layer, comma-separated")
     parser.add_argument("--loss", required=True, help="mse, sse, mean_mse, bce or cce")
