@@ -160,7 +160,7 @@ def _values(net, d, kind, pspec, tree, transposed, seed, points, exact):
         for lval in general:
             try:
                 fail = _check_at(net, kind, pspec, tree, transposed, D, lval, rng, points,
-                                 exact and time.perf_counter() - started < EXACT_BUDGET,
+                                 started + EXACT_BUDGET if exact else None,
                                  verdict)
             except _Skip:
                 continue
@@ -184,7 +184,9 @@ def _widths(net, D, rng):
 
 
 def _check_at(net, kind, pspec, tree, transposed, D, lval, rng, points, exact, verdict):
-    """None when the claim holds at depth D (layer l = lval), else (reason, cex)."""
+    """None when the claim holds at depth D (layer l = lval), else (reason, cex).
+
+    ``exact`` is the perf_counter deadline for exact cancellation, or None."""
     builder = Builder(net, D if net.symbolic else None)
     sub = {} if lval is None else {LAYER: Integer(lval)}
     layer = builder.layer(pspec).xreplace(sub)
@@ -237,7 +239,7 @@ def _check_at(net, kind, pspec, tree, transposed, D, lval, rng, points, exact, v
                     return (f"differs at L = {D}, widths {widths}, entry ({r + 1}, {c + 1}): "
                             f"true {a.evalf(8)}, claimed {b.evalf(8)}"), cex
         inst.env = symbolic_env
-    if exact and D <= 3 and sum(widths) <= 10:
+    if exact and D <= 3 and sum(widths) <= 10 and time.perf_counter() < exact:
         inst = Instance(concrete, widths)
         truth, claimed = _evaluate_pair(dc, inst, kind, k, claim)
         constraint = _target_constraint(inst)
@@ -245,7 +247,8 @@ def _check_at(net, kind, pspec, tree, transposed, D, lval, rng, points, exact, v
             for c in range(truth.cols):
                 diff = truth[r, c] - claimed[r, c]
                 diff = diff.xreplace(constraint) if constraint else diff
-                if count_ops(diff) > EXACT_MAX_OPS or not _exactly_zero(diff):
+                if time.perf_counter() > exact or count_ops(diff) > EXACT_MAX_OPS \
+                        or not _exactly_zero(diff):
                     return None
         verdict.exact.append(D)
     return None
