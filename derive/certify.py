@@ -17,10 +17,11 @@ from sympy import Dummy, Function, Integer, Rational, cancel, diff, together
 from . import rules
 from .errors import SpecError
 from .explicit import Instance, normalise
+from .numeric import value
 from .nodes import DEPTH, LAYER
 
 DIGITS = 50
-TOLERANCE = Rational(1, 10 ** 35)
+TOLERANCE = 1e-35
 DEFAULT_WIDTHS = (2, 3, 2, 2)
 
 
@@ -145,7 +146,5 @@ def _exactly_zero(expr):
 
 
 def _numeric_gap(brute, claim, values):
-    a = brute.xreplace(values).evalf(DIGITS)
-    b = claim.xreplace(values).evalf(DIGITS)
-    scale = max(1, abs(a))
-    return abs(a - b) / scale
+    a, b = value(brute, values, DIGITS), value(claim, values, DIGITS)
+    return float(abs(a - b) / max(1, abs(a)))
