@@ -106,6 +106,8 @@ class Builder:
         if op == "call":
             return self.call(*tree[1:])
         args = [self.build(t) if isinstance(t, tuple) else t for t in tree[1:]]
+        if op == "matmul" and tree[2] == ("num", 1) and self.is_matrix(args[0]):
+            return MatMul(args[0], OneMatrix(args[0].shape[1], 1))   # δ 1: sum the columns
         return getattr(self, "op_" + op)(*args)
 
     @staticmethod

@@ -31,7 +31,8 @@ NAMES = {
     "gh": {"W": ("W", None), "b": ("b", None), "g": ("h", None), "h": ("z", None),
            "f": ("z", ("L", 0))},
     "pq": {"W": ("W", None), "b": ("b", None), "p": ("h", None), "q": ("z", None)},
-    "za": {"W": ("W", None), "b": ("b", None), "z": ("h", None), "a": ("z", None)},
+    "za": {"W": ("W", None), "w": ("W", None), "b": ("b", None), "z": ("h", None),
+           "a": ("z", None)},
 }
 SUPERSCRIPT_LAYERS = ("gh", "za")
 COMMON = {"y": ("y", ("L", 0)), "x": ("z", (None, 0)), "delta": ("delta", None),

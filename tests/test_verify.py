@@ -140,3 +140,26 @@ def test_bad_input_raises():
         verify("net", "W_L", "z_L")
     with pytest.raises(ClaimError):
         verify(SIGMOID_BCE, "W_L", "z_L", notation="xy")
+
+
+def test_ones_vector_sums_the_batch_for_the_bias():
+    net = Network.uniform(depth="L", activation="sigmoid", loss="bce", batch=True,
+                          bias="explicit")
+    v = verify(net, "b_L", "(1/m) (z_L - y) 1")
+    assert v.holds
+    assert verify(net, "b_L", v.correct).holds
+    assert "shape mismatch" in verify(net, "b_L", "(1/m) (z_L - y)").reason
+
+
+def test_four_fundamental_equations_in_za_notation():
+    za = dict(notation="za")
+    assert verify(SIGMOID_BCE, "w^L", "delta^L (a^{L-1})^T", **za).holds
+    assert verify(SIGMOID_BCE, "delta^{L-1}", "((w^L)^T delta^L) ⊙ σ'(z^{L-1})", **za).holds
+    v = verify(SIGMOID_BCE, "W^{L-1}", "delta^{L-1} a^{L-1}^T", **za)
+    assert not v.holds and "shape mismatch" in v.reason
+    assert v.correct.startswith("((W^L^T (a^L - y))")
+
+
+def test_pq_notation():
+    net = Network.uniform(depth=3, activation="identity", loss="mse")
+    assert verify(net, "W_1", "W_2^T W_3^T (q_3 - y) x^T", notation="pq").holds
