@@ -280,6 +280,12 @@ class NotesLatexPrinter(LatexPrinter):
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
+    def _print_Sum(self, expr):
+        from sympy import Sum
+        if expr.function.could_extract_minus_sign():
+            return "-" + super()._print_Sum(Sum(-expr.function, *expr.limits))
+        return super()._print_Sum(expr)
+
     def _print_OneMatrix(self, expr):
         return r"\mathbf{1}"
 

@@ -127,3 +127,9 @@ def test_text_printer():
 
 def test_gh_general_layer_is_n():
     assert latex(Var("W", LAYER + 1, 2, 2), "gh") == r"W^{n+1}"
+
+
+def test_negative_summand_is_pulled_out():
+    from sympy import IndexedBase, Sum
+    yk = IndexedBase(Var("y", 2, 3, 1))[i]
+    assert latex(Sum(-yk, (i, 1, 3))) == r"-\sum_{i=1}^{3} y_{i}"

@@ -102,3 +102,11 @@ def test_depth_64_renders_fast():
     start = time.perf_counter()
     render(d, "latex")
     assert time.perf_counter() - start < 1.0
+
+
+def test_every_template_ships_in_the_wheel():
+    """pyproject's package-data globs for derive.templates reach two levels deep."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent / "templates"
+    for path in root.rglob("*.j2"):
+        assert len(path.relative_to(root).parts) <= 2, path
