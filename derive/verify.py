@@ -215,7 +215,8 @@ def _check_at(net, kind, pspec, tree, transposed, D, lval, rng, points, exact, v
             return (f"shape mismatch at L = {D}: the claim is {shape_text(claim.shape)} but "
                     f"the gradient is {shape_text(target.shape)}"), None
     else:
-        return "the claim is a scalar but the gradient is a matrix", None
+        return (f"shape mismatch: the claim is a scalar but the gradient is "
+                f"{shape_text(target.shape)}"), None
     k = int(layer)
     for _ in range(points):
         inst = Instance(concrete, widths)
