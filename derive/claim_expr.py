@@ -16,6 +16,7 @@ import re
 from sympy import Integer, OneMatrix, exp, log
 from sympy.matrices.expressions import (HadamardPower, HadamardProduct, MatAdd, MatMul,
                                         Transpose)
+from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from .errors import ClaimError
@@ -101,6 +102,8 @@ class Builder:
             return tree[1]
         if op == "batch":
             return BATCH
+        if op == "width":
+            return self.width(self.layer(tree[1]))
         if op == "var":
             return self.var(tree[1], tree[2])
         if op == "call":
@@ -123,7 +126,7 @@ class Builder:
         if not self.is_matrix(b):
             return a + b
         if not self.is_matrix(a):   # a scalar next to a matrix: that many ones
-            return MatAdd(OneMatrix(*b.shape) if a == 1 else a * OneMatrix(*b.shape), b)
+            return MatAdd(OneMatrix(*b.shape) if a == 1 else self.scale(a, OneMatrix(*b.shape)), b)
         if a.shape != b.shape:
             raise ShapeMismatch(f"cannot add {_show(a)} and {_show(b)}")
         return MatAdd(a, b)
@@ -133,9 +136,15 @@ class Builder:
             raise ShapeMismatch(f"cannot subtract {_show(b)} from {_show(a)}")
         return self.op_add(a, -b)
 
+    def scale(self, a, b):
+        """A product with at least one scalar; MatMul keeps 0 · M unevaluated."""
+        if self.is_matrix(a):
+            a, b = b, a
+        return MatMul(a, b) if self.is_matrix(b) else a * b
+
     def op_matmul(self, a, b):
         if not (self.is_matrix(a) and self.is_matrix(b)):
-            return a * b
+            return self.scale(a, b)
         if a.shape[1] != b.shape[0] and a.shape[1] == 1 and b.shape[1] == 1:
             return MatMul(a, Transpose(b))   # u v juxtaposed: the outer product u vᵀ
         if a.shape[1] != b.shape[0]:
@@ -150,7 +159,7 @@ class Builder:
 
     def op_had(self, a, b):
         if not (self.is_matrix(a) and self.is_matrix(b)):
-            return a * b
+            return self.scale(a, b)
         if a.shape != b.shape:
             raise ShapeMismatch(f"cannot take the Hadamard product of {_show(a)} and "
                                 f"{_show(b)}")
@@ -159,7 +168,7 @@ class Builder:
     def op_div(self, a, b):
         if self.is_matrix(b):
             return self.op_had(a, HadamardPower(b, -1))
-        return a / b if not self.is_matrix(a) else (1 / b) * a
+        return a / b if not self.is_matrix(a) else self.scale(1 / b, a)
 
     def op_T(self, a):
         return Transpose(a) if self.is_matrix(a) else a
@@ -169,6 +178,10 @@ class Builder:
 
     def call(self, fname, order, tree):
         arg = self.build(tree)
+        if fname == "diag":
+            if order or not self.is_matrix(arg) or arg.shape[1] != 1:
+                raise ClaimError("diag takes a column vector")
+            return DiagMatrix(arg)
         if fname in ("exp", "log"):
             if order:
                 raise ClaimError(f"write the derivative of {fname} out")
@@ -200,6 +213,10 @@ LATEX = {"had": " \\odot ", "T": "^\\top", "x": "x", "delta": "\\delta", "prime"
          "one": "1"}
 LETTERS = {"hz": {}, "gh": {"h": "g", "z": "h"}, "pq": {"h": "p", "z": "q"},
            "za": {"h": "z", "z": "a"}}
+
+
+def _width(match):
+    return "n_{%s}" % match.group(1).replace(" ", "")
 
 
 def _layer(value):
@@ -236,6 +253,9 @@ class _Printer:
             if self.latex:
                 name = "\\sigma" if name == "sigmoid" else f"\\operatorname{{{name}}}"
             return f"{name}{self.t['prime'] * e.order}({self.p(e.arg)})"
+        if isinstance(e, DiagMatrix):
+            name = "\\operatorname{diag}" if self.latex else "diag"
+            return f"{name}({self.p(e.args[0])})"
         if isinstance(e, HadamardPower):
             return f"{self.wrap(e.base)}^{{{e.exp}}}"
         if isinstance(e, HadamardProduct):
@@ -263,8 +283,10 @@ class _Printer:
     def scalar(self, c):
         if self.latex and c.is_Rational and not c.is_Integer:
             return f"\\frac{{{c.p}}}{{{c.q}}}"
-        text = str(c)
-        return text if c.is_Integer and c >= 0 else f"({text})"
+        if c.is_Integer and c >= 0:
+            return str(c)
+        text = str(c).replace("**", "^").replace("*", " ")
+        return "(" + re.sub(r"n\[([^\]]*)\]", _width, text) + ")"
 
 
 def to_claim(expr, notation="hz"):

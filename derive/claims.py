@@ -36,10 +36,11 @@ NAMES = {
 }
 SUPERSCRIPT_LAYERS = ("gh", "za")
 COMMON = {"y": ("y", ("L", 0)), "x": ("z", (None, 0)), "delta": ("delta", None),
-          "Wbar": ("Wbar", None), "zaug": ("zaug", None), "m": ("batch", None)}
+          "Wbar": ("Wbar", None), "zaug": ("zaug", None), "m": ("batch", None),
+          "n": ("width", None)}
 GENERIC_ACT = ("sigma", "phi", "varphi")
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax", "identity",
-             "exp", "log") + GENERIC_ACT
+             "exp", "log", "diag") + GENERIC_ACT
 WRAPPERS = r"mathbf|boldsymbol|bm|mathrm|mathit|vec|operatorname|text"
 SKIP = re.compile(r"\s+|\\[,;:! ]|\\(?:left|right|big|Big|bigl|bigr|Bigl|Bigr)\b\.?")
 TOKEN = re.compile(r"""
@@ -48,7 +49,7 @@ TOKEN = re.compile(r"""
   | (?P<CMD>\\[A-Za-z]+)
   | (?P<DOTT>\.T(?![A-Za-z0-9_]))
   | (?P<HADDOT>\.\*)
-  | (?P<NAME>[A-Za-z]+)
+  | (?P<NAME>leaky_relu|[A-Za-z]+)
   | (?P<OP>[-+*/@^_'(){}\[\],])
   | (?P<UNI>[σδ⊙∘ᵀ⊤·−′φ])
 """ % WRAPPERS, re.VERBOSE)
@@ -270,7 +271,8 @@ class Parser:
                 self.take()
                 self.expect("}")
             return ("T", self.name_layer(value, var_kind, ("_",)))
-        return self.name_layer(value, var_kind, marks)
+        node = self.name_layer(value, var_kind, marks)
+        return ("width", node[2]) if var_kind == "width" else node
 
     def at_layer_after_t(self):
         """False for W^T_L (the index follows the transpose), True for a^{L}^T."""

@@ -163,3 +163,19 @@ def test_four_fundamental_equations_in_za_notation():
 def test_pq_notation():
     net = Network.uniform(depth=3, activation="identity", loss="mse")
     assert verify(net, "W_1", "W_2^T W_3^T (q_3 - y) x^T", notation="pq").holds
+
+
+def _pairs():
+    from nets import valid_pairs
+    return valid_pairs()
+
+
+@pytest.mark.parametrize("act, loss", _pairs())
+def test_the_printed_correct_form_verifies_for_every_rule_pair(act, loss):
+    from nets import net_for
+    net = net_for(act, loss, depth=2)
+    for param in ("W_1", "W_2", "delta_2", "z_1"):
+        v = verify(net, param, "0 z_2 z_1^T" if param.startswith("W_2") else "0 z_2")
+        assert v.correct, (param, v.reason)
+        again = verify(net, param, v.correct)
+        assert again.holds, (param, v.correct, again.reason)
