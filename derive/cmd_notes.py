@@ -18,7 +18,8 @@ def register(subparsers):
     p.add_argument("--batch", action="store_true", help="columns are samples")
     p.add_argument("--notation", default="hz", help="hz, gh, pq or za")
     p.add_argument("--layout", default=None, help="numerator or denominator")
-    p.add_argument("--format", default="latex", help="latex, markdown or pdf")
+    p.add_argument("--format", default="latex",
+                   help="latex, markdown, pdf, or text (the results, for the terminal)")
     p.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=run)
@@ -53,14 +54,23 @@ def network_from_args(args):
                            output=args.output_activation, **options)
 
 
+def out_given(args):
+    return bool(args.output)
+
+
 def run(args):
     from . import backprop
     from .pdf import compile_pdf, write_file
     from .render import render, render_svg
 
-    if args.format not in ("latex", "markdown", "pdf"):
-        raise DeriveError(f"format {args.format!r} is not allowed; allowed: latex, markdown, pdf")
+    if args.format not in ("latex", "markdown", "pdf", "text"):
+        raise DeriveError(f"format {args.format!r} is not allowed; "
+                          "allowed: latex, markdown, pdf, text")
     d = backprop(network_from_args(args))
+    if args.format == "text" and not out_given(args):
+        from .textprint import recursion_text
+        sys.stdout.write(recursion_text(d) + "\n")
+        return 0
     out = args.output
     if out and os.path.exists(out) and not args.force:
         raise DeriveError(f"{out} exists; pass --force to overwrite it")
@@ -69,6 +79,10 @@ def run(args):
             raise DeriveError("--format pdf needs -o FILE")
         write_file(out, compile_pdf(render(d, "latex", args.notation, args.layout)),
                    args.force)
+        return 0
+    if args.format == "text":
+        from .textprint import recursion_text
+        write_file(out, recursion_text(d) + "\n", args.force)
         return 0
     svg_name = os.path.splitext(os.path.basename(out))[0] + ".svg" if out else "diagram.svg"
     text = render(d, args.format, args.notation, args.layout, svg_name=svg_name)

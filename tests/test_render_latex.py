@@ -36,7 +36,7 @@ def test_other_documents_compile(notation):
     _need_pdflatex()
     net = Network(activations=("relu", "tanh", "softmax"), loss="cce", bias="explicit",
                   batch=True)
-    assert compile_pdf(render(backprop(net), "latex", notation), runs=1).startswith(b"%PDF")
+    assert compile_pdf(render(backprop(net), "latex", notation=notation), runs=1).startswith(b"%PDF")
 
 
 def test_broken_document_is_a_clear_error():
@@ -68,3 +68,9 @@ def test_notes_pdf(tmp_path):
                  "identity", "--loss", "mse", "--notation", "gh", "--format", "pdf",
                  "-o", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_notes_text(capsys):
+    from derive.cli import main
+    assert main(["notes", "--depth", "2", "--format", "text"]) == 0
+    assert "z_2 − y" in capsys.readouterr().out

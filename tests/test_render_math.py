@@ -45,7 +45,7 @@ def test_every_pair_and_notation_math_renders():
     for act, loss in valid_pairs():
         d = backprop(net_for(act, loss, 2, bias="explicit", batch=True))
         for notation in ("hz", "gh", "pq", "za"):
-            docs.append((f"{act}/{loss}/{notation}", render(d, "markdown", notation)))
+            docs.append((f"{act}/{loss}/{notation}", render(d, "markdown", notation=notation)))
     docs.append(("custom", render(backprop(Network(
         activations=("custom:x/(1+exp(-x))", "leaky_relu"), loss="mse")), "markdown")))
     _assert_renders(docs)
