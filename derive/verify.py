@@ -133,6 +133,8 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
             return verdict
     result = _values(net, d, kind, pspec, tree, transposed, seed, points, exact)
     result.correct, result.correct_latex = verdict.correct, verdict.correct_latex
+    if result.holds and net.loss_rule.target == "simplex":
+        result.reason = "holds, y being a probability vector (its entries sum to 1)"
     return result
 
 
