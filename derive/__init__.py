@@ -15,19 +15,24 @@ __all__ = ["Network", "backprop", "verify", "render", "export_numpy",
            "DeriveError", "SpecError", "ClaimError"]
 
 
+# The submodules are imported here, before the functions below are defined: importing
+# a submodule binds its name on the package, which would otherwise hide the function of
+# the same name whenever the submodule is first imported later.
+from . import export as _export_module  # noqa: E402
+from . import render as _render_module  # noqa: E402
+from . import verify as _verify_module  # noqa: E402
+
+
 def verify(net, param, claim, **options):
     """Check a closed form for ∂J/∂param; see `derive.verify.verify`."""
-    from .verify import verify as _verify
-    return _verify(net, param, claim, **options)
+    return _verify_module.verify(net, param, claim, **options)
 
 
-def render(derivation, fmt="latex", **options):
+def render(derivation, fmt="latex", *args, **options):
     """Write a derivation up as LaTeX or Markdown; see `derive.render.render`."""
-    from .render import render as _render
-    return _render(derivation, fmt, **options)
+    return _render_module.render(derivation, fmt, *args, **options)
 
 
 def export_numpy(net, **options):
     """Generate a NumPy gradient module; see `derive.export.export_numpy`."""
-    from .export import export_numpy as _export
-    return _export(net, **options)
+    return _export_module.export_numpy(net, **options)

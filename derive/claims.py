@@ -50,6 +50,7 @@ TOKEN = re.compile(r"""
   | (?P<DOTT>\.T(?![A-Za-z0-9_]))
   | (?P<HADDOT>\.\*)
   | (?P<NAME>leaky_relu|[A-Za-z]+)
+  | (?P<NORM>\|\||\\\||‖)
   | (?P<OP>[-+*/@^_'(){}\[\],])
   | (?P<UNI>[σδ⊙∘ᵀ⊤·−′φ])
 """ % WRAPPERS, re.VERBOSE)
@@ -58,7 +59,8 @@ COMMANDS = {"odot": ("HAD", "⊙"), "circ": ("HAD", "⊙"), "top": ("TOP", "T"),
             "prime": ("OP", "'"), "frac": ("FRAC", "frac"), "sigma": ("NAME", "sigma"),
             "delta": ("NAME", "delta"), "exp": ("NAME", "exp"), "log": ("NAME", "log"),
             "ln": ("NAME", "log"), "tanh": ("NAME", "tanh"), "phi": ("NAME", "phi"),
-            "varphi": ("NAME", "phi")}
+            "varphi": ("NAME", "phi"), "lVert": ("NORM", "‖"), "rVert": ("NORM", "‖"),
+            "Vert": ("NORM", "‖"), "tr": ("NAME", "tr"), "partial": ("NAME", "d")}
 UNICODE = {"σ": ("NAME", "sigma"), "δ": ("NAME", "delta"), "φ": ("NAME", "phi"),
            "⊙": ("HAD", "⊙"), "∘": ("HAD", "⊙"), "ᵀ": ("POSTT", "T"), "⊤": ("TOP", "T"),
            "·": ("OP", "*"), "−": ("OP", "-"), "′": ("OP", "'")}
@@ -98,6 +100,8 @@ def tokenize(text):
             kind, value = "POSTT", "T"
         elif kind == "HADDOT":
             kind, value = "HAD", "⊙"
+        elif kind == "NORM":
+            value = "‖"
         if kind == "OP" and value == "@":
             kind = "MATMUL"
         tokens.append((kind, value, col))

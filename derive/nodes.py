@@ -61,8 +61,10 @@ class Var(MatrixExpr):
         return MatrixElement(self, i, j)
 
     def _sympystr(self, printer):
-        layer = printer._print(self.layer)
-        return self.kind if self.kind == "y" else f"{self.kind}_{layer}"
+        layer = str(self.layer).replace(" ", "")
+        if self.kind == "y":
+            return "y"
+        return f"{self.kind}_{layer}" if self.layer.is_Atom else f"{self.kind}_{{{layer}}}"
 
 
 class Act(MatrixExpr):
