@@ -34,6 +34,10 @@ class Rule:
     RECURSION = "recursion"
     GENERAL = "general layer"
     UPDATE = "gradient-descent update"
+    INDEX = "index notation"
+    RENAME = "renaming summation indices"
+    REARRANGE = "rearranging the sums"
+    MATRIX_FORM = "matrix form"
 
 
 TOPICS = ("forward", "loss", "output", "weights", "bias", "hidden", "general", "update")

@@ -80,6 +80,8 @@ class NotesLatexPrinter(LatexPrinter):
 
     @staticmethod
     def _bold(letter):
+        if letter.startswith("{"):   # a user symbol with scripts (notation.check_symbol)
+            return "{" + NotesLatexPrinter._bold(letter[1:-1]) + "}"
         if letter.startswith("\\") and not letter.startswith(("\\mathrm", "\\mathcal",
                                                               "\\hat", "\\tilde", "\\bar")):
             return r"\boldsymbol{" + letter + "}"
@@ -232,7 +234,9 @@ class NotesLatexPrinter(LatexPrinter):
         from sympy.matrices.expressions import MatAdd
         coeff, rest = expr.as_coeff_mmul()
         factors = list(rest.args) if hasattr(rest, "args") and rest.is_MatMul else [rest]
-        parts = [rf"\left({self._print(f)}\right)" if isinstance(f, (MatAdd,)) or
+        from sympy.matrices.expressions import HadamardProduct
+        wrapped = (MatAdd, HadamardProduct) if len(factors) > 1 else (MatAdd,)
+        parts = [rf"\left({self._print(f)}\right)" if isinstance(f, wrapped) or
                  (f.is_Add if hasattr(f, "is_Add") else False) else self._print(f)
                  for f in factors]
         body = " ".join(parts)
