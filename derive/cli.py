@@ -48,6 +48,11 @@ def default_job(args=None):
     return gallery.main(args)
 
 
+def one_line(exc):
+    """The message of an error on one line (a file name or a value may hold a newline)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -56,7 +61,7 @@ def main(argv=None):
             return default_job(args)
         return args.func(args)
     except DeriveError as exc:
-        print(f"derive: {exc}", file=sys.stderr)
+        print(f"derive: {one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("derive: interrupted", file=sys.stderr)

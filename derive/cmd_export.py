@@ -60,14 +60,12 @@ def network_from(args):
 
 
 def run(args):
-    import os
+    from .export import export_numpy
+    from .files import check_writable, write_atomic
 
-    from .export import export_numpy, write_file
-
+    check_writable(args.out, args.force)   # fail before any work
     net = network_from(args)
-    if os.path.exists(args.out) and not args.force:   # fail before any work
-        raise DeriveError(f"{args.out} exists; pass --force to overwrite it")
     module = export_numpy(net)
-    write_file(args.out, module.source, force=args.force)
+    write_atomic(args.out, module.source, force=args.force)
     print(f"wrote {args.out} ({net.describe()})")
     return 0

@@ -60,37 +60,42 @@ def out_given(args):
 
 def run(args):
     from . import backprop
-    from .pdf import compile_pdf, write_file
+    from .files import check_writable, write_atomic
+    from .pdf import compile_pdf
     from .render import render, render_svg
 
     if args.format not in ("latex", "markdown", "pdf", "text"):
         raise DeriveError(f"format {args.format!r} is not allowed; "
                           "allowed: latex, markdown, pdf, text")
-    d = backprop(network_from_args(args))
-    if args.format == "text" and not out_given(args):
-        from .textprint import recursion_text
-        sys.stdout.write(recursion_text(d) + "\n")
-        return 0
+    if args.format == "pdf" and not out_given(args):
+        raise DeriveError("--format pdf needs -o FILE")
     out = args.output
-    if out and os.path.exists(out) and not args.force:
-        raise DeriveError(f"{out} exists; pass --force to overwrite it")
-    if args.format == "pdf":
-        if not out:
-            raise DeriveError("--format pdf needs -o FILE")
-        write_file(out, compile_pdf(render(d, "latex", args.notation, args.layout)),
-                   args.force)
-        return 0
+    svg_name = os.path.splitext(os.path.basename(out))[0] + ".svg" if out else "diagram.svg"
+    svg_path = os.path.join(os.path.dirname(out), svg_name) if out else None
+    if out:   # refuse before any work, for every file this run would write
+        check_writable(out, args.force)
+        if args.format == "markdown":
+            if os.path.abspath(svg_path) == os.path.abspath(out):
+                raise DeriveError(f"-o {out}: the Markdown file and its diagram would both "
+                                  "be this file; give a name ending in .md")
+            check_writable(svg_path, args.force)
+    d = backprop(network_from_args(args))
     if args.format == "text":
         from .textprint import recursion_text
-        write_file(out, recursion_text(d) + "\n", args.force)
+        if not out:
+            sys.stdout.write(recursion_text(d) + "\n")
+            return 0
+        write_atomic(out, recursion_text(d) + "\n", args.force)
         return 0
-    svg_name = os.path.splitext(os.path.basename(out))[0] + ".svg" if out else "diagram.svg"
+    if args.format == "pdf":
+        write_atomic(out, compile_pdf(render(d, "latex", args.notation, args.layout)),
+                     args.force)
+        return 0
     text = render(d, args.format, args.notation, args.layout, svg_name=svg_name)
     if not out:
         sys.stdout.write(text)
         return 0
     if args.format == "markdown":
-        svg_path = os.path.join(os.path.dirname(out), svg_name)
-        write_file(svg_path, render_svg(d, args.notation), args.force)
-    write_file(out, text, args.force)
+        write_atomic(svg_path, render_svg(d, args.notation), args.force)
+    write_atomic(out, text, args.force)
     return 0

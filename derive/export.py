@@ -12,7 +12,6 @@ or a softmax. A Jinja template (templates/numpy/module.py.j2) lays the module ou
 True
 """
 import os
-import tempfile
 import types
 from dataclasses import dataclass
 
@@ -22,7 +21,8 @@ from sympy.codegen.numpy_nodes import logaddexp
 
 from . import rules
 from .engine import backprop
-from .errors import DeriveError, SpecError
+from .errors import SpecError
+from .files import write_atomic
 from .nodes import BATCH, Var
 from .numpy_printer import ArrayPrinter, Code, var_name
 from .textprint import text as _text
@@ -251,7 +251,7 @@ class GradientModule:
         self.gradients, self.train_step = module.gradients, module.train_step
 
     def write(self, path, force=False):
-        write_file(path, self.source, force=force)
+        write_atomic(path, self.source, force=force)
 
     def __repr__(self):
         return f"<GradientModule for {self.net.describe()}>"
@@ -264,22 +264,3 @@ def export_numpy(net):
     if not isinstance(net, Network):
         raise SpecError(f"export_numpy takes a Network, got {type(net).__name__}")
     return GradientModule(net, generate_source(net))
-
-
-def write_file(path, content, force=False):
-    """Write ``content`` whole or not at all; never over an existing file unless forced."""
-    path = os.fspath(path)
-    if os.path.exists(path) and not force:
-        raise DeriveError(f"{path} exists; pass --force to overwrite it")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise DeriveError(f"folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".derive-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -10,7 +10,8 @@ import os
 from dataclasses import dataclass
 
 from . import Network, backprop
-from .pdf import compile_pdf, pdflatex_available, write_file
+from .files import write_atomic as write_file
+from .pdf import compile_pdf, pdflatex_available
 from .render import render, render_svg
 
 

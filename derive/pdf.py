@@ -1,35 +1,13 @@
-"""Writing files whole or not at all, and compiling LaTeX to PDF with pdflatex."""
+"""Compiling LaTeX to PDF with pdflatex (files are written by `derive.files`)."""
 import os
 import shutil
 import subprocess
 import tempfile
 
 from .errors import DeriveError
+from .files import write_atomic
 
-
-def write_file(path, data, force=False):
-    """Write ``data`` (str or bytes) to ``path`` via a temporary file in the same folder
-    and `os.replace`, so the file is complete or absent. Refuses to replace an existing
-    file unless ``force``."""
-    path = os.fspath(path)
-    if os.path.exists(path) and not force:
-        raise DeriveError(f"{path} exists; pass --force to overwrite it")
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=".derive-", dir=folder)
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8",
-                                                              "newline": "\n"})) as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+write_file = write_atomic   # the old name, kept for importers
 
 
 def pdflatex_available():
@@ -45,12 +23,14 @@ def compile_pdf(tex, runs=2, timeout=120):
                           "(texlive-latex-base, texlive-latex-recommended, texlive-pictures) "
                           "or use --format latex")
     with tempfile.TemporaryDirectory(prefix="derive-pdf-") as tmp:
-        with open(os.path.join(tmp, "notes.tex"), "w", encoding="utf-8") as fh:
-            fh.write(tex)
+        write_atomic(os.path.join(tmp, "notes.tex"), tex)
         for _ in range(runs):
-            proc = subprocess.run([exe, "-halt-on-error", "-interaction=nonstopmode",
-                                   "notes.tex"], cwd=tmp, capture_output=True,
-                                  timeout=timeout)
+            try:   # -no-shell-escape: a document never runs programs, whatever it says
+                proc = subprocess.run([exe, "-no-shell-escape", "-halt-on-error",
+                                       "-interaction=nonstopmode", "notes.tex"], cwd=tmp,
+                                      capture_output=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise DeriveError(f"pdflatex did not finish within {timeout} s") from None
             if proc.returncode != 0:
                 log = proc.stdout.decode("utf-8", "replace").splitlines()
                 errors = [i for i, line in enumerate(log) if line.startswith("!")]
