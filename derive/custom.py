@@ -21,6 +21,8 @@ from .errors import SpecError
 FUNCTIONS = {"exp": exp, "log": log, "tanh": tanh, "sqrt": sqrt, "sin": sin, "cos": cos}
 MAX_LENGTH = 400
 MAX_DEPTH = 60
+MAX_EXPONENT = 1000      # |numeric exponent|: x^1000 is fine, x^(9^9) is not
+MAX_BITS = 20000         # size of an exact number such as 9^999 (SymPy computes it)
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^()])|([A-Za-z_]\w*))")
 
 
@@ -99,12 +101,24 @@ class _Parser:
     def power(self):
         base = self.atom()
         if self.peek()[1] in ("^", "**"):
-            self.take()
+            pos = self.take()[2]
             self.nest()
             exponent = self.unary()
             self.depth -= 1
+            self.check_power(base, exponent, pos)
             return base ** exponent
         return base
+
+    def check_power(self, base, exponent, pos):
+        """Refuse powers SymPy would compute exactly for minutes (9^9^9, x^(10^9))."""
+        if not exponent.is_number:
+            return
+        if exponent.is_comparable and abs(exponent) > MAX_EXPONENT:
+            _fail(f"exponent larger than {MAX_EXPONENT}", pos, self.text)
+        if base.is_Rational and exponent.is_Rational and abs(base) != 1 and base != 0:
+            size = max(abs(base.p).bit_length(), base.q.bit_length()) * abs(exponent)
+            if size > MAX_BITS:
+                _fail(f"number too large (over {MAX_BITS} bits)", pos, self.text)
 
     def atom(self):
         kind, value, pos = self.take()

@@ -83,37 +83,101 @@ PRESETS = {
                    title="z pre-activation, a post-activation, as in the four fundamental equations"),
 }
 
-_SAFE_COMMANDS = {
+_GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
     "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
     "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
     "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
-    "mathrm", "mathcal", "mathit", "mathsf", "hat", "tilde", "bar", "check", "breve",
 }
-_TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]|[{}]|[_^']|\s")
+_WRAPS = {"mathrm", "mathcal", "mathit", "mathsf", "hat", "tilde", "bar", "check", "breve"}
+_SAFE_COMMANDS = _GREEK | _WRAPS
+_TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]|[{}_^' ]")
+
+
+class _Symbol:
+    """A recursive check of the small LaTeX grammar a symbol may use::
+
+        symbol := item+                   (spaces between tokens are ignored)
+        item   := base "'"* ("_" arg)? ("^" arg)?     (or "^" before "_")
+        base   := arg | \\mathrm{symbol} | \\hat arg | … (the commands in _WRAPS)
+        arg    := letter | digit | \\alpha … (_GREEK) | "{" symbol "}"
+
+    so a symbol can never end a group or a math formula early, leave a script without
+    its argument, stack two subscripts, or spell a character code (``^^5c``).
+    """
+
+    def __init__(self, value):
+        self.tokens, pos = [], 0
+        for match in _TOKEN.finditer(value):
+            if match.start() != pos:
+                break
+            pos = match.end()
+            if match.group() != " ":
+                self.tokens.append(match.group())
+        self.ok = pos == len(value)
+        self.i = 0
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def symbol(self):
+        items = 0
+        while self.peek() not in (None, "}"):
+            self.item()
+            items += 1
+        if not items:
+            raise ValueError("empty")
+
+    def item(self):
+        self.base()
+        while self.peek() == "'":
+            self.i += 1
+        scripts = set()
+        while self.peek() in ("_", "^") and self.peek() not in scripts:
+            scripts.add(self.peek())
+            self.i += 1
+            self.arg()
+
+    def base(self):
+        tok = self.peek()
+        if tok is not None and tok[1:] in _WRAPS and tok.startswith("\\"):
+            self.i += 1
+        self.arg()
+
+    def arg(self):
+        tok = self.peek()
+        self.i += 1
+        if tok is None:
+            raise ValueError("missing argument")
+        if tok == "{":
+            self.symbol()
+            if self.peek() != "}":
+                raise ValueError("unbalanced")
+            self.i += 1
+        elif not (tok.isalnum() or (tok.startswith("\\") and tok[1:] in _GREEK)):
+            raise ValueError(f"unexpected {tok}")
+
+    def valid(self):
+        if not self.ok:
+            return False
+        try:
+            self.symbol()
+        except ValueError:
+            return False
+        return self.i == len(self.tokens)
 
 
 def check_symbol(key, value):
-    """Return ``value`` if it is a safe LaTeX symbol, else raise SpecError naming key."""
+    """Return ``value`` if it is a safe LaTeX symbol (see `_Symbol`), else raise
+    SpecError naming key. A symbol with its own scripts or primes comes back as a group,
+    ``{W_1{}}``, so the layer index the renderer attaches cannot make a double script
+    (the empty ``{}`` stops TeX unwrapping a lone accent such as ``{\\hat a^2}``)."""
     hint = "use letters, digits, Greek letters, \\mathrm, \\mathcal, \\hat, …"
-    if not isinstance(value, str) or not value.strip() or len(value) > 40:
+    if not isinstance(value, str) or not value.strip() or len(value) > 40 \
+            or not _Symbol(value).valid():
         raise SpecError(f"notation override {key!r}: {value!r} is not a safe LaTeX "
                         f"symbol ({hint})")
-    depth, pos = 0, 0
-    for match in _TOKEN.finditer(value):
-        if match.start() != pos:
-            break
-        pos = match.end()
-        tok = match.group()
-        if tok.startswith("\\") and tok[1:] not in _SAFE_COMMANDS:
-            break
-        depth += {"{": 1, "}": -1}.get(tok, 0)
-        if depth < 0:
-            break
-    if pos != len(value) or depth != 0:
-        raise SpecError(f"notation override {key!r}: {value!r} is not a safe LaTeX "
-                        f"symbol ({hint})")
-    return value
+    return "{" + value + "{}}" if any(c in value for c in "_^'") else value
 
 
 def get(spec="hz", layout=None):

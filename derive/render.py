@@ -76,6 +76,13 @@ def plain(value, fmt):
     return out
 
 
+def code(value, fmt):
+    """A name shown as code (an activation such as ``leaky_relu`` or ``custom:x^2``):
+    whitespace collapsed, escaped for LaTeX's text mode; Markdown code spans need none."""
+    value = " ".join(str(value).split())
+    return plain(value, fmt) if fmt == "latex" else value
+
+
 def slug(rule):
     return re.sub(r"[^a-z]+", "_", rule.lower()).strip("_")
 
@@ -272,7 +279,8 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg"):
         nt=dict(name=nt.name, title=nt.title, layout=nt.layout, script=nt.script,
                 rowvec=nt.layout == "numerator", sigma0=nt.sigma0,
                 output_name=nt.output_name),
-        sym=sym, shapes=_shapes(doc), activations=_activations(doc), sections=sections,
+        sym=sym, shapes=_shapes(doc), sections=sections,
+        activations=[dict(a, name=code(a["name"], fmt)) for a in _activations(doc)],
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
         m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
