@@ -35,6 +35,7 @@ class Rule:
     GENERAL = "general layer"
     UPDATE = "gradient-descent update"
     INDEX = "index notation"
+    COMPONENT = "derivative of a component"
     RENAME = "renaming summation indices"
     REARRANGE = "rearranging the sums"
     MATRIX_FORM = "matrix form"

@@ -81,9 +81,30 @@ def build(folder="output", pdf=None):
         links = ", ".join(f"[{ext[1:]}]({e.name}{ext})"
                           for ext in (".md", ".tex", ".svg", ".pdf"))
         lines.append(f"| {e.title} | {e.source} | `{e.notation}` | {links} |")
+    written += _catalogue(folder, pdf)
+    lines += ["", "The catalogue of matrix derivatives that 003 builds backpropagation on, "
+              "each derived in index notation and certified: "
+              + ", ".join(f"[{ext[1:]}]({CATALOGUE}{ext})" for ext in (".md", ".tex", ".pdf"))
+              + "."]
     _update(os.path.join(folder, "README.md"), "\n".join(lines) + "\n")
     _update(os.path.join(folder, ".gitignore"), "*.pdf\n")
     return written
+
+
+CATALOGUE = "003_matrix_derivative_catalogue"
+
+
+def _catalogue(folder, pdf):
+    from .catalogue import render_catalogue
+
+    base = os.path.join(folder, CATALOGUE)
+    tex = render_catalogue("latex")
+    files = {".tex": tex, ".md": render_catalogue("markdown")}
+    if pdf:
+        files[".pdf"] = compile_pdf(tex)
+    for ext, data in files.items():
+        _update(base + ext, data)
+    return [base + ext for ext in files]
 
 
 def _update(path, data):

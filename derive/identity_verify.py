@@ -13,13 +13,14 @@ True
 >>> verify_identity("d/dA (y^T A x)", "x y^T").reason
 'shape mismatch: the claim is n×m but ∂C/∂A is m×n; holds if transposed'
 """
-from sympy import Transpose
+from sympy import OneMatrix, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from .errors import ClaimError
 from .free_claims import parse_derivative, parse_free
 from .matrix_build import ShapeMismatch, build_claim, build_scalar
 from .matrix_derivative import TOLERANCE, Checker, derive_scalar, exactly_zero
+from .matrix_nodes import AsScalar
 from .matrix_print import to_claim, to_claim_latex
 from .numeric import value
 from .verify import Verdict
@@ -41,6 +42,9 @@ def verify_identity(identity, claim, shapes=None, sizes=None, seed=0, points=2, 
         verdict.reason = f"shape mismatch: {exc}"
         return verdict
     target = d.wrt.shape
+    if shape == (1, 1) and target != (1, 1):     # a scalar s stands for s times ones
+        claimed = _scalar(claimed) * OneMatrix(*target)
+        shape = target
     if shape != target:
         text = f"the claim is {_shape(shape)} but {name} is {_shape(target)}"
         if shape == target[::-1] and _compare(d, Transpose(claimed).doit(), sizes, seed,
@@ -51,6 +55,10 @@ def verify_identity(identity, claim, shapes=None, sizes=None, seed=0, points=2, 
     result = _compare(d, claimed, sizes, seed, points, exact)
     result.correct, result.correct_latex = verdict.correct, verdict.correct_latex
     return result
+
+
+def _scalar(e):
+    return AsScalar(e) if isinstance(e, MatrixExpr) else e
 
 
 def _shape(shape):

@@ -14,12 +14,12 @@ already names in the expression.
 """
 from dataclasses import dataclass
 
-from sympy import Add, Identity, Integer, MatAdd, MatMul, MatrixSymbol, Rational, Symbol, Trace
+from sympy import Add, Identity, Integer, MatAdd, OneMatrix, MatMul, MatrixSymbol, Rational, Symbol, Trace
 from sympy.matrices.expressions import HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from .errors import ClaimError
-from .free_claims import parse_free
+from .free_claims import parse_free  # noqa: F401 (the doctest above uses it)
 from .matrix_nodes import AsScalar, Elem, SqNorm, scalar_function
 
 ONE = "one"                     # the literal dimension 1
@@ -81,6 +81,8 @@ class _Dims:
         la, lb = self.label.get(a), self.label.get(b)
         if la is not None and lb is not None and la != lb:
             raise ShapeMismatch(what)
+        if b < a:       # the older class stays the root: its name does not change
+            a, b, va, vb, la, lb = b, a, vb, va, lb, la
         self.parent[b] = a
         if va is None and vb is not None:
             self.value[a] = vb
@@ -135,6 +137,8 @@ class _Shaper:
             return (c, r)
         if kind in ("add", "sub", "had"):
             a, b = self.shape(node[1]), self.shape(node[2])
+            if kind != "had" and self.scalar(a) != self.scalar(b):
+                return b if self.scalar(a) else a     # a scalar s stands for s·1
             word = {"had": "Hadamard product", "add": "sum", "sub": "difference"}[kind]
             self._same(a, b, f"the {word} of a {self.text(a)} and a {self.text(b)}")
             return a
@@ -232,6 +236,10 @@ def build_claim(scalar, tree, wrt=None):
             root = shaper.dims.find(mine)
             if root != ONE and root not in roots and shaper.dims.find(target) != ONE:
                 shaper.dims.union(target, root, "the claim's identity")
+    for node, d in shaper.identities.items():
+        if node in _nodes(tree) and shaper.dims.find(d) not in roots:
+            raise ClaimError("the size of I is not fixed by the claim; tie it to the "
+                             "expression's names (as in A + I)", column=node[2])
     after = {}
     for d in before:
         after.setdefault(shaper.dims.find(d), []).append(d)
@@ -241,6 +249,15 @@ def build_claim(scalar, tree, wrt=None):
         raise ShapeMismatch(f"the claim's shapes fit only if {names}")
     return (_Builder(scalar.symbols, shaper, size).build(tree),
             (size(shape[0]), size(shape[1])))
+
+
+def _nodes(tree):
+    """Every node of a tree."""
+    out = [tree]
+    for child in tree[1:]:
+        if isinstance(child, tuple):
+            out += _nodes(child)
+    return out
 
 
 def _named(shaper, wrt):
@@ -290,11 +307,16 @@ class _Builder:
         if kind == "neg":
             return -self.build(node[1])
         if kind == "T":
-            return Transpose(self.build(node[1])).doit()
+            a = self.build(node[1])
+            return Transpose(a).doit() if _is_matrix(a) else a
         if kind in ("add", "sub"):
             a, b = self.build(node[1]), self.build(node[2])
             if kind == "sub":
                 b = -b
+            big = [e for e in (a, b) if _is_matrix(e) and e.shape != (1, 1)]
+            if len(big) == 1:           # a scalar plus a matrix: the scalar times ones
+                small = b if big[0] is a else a
+                return MatAdd(big[0], _scalar(small) * OneMatrix(*big[0].shape))
             if _is_matrix(a) and _is_matrix(b):
                 return MatAdd(a, b)
             return Add(_scalar(a), _scalar(b))
@@ -315,10 +337,14 @@ class _Builder:
             return a * b ** -1 if _is_matrix(a) else a / b
         if kind == "pow":
             if node[1][0] == "norm":
-                return SqNorm(self.build(node[1][1])) ** (node[2] // 2)
+                inner = self.build(node[1][1])
+                if not _is_matrix(inner):
+                    return inner ** node[2]
+                return SqNorm(inner) ** (node[2] // 2)
             return _scalar(self.build(node[1])) ** node[2]
         if kind == "tr":
-            return Trace(self.build(node[1]))
+            a = self.build(node[1])
+            return Trace(a) if _is_matrix(a) else a
         if kind == "call":
             fname, order, arg = node[1], node[2], self.build(node[3])
             if _is_matrix(arg) and arg.shape != (1, 1):

@@ -21,8 +21,8 @@ True
 """
 import random
 
-from sympy import (Add, Dummy, Function, Indexed, Rational, Symbol, cancel, diff, log,
-                   together)
+from sympy import (Add, Dummy, Function, Identity, Indexed, Integer, OneMatrix, Rational, Symbol,
+                   cancel, diff, log, together)
 
 from sympy.matrices.expressions.matexpr import MatrixElement
 
@@ -68,11 +68,11 @@ class MatrixDerivation:
 
     def sizes(self, given=None):
         """Concrete sizes for the checks: distinct small numbers per dimension name."""
-        dims = sorted({s for shape in self.shapes.values() for s in shape if s.is_Symbol},
-                      key=str)
         order = [s for label in [self.wrt.name] + self.scalar.order
                  for s in self.shapes[label] if s.is_Symbol]
-        dims = sorted(dims, key=order.index)
+        order += sorted((s for m in self.expr.atoms(Identity, OneMatrix) for s in m.shape
+                         if s.is_Symbol), key=str)       # an identity of its own size
+        dims = sorted(set(order), key=order.index)
         sizes = {s: 2 + n % 3 for n, s in enumerate(dims)}
         for name, size in (given or {}).items():
             matches = [s for s in dims if str(s) == name]
@@ -121,7 +121,7 @@ class Checker:
     and random rational points at which to compare."""
 
     def __init__(self, scalar, wrt, sizes, seed=0, points=2):
-        self.sizes = sizes
+        self.sizes = {k: Integer(v) for k, v in sizes.items()}
         self.env = {}
         total = explicit(self.concrete(scalar.expr), self.env)
         self.total = total[0, 0] if hasattr(total, "shape") else total
@@ -212,9 +212,13 @@ def derive_scalar(text, scalar, label):
     result_entry = contract(rename_dummies(contract(entry(result, c, d, Indices(sums))),
                                            sums))
     lhs = Partial(COST, wrt_entry)
+    i, j = (Symbol(v, integer=True, positive=True) for v in sums[:2])
+    generic = component(X, i, j if X.shape[0] != 1 and X.shape[1] != 1 else i)
     steps = [
         Step(COST, scalar.expr, Rule.DEFINITION, None, "loss", "matrix", "C"),
         Step(COST, index, Rule.INDEX, None, "loss", "index", "C"),
+        Step(Partial(generic, wrt_entry), diff(generic, wrt_entry), Rule.COMPONENT, None,
+             "weights", "index", "dX"),
         Step(lhs, differentiated, Rule.CHAIN_RULE, None, "weights", "index", "dC"),
         Step(lhs, contracted, Rule.KRONECKER, None, "weights", "index", "dC"),
     ]

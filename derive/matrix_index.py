@@ -12,9 +12,11 @@ the certificates compare against. The two never share code with `matrix_adjoint`
 >>> scalar_index(y.T * A * x, Indices("ij"))
 Sum(A[i, j]*x[j]*y[i], (i, 1, m), (j, 1, n))
 """
+from itertools import permutations
+
 from sympy import (Add, Identity, Indexed, IndexedBase, Integer, KroneckerDelta, MatAdd,
-                   MatMul, Matrix, MatrixSymbol, Mul, Sum, Symbol, Trace, ZeroMatrix,
-                   eye, zeros)
+                   MatMul, Matrix, MatrixSymbol, Mul, OneMatrix, Sum, Symbol, Trace, ZeroMatrix,
+                   eye, ones, zeros)
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
@@ -84,6 +86,8 @@ def entry(e, i, j, ix):
         return scalar_function(e.name, e.order)(entry(e.arg, i, j, ix))
     if isinstance(e, Identity):
         return ONE if e.shape == (1, 1) else KroneckerDelta(i, j)
+    if isinstance(e, OneMatrix):
+        return ONE
     if isinstance(e, ZeroMatrix):
         return Integer(0)
     raise ClaimError(f"no index form for {type(e).__name__}")
@@ -161,6 +165,8 @@ def explicit(e, env):
         return explicit(e.arg, env).applyfunc(f)
     if isinstance(e, Identity):
         return eye(int(e.shape[0]))
+    if isinstance(e, OneMatrix):
+        return ones(*(int(s) for s in e.shape))
     if isinstance(e, ZeroMatrix):
         return zeros(*(int(s) for s in e.shape))
     if isinstance(e, AsScalar):
@@ -197,10 +203,18 @@ def rename_dummies(expr, letters):
 
     def to_letters(e, supply):
         if isinstance(e, Sum):
-            mapping = {v: Symbol(next(supply), integer=True, positive=True)
-                       for v, _, _ in e.limits}
-            limits = [(mapping[v], lo, hi) for v, lo, hi in e.limits]
-            return Sum(to_letters(e.function.xreplace(mapping), supply), *limits)
+            names = [Symbol(next(supply), integer=True, positive=True) for _ in e.limits]
+            best = None
+            orders = permutations(names) if len(names) <= 5 else [names]
+            for order in orders:      # the naming that prints first: a canonical form
+                mapping = dict(zip((lim[0] for lim in e.limits), order))
+                body = e.function.xreplace(mapping)
+                limits = sorted(((mapping[v], lo, hi) for v, lo, hi in e.limits),
+                                key=lambda lim: str(lim[0]))
+                key = str(body)
+                if best is None or key < best[0]:
+                    best = (key, body, limits)
+            return Sum(to_letters(best[1], supply), *best[2])
         if e.is_Atom or isinstance(e, Indexed):
             return e
         return e.func(*(to_letters(a, supply) for a in e.args))

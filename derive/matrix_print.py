@@ -13,9 +13,12 @@ indicator 𝟙[i=j], as everywhere in our documents.
 >>> to_claim(y * x.T)
 'y x^T'
 """
-from sympy import Add, Identity, MatAdd, MatMul, MatrixSymbol, Mul, Trace
+from sympy import (Add, Identity, MatAdd, MatMul, MatrixSymbol, Mul, OneMatrix, Trace,
+                   ZeroMatrix)
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from sympy.printing.latex import LatexPrinter
 
 from .latex_printer import NotesLatexPrinter
 from .matrix_nodes import BUILTIN, AsScalar, Elem, SqNorm
@@ -36,7 +39,30 @@ def _is_vector(X):
 
 
 class CatalogueLatexPrinter(NotesLatexPrinter):
-    """The notes printer, taught the catalogue's nodes and free names."""
+    """The notes printer, taught the catalogue's nodes and free names. ``names`` (the
+    expression's names in order) orders the factors of a product as written."""
+
+    _default_settings = dict(NotesLatexPrinter._default_settings, names=())
+
+    def _print_Mul(self, expr):
+        from sympy import Indexed, KroneckerDelta, Sum
+        names = list(self._settings["names"])
+
+        def rank(f):
+            if f.is_number:
+                return (0, 0)
+            if isinstance(f, KroneckerDelta):
+                return (1, 0)
+            base = f.base if f.is_Pow else f
+            if isinstance(base, Indexed) and str(base.base.label) in names:
+                return (2, names.index(str(base.base.label)))
+            if isinstance(base, Sum):
+                return (4, 0)
+            return (3, 0)
+        args = sorted(expr.args, key=rank)
+        if args == list(expr.args) or any(a.is_Pow and a.exp.is_negative for a in args):
+            return super()._print_Mul(expr)
+        return LatexPrinter._print_Mul(self, Mul(*args, evaluate=False))
 
     def _print_MatrixSymbol(self, expr):
         base, _, sub = expr.name.partition("_")
@@ -96,6 +122,9 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
     def _print_Identity(self, expr):
         return "I"
 
+    def _print_ZeroMatrix(self, expr):
+        return "0"
+
     def _print_Symbol(self, expr, style="plain"):
         base, _, sub = expr.name.partition("_")
         if sub and base.isalpha() and len(base) == 1:
@@ -103,9 +132,9 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
         return super()._print_Symbol(expr, style)
 
 
-def latex(expr):
-    """LaTeX of a catalogue expression."""
-    return CatalogueLatexPrinter().doprint(expr)
+def latex(expr, names=()):
+    """LaTeX of a catalogue expression; ``names`` orders the factors of products."""
+    return CatalogueLatexPrinter(dict(names=tuple(names))).doprint(expr)
 
 
 # -- the claim syntax --------------------------------------------------------------------
@@ -143,12 +172,18 @@ class _ClaimPrinter:
             return self.wrap(e.arg) + self.t["T"]
         if isinstance(e, Identity):
             return "I"
+        if isinstance(e, OneMatrix):
+            return "1"
+        if isinstance(e, ZeroMatrix):
+            return "0"
         if isinstance(e, Elem):
             if e.name == "exp" and e.order == 1:
                 return f"{self.function('exp', 0)}({self.p(e.arg)})"
             return f"{self.function(e.name, e.order)}({self.p(e.arg)})"
         if isinstance(e, HadamardPower):
-            raise ValueError("no claim syntax for a Hadamard power")
+            if not (e.exp.is_Integer and e.exp > 0):
+                raise ValueError("no claim syntax for an elementwise reciprocal")
+            return self.t["had"].join([self.wrap(e.base)] * int(e.exp))
         if isinstance(e, HadamardProduct):
             return self.t["had"].join(self.wrap(a) for a in e.args)
         if isinstance(e, MatMul):
@@ -162,11 +197,10 @@ class _ClaimPrinter:
                 return "-" + body
             return f"{self.scalar(coeff)} {body}"
         if isinstance(e, (MatAdd, Add)):
-            terms = list(e.args)
+            terms = sorted(e.args, key=_negative)
             out = self.p(terms[0])
             for a in terms[1:]:
-                neg = (-a).could_extract_minus_sign() is False and a.could_extract_minus_sign()
-                out += f" - {self.p(-a)}" if neg else f" + {self.p(a)}"
+                out += f" - {self.p(-a)}" if _negative(a) else f" + {self.p(a)}"
             return out
         return self.scalar(e)
 
@@ -181,6 +215,8 @@ class _ClaimPrinter:
             return f"\\frac{{{c.p}}}{{{c.q}}}" if self.tex else f"({c.p}/{c.q})"
         if c.is_Integer:
             return str(c) if c >= 0 else f"({c})"
+        if c.is_Symbol:      # a size (m, n): printed, though the claim syntax has no sizes
+            return str(c)
         if isinstance(c, Mul):
             return " ".join(self.scalar(f) if not isinstance(f, Add) else f"({self.p(f)})"
                             for f in c.args)
@@ -194,6 +230,11 @@ class _ClaimPrinter:
         if name is not None:
             return f"{self.function(name, getattr(f, 'order', 0))}({self.p(c.args[0])})"
         raise ValueError(f"no claim syntax for {c}")
+
+
+def _negative(term):
+    coeff = term.as_coeff_mmul()[0] if term.is_Matrix else term.as_coeff_Mul()[0]
+    return bool(coeff.is_number and coeff.is_extended_negative)
 
 
 def to_claim(expr):
