@@ -96,6 +96,9 @@ class _Shaper:
     def __init__(self, shapes):
         self.dims, self.names, self.order, self.given = _Dims(), {}, [], {}
         self.identities = {}
+        if shapes is not None and not isinstance(shapes, dict):
+            raise ClaimError(f"shapes: expected a dict of name -> (rows, cols), got "
+                             f"{type(shapes).__name__}")
         for label, shape in (shapes or {}).items():
             self.given[label] = self._given(label, shape)
 
@@ -201,6 +204,10 @@ def build_scalar(tree, wrt=None, shapes=None):
                          f"{size(root[0])}×{size(root[1])}, not a scalar: a derivative "
                          "d/dA needs a scalar (add a ᵀ, a trace or a product with another "
                          "vector)")
+    unknown = [label for label in shaper.given if label not in shaper.names]
+    if unknown:
+        raise ClaimError(f"shapes: {', '.join(map(repr, unknown))} not in the expression; "
+                         f"its names are {', '.join(shaper.order)}")
     if wrt is not None and wrt not in shaper.names:
         raise ClaimError(f"wrt: {wrt!r} does not occur in the expression; its names are "
                          f"{', '.join(shaper.order)}")
