@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from .derivation import Rule
 from .errors import SpecError
-from .matrix_derivative import matrix_derivative
+from .free_claims import parse_free
+from .matrix_build import build_scalar
+from .matrix_derivative import derive_scalar
 from .matrix_print import CatalogueLatexPrinter
 from .render import environment
 
@@ -38,13 +40,18 @@ ENTRIES = (
     Entry("y^T sigma(A) x", ("A",), "003"),
     Entry("y^T sigma_1(A sigma_2(B)) x", ("A", "B"), "003"),
     Entry("tr(A) + tr(A^T)", ("A",), "beyond 003"),
-    Entry("1/2 ||A x - y||^2", ("x", "A"), "beyond 003"),
+    Entry("1/2 ||A x - y||^2", ("A", "x"), "beyond 003"),
 )
 
 
 def derivations(entries=ENTRIES):
-    """[(entry, [MatrixDerivation per wrt])] for the entries."""
-    return [(e, [matrix_derivative(e.expr, w) for w in e.wrt]) for e in entries]
+    """[(entry, [MatrixDerivation per wrt])] for the entries. The sizes of an entry are
+    named once (after its first variable), so all its derivations share the letters."""
+    out = []
+    for e in entries:
+        scalar = build_scalar(parse_free(e.expr), e.wrt[0])
+        out.append((e, [derive_scalar(e.expr, scalar, w) for w in e.wrt]))
+    return out
 
 
 class _Blocks:

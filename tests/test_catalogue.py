@@ -123,3 +123,11 @@ def test_cli_bad_input_is_one_line_exit_two(argv, message, capsys):
     assert main(["catalogue"] + argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_the_derivations_of_one_entry_share_their_size_letters():
+    """yᵀABx: ∂/∂A and ∂/∂B are written with the same m, n, l as the shapes line."""
+    from derive.catalogue import derivations
+    for entry, ds in derivations():
+        assert [d.wrt.name for d in ds] == list(entry.wrt)
+        assert all(d.shapes == ds[0].shapes for d in ds), entry.expr
