@@ -56,7 +56,7 @@ def network_from(args):
     else:
         raise DeriveError("give --activation NAME or --activations A,B,…")
     return Network(activations=acts, loss=args.loss, widths=widths, bias=args.bias,
-                   batch=args.batch)
+                   batch=args.batch, depth=len(acts) if depth is None else depth)
 
 
 def run(args):

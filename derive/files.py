@@ -53,6 +53,11 @@ def write_atomic(path, data, force=False):
     if not isinstance(data, (str, bytes)):
         raise TypeError(f"write_atomic writes str or bytes, got {type(data).__name__}")
     folder = os.path.dirname(os.path.abspath(path))
+    above = folder
+    while not os.path.exists(above) and os.path.dirname(above) != above:
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise DeriveError(f"cannot write {path}: {above} is a file, not a folder")
     try:
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)

@@ -8,7 +8,8 @@ activation (or its derivative) applied elementwise to a matrix expression. `Part
 from functools import lru_cache
 
 from mpmath.libmp import prec_to_dps
-from sympy import Basic, Expr, IndexedBase, Integer, Symbol, sympify
+from sympy import Basic, Expr, IndexedBase, Integer, Symbol
+from sympy.core.sympify import _sympify   # strict: never parses a string
 from sympy.core.symbol import Str
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
@@ -39,7 +40,7 @@ class Var(MatrixExpr):
     _diff_wrt = True
 
     def __new__(cls, kind, layer, rows, cols):
-        return Basic.__new__(cls, _str(kind), sympify(layer), sympify(rows), sympify(cols))
+        return Basic.__new__(cls, _str(kind), _sympify(layer), _sympify(rows), _sympify(cols))
 
     @property
     def kind(self):
@@ -107,7 +108,7 @@ class Partial(Expr):
     is_commutative = True
 
     def __new__(cls, num, wrt):
-        return Expr.__new__(cls, sympify(num), sympify(wrt))
+        return Expr.__new__(cls, _sympify(num), _sympify(wrt))
 
     @property
     def num(self):
@@ -125,7 +126,7 @@ class MatPartial(MatrixExpr):
     """∂J/∂V for a scalar J and a matrix V, laid out like V (denominator layout)."""
 
     def __new__(cls, num, wrt):
-        return Basic.__new__(cls, sympify(num), wrt)
+        return Basic.__new__(cls, _sympify(num), wrt)
 
     @property
     def num(self):
@@ -211,7 +212,7 @@ class Times(Expr):
     is_commutative = True
 
     def __new__(cls, *factors):
-        return Expr.__new__(cls, *map(sympify, factors))
+        return Expr.__new__(cls, *map(_sympify, factors))
 
     def doit(self, **hints):
         from sympy import Mul

@@ -10,7 +10,8 @@ working precision.
 2.0
 """
 import mpmath
-from sympy import Add, Heaviside, Max, Min, Mul, Piecewise, Pow, exp, log, sympify, tanh
+from sympy import Add, Heaviside, Max, Min, Mul, Piecewise, Pow, exp, log, tanh
+from sympy.core.sympify import _sympify   # strict: never parses a string
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
 DIGITS = 60
@@ -24,7 +25,7 @@ def value(expr, values, digits=DIGITS):
 
 
 def _number(v):
-    v = sympify(v)
+    v = _sympify(v)
     if v.is_Integer:
         return mpmath.mpf(int(v))
     if v.is_Rational:

@@ -1,0 +1,208 @@
+"""The table of bad inputs (ISSUE 7.1): what the real command line does with each.
+
+Every row runs ``python -m derive.cli`` in a subprocess, in an empty folder, and
+expects: exit status 2; exactly one non-empty line on stderr, starting ``derive:`` and
+containing the row's words (what is wrong, and usually what is allowed); no
+``Traceback`` on either stream; and nothing executed or written (hostile rows try to
+create a file ``pwned``; the folder must hold only what the row put there).
+
+Covered: unknown activation / loss / notation / format / bias / layout / command /
+option; depth 0, negative, fractional, huge, missing; widths of the wrong count,
+non-positive, not integers, empty; softmax on a hidden layer; bce under an output not
+in (0, 1) and cce under one that is not a distribution; parameters that do not exist
+(W_9 of a 3-layer net, b_1 without biases, a name that is no parameter); malformed
+and hostile claims and custom activations (unbalanced brackets, unknown names, Python
+such as ``__import__('os').system(…)`` and ``().__class__``, 5000 nested brackets,
+empty, very long, bytes that are not UTF-8, exact powers too large to compute); output
+files that exist, are folders, or sit under a file. The rows run in parallel.
+"""
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PWN = "__import__('os').system('touch pwned')"
+NESTED = "(" * 5000 + "x" + ")" * 5000
+LONG = "x+" * 3000 + "x"
+NOTES = ["notes", "--depth", "3", "--loss", "bce"]
+VERIFY = ["verify", "--depth", "3", "--activation", "sigmoid", "--loss", "bce"]
+CLAIM = VERIFY + ["--param", "W_3", "--claim"]
+EXPORT = ["export", "--loss", "mse", "-o", "g.py"]
+
+#: (id, argv, words the one stderr line must contain, files to create first)
+ROWS = [
+    # --- names that are not in the tables
+    ("activation", NOTES + ["--activation", "wiggle"], ["'wiggle'", "allowed", "sigmoid"]),
+    ("activations-list", ["notes", "--depth", "2", "--activations", "tanh,wiggle", "--loss",
+                          "mse"], ["'wiggle'", "allowed"]),
+    ("loss", ["notes", "--loss", "hinge"], ["'hinge'", "allowed", "mse"]),
+    ("loss-verify", ["verify", "--activation", "tanh", "--loss", "hinge", "--param", "W_L",
+                     "--claim", "z_L"], ["'hinge'", "allowed"]),
+    ("notation", NOTES + ["--notation", "xy"], ["'xy'", "allowed", "hz"]),
+    ("notation-verify", CLAIM + ["z_3", "--notation", "xy"], ["'xy'", "allowed", "hz"]),
+    ("format", NOTES + ["--format", "docx"], ["'docx'", "allowed", "latex"]),
+    ("bias", NOTES + ["--bias", "sideways"], ["'sideways'", "allowed", "augmented"]),
+    ("bias-export", EXPORT + ["--widths", "2,1", "--activation", "tanh", "--bias", "up"],
+     ["'up'", "allowed"]),
+    ("layout", NOTES + ["--layout", "diagonal", "--format", "markdown"],
+     ["'diagonal'", "allowed", "numerator"]),
+    ("command", ["frobnicate"], ["frobnicate", "choose from", "notes"]),
+    ("option", NOTES + ["--colour", "red"], ["unrecognized", "--colour"]),
+    ("missing-required", ["verify", "--activation", "tanh", "--loss", "mse"],
+     ["required", "--param"]),
+    # --- depth
+    ("depth-0", NOTES + ["--depth", "0"], ["depth", "0", "positive"]),
+    ("depth-negative", ["notes", "--depth", "-2", "--loss", "mse"], ["depth", "-2"]),
+    ("depth-fraction", ["notes", "--depth", "2.5"], ["depth", "'2.5'", "integer or L"]),
+    ("depth-huge", ["notes", "--depth", "100000"], ["depth", "100000", "256"]),
+    ("depth-0-verify", ["verify", "--depth", "0", "--activation", "tanh", "--loss", "mse",
+                        "--param", "W_1", "--claim", "x"], ["depth", "0"]),
+    ("depth-word-verify", ["verify", "--depth", "three", "--activation", "tanh", "--loss",
+                           "mse", "--param", "W_1", "--claim", "x"], ["depth", "'three'"]),
+    ("depth-export", EXPORT + ["--depth", "0", "--activation", "tanh"], ["depth", "0"]),
+    ("depth-widths-export", EXPORT + ["--depth", "3", "--widths", "2,2", "--activation",
+                                      "tanh"], ["--depth 3", "--widths"]),
+    ("activations-count", ["notes", "--depth", "3", "--activations", "tanh,tanh", "--loss",
+                           "mse"], ["--activations", "2", "3"]),
+    ("activation-needs-depth", EXPORT + ["--activation", "tanh"],
+     ["--activation", "--depth", "--widths"]),
+    # --- widths
+    ("widths-count", ["notes", "--depth", "2", "--loss", "mse", "--widths", "3,4"],
+     ["widths", "expected 3", "got 2"]),
+    ("widths-zero", ["notes", "--depth", "2", "--loss", "mse", "--widths", "3,0,2"],
+     ["widths", "positive", "0"]),
+    ("widths-negative", ["notes", "--depth", "2", "--loss", "mse", "--widths", "3,-4,2"],
+     ["widths", "positive", "-4"]),
+    ("widths-letters", ["notes", "--depth", "2", "--loss", "mse", "--widths", "3,a,2"],
+     ["widths", "'3,a,2'", "integers"]),
+    ("widths-fraction-export", EXPORT + ["--widths", "3,2.5,1", "--activation", "tanh"],
+     ["--widths", "'3,2.5,1'", "integers"]),
+    ("widths-empty-verify", VERIFY[:1] + ["--depth", "2", "--activation", "tanh", "--loss",
+                                          "mse", "--widths", ",,", "--param", "W_1",
+                                          "--claim", "x"], ["widths", "',,'"]),
+    ("widths-symbolic", ["notes", "--depth", "L", "--loss", "mse", "--widths", "2,2"],
+     ["widths", "symbolic"]),
+    # --- combinations the rules forbid
+    ("softmax-hidden", ["notes", "--depth", "2", "--activations", "softmax,sigmoid",
+                        "--loss", "bce"], ["softmax", "output layer", "layer 1"]),
+    ("softmax-hidden-L", ["notes", "--depth", "L", "--activation", "softmax", "--loss", "cce"],
+     ["softmax", "output layer", "hidden"]),
+    ("bce-tanh", NOTES + ["--activation", "tanh"], ["bce", "(0, 1)", "tanh", "allowed"]),
+    ("bce-identity-export", EXPORT[:1] + ["--widths", "2,1", "--activation", "identity",
+                                          "--loss", "bce", "-o", "g.py"],
+     ["bce", "identity", "allowed"]),
+    ("cce-sigmoid", ["notes", "--loss", "cce"], ["cce", "sigmoid", "allowed", "softmax"]),
+    ("softmax-one-unit", EXPORT + ["--widths", "3,1", "--activation", "softmax",
+                                   "--loss", "cce"], ["softmax", "2 units"]),
+    ("pdf-needs-file", NOTES + ["--format", "pdf"], ["pdf", "-o"]),
+    # --- parameters
+    ("param-W9", CLAIM[:-3] + ["--param", "W_9", "--claim", "z_3"], ["layer 9 of W", "does not exist",
+                                                                      "layers 1 … 3"]),
+    ("param-b-without-bias", CLAIM[:-3] + ["--param", "b_1", "--claim", "z_1"],
+     ["b_l", "bias='explicit'"]),
+    ("param-not-a-parameter", CLAIM[:-3] + ["--param", "q_1", "--claim", "z_1"],
+     ["'q'", "expected one of"]),
+    ("param-h", CLAIM[:-3] + ["--param", "h_1", "--claim", "z_1"],
+     ["'h_1'", "expected W_l, b_l"]),
+    # --- malformed and hostile claims
+    ("claim-unbalanced", CLAIM + ["(z_3 - y"], ["expected ')'", "column 9"]),
+    ("claim-extra-close", CLAIM + ["z_3 - y)"], ["end of the claim", "column 8"]),
+    ("claim-unknown-name", CLAIM + ["q_2 z_2^T"], ["unknown name 'q'", "expected one of"]),
+    ("claim-layer-missing", CLAIM + ["(z_9 - y) z_2^T"], ["layer 9 of z", "does not exist", "0 … 3"]),
+    ("claim-python", CLAIM + [PWN], ["unexpected character '.'", "column 17"]),
+    ("claim-dunder-class", CLAIM + ["().__class__"], ["unexpected character", "column 3"]),
+    ("claim-lambda", CLAIM + ["lambda: 0"], ["unexpected character ':'", "column 7"]),
+    ("claim-latex-input", CLAIM + ["\\input{/etc/passwd}"], ["unknown command \\input"]),
+    ("claim-nested", CLAIM + ["(" * 5000 + "z_3" + ")" * 5000], ["too long"]),
+    ("claim-nested-deep", CLAIM + ["(" * 150 + "z_3" + ")" * 150], ["nested too deeply"]),
+    ("claim-empty", CLAIM + [""], ["expected a name", "end of the claim", "column 1"]),
+    ("claim-long", CLAIM + ["z_3 + " * 500 + "z_3"], ["claim too long", "at most 2000"]),
+    ("claim-not-utf8", CLAIM + [b"z_3 \xff\xfe"], ["unexpected character", "column 5"]),
+    ("claim-newline", CLAIM + ["z_3\n$ y"], ["unexpected character '$'", "column 5"]),
+    ("claim-general-layer", CLAIM + ["z_l"], ["general layer l", "symbolic depth"]),
+    # --- malformed and hostile custom activations
+    ("custom-python", NOTES[:2] + ["1", "--loss", "mse", "--activation", "custom:" + PWN],
+     ["custom activation", "unexpected", "allowed"]),
+    ("custom-dunder-class", ["notes", "--depth", "1", "--loss", "mse", "--activation",
+                             "custom:().__class__"], ["custom activation", "allowed"]),
+    ("custom-unbalanced", ["notes", "--loss", "mse", "--activation", "custom:(x+1"],
+     ["custom activation", "expected ')'", "allowed"]),
+    ("custom-unknown-name", ["notes", "--loss", "mse", "--activation", "custom:foo(x)"],
+     ["custom activation", "unknown name 'foo'", "allowed"]),
+    ("custom-empty", ["notes", "--loss", "mse", "--activation", "custom:"],
+     ["custom activation is empty"]),
+    ("custom-nested", ["notes", "--loss", "mse", "--activation", "custom:" + NESTED],
+     ["custom activation", "longer than 400"]),
+    ("custom-nested-deep", ["notes", "--loss", "mse", "--activation",
+                            "custom:" + "(" * 100 + "x" + ")" * 100],
+     ["custom activation", "nesting deeper than 60"]),
+    ("custom-long", ["notes", "--loss", "mse", "--activation", "custom:" + LONG],
+     ["custom activation", "longer than 400"]),
+    ("custom-constant", ["notes", "--loss", "mse", "--activation", "custom:3"],
+     ["custom activation", "does not depend on x"]),
+    ("custom-division-by-zero", ["notes", "--loss", "mse", "--activation", "custom:x/0"],
+     ["custom activation", "undefined"]),
+    ("custom-huge-power", ["notes", "--loss", "mse", "--activation", "custom:x*9^9^9"],
+     ["custom activation", "exponent larger than 1000"]),
+    ("custom-export", EXPORT + ["--widths", "2,1", "--activation", "custom:x+os"],
+     ["custom activation", "unknown name 'os'"]),
+    ("custom-in-verify", VERIFY[:3] + ["--activations", "custom:exec(x),sigmoid,sigmoid",
+                                       "--loss", "bce", "--param", "W_3", "--claim", "z_3"],
+     ["custom activation", "unknown name 'exec'"]),
+    # --- files
+    ("file-exists", NOTES + ["-o", "notes.tex"], ["notes.tex exists", "--force"],
+     ["notes.tex"]),
+    ("file-exists-export", EXPORT + ["--widths", "2,1", "--activation", "tanh"],
+     ["g.py exists", "--force"], ["g.py"]),
+    ("file-is-folder", NOTES + ["-o", ".", "--force"], ["is a folder"]),
+    ("file-under-a-file", NOTES + ["-o", "notes.tex/n.tex"], ["cannot write", "notes.tex is a file, not a folder"],
+     ["notes.tex"]),
+    ("file-newline-in-name", NOTES + ["-o", "a\nb.tex"], ["a b.tex exists"], ["a\nb.tex"]),
+]
+
+
+def _run(row, base):
+    name, argv, words, *rest = row
+    folder = base / name
+    folder.mkdir()
+    for made in (rest[0] if rest else []):
+        (folder / made).write_text("keep me")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    args = [sys.executable, "-m", "derive.cli", *argv]
+    proc = subprocess.run(args, cwd=folder, capture_output=True, timeout=300, env=env)
+    return proc, folder, sorted(rest[0] if rest else [])
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Runs every row once, two or more at a time (each is a fresh interpreter)."""
+    base = tmp_path_factory.mktemp("bad-input")
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        done = pool.map(lambda row: _run(row, base), ROWS)
+        return dict(zip((row[0] for row in ROWS), done))
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row[0] for row in ROWS])
+def test_bad_input_exits_2_with_one_line_naming_the_problem(results, row):
+    name, argv, words = row[:3]
+    proc, folder, made = results[name]
+    out = proc.stdout.decode("utf-8", "replace")
+    err = proc.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in out + err
+    assert proc.returncode == 2, (proc.returncode, err)
+    lines = err.splitlines()
+    assert len(lines) == 1 and err.endswith("\n") and lines[0].strip(), err
+    assert lines[0].startswith("derive: ")
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert sorted(p.name for p in folder.iterdir()) == made    # nothing written, no pwned
+    for kept in made:
+        assert (folder / kept).read_text() == "keep me"
+
+
+def test_the_table_is_large_and_ids_are_unique():
+    assert len({row[0] for row in ROWS}) == len(ROWS) >= 60
