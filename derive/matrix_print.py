@@ -78,6 +78,12 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
             return rf"({base}_{sub})_{{{joined}}}"
         return f"{label}_{{{joined}}}"
 
+    def _needs_mul_brackets(self, expr, first=False, last=False):
+        """σ(…) carries its own brackets, even around a sum."""
+        if hasattr(type(expr), "catalogue_name"):
+            return False
+        return super()._needs_mul_brackets(expr, first, last)
+
     def _print_Elem(self, expr):
         if expr.name == "log" and expr.order == 1:
             return rf"\mathbf{{1}} \oslash {self._wrap(expr.arg)}"
