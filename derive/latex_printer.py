@@ -80,8 +80,8 @@ class NotesLatexPrinter(LatexPrinter):
 
     @staticmethod
     def _bold(letter):
-        if letter.startswith("{"):   # a user symbol with scripts (notation.check_symbol)
-            return "{" + NotesLatexPrinter._bold(letter[1:-1]) + "}"
+        if letter.startswith("{") and letter.endswith("{}}"):   # grouped by check_symbol
+            return "{" + NotesLatexPrinter._bold(letter[1:-3]) + "{}}"
         if letter.startswith("\\") and not letter.startswith(("\\mathrm", "\\mathcal",
                                                               "\\hat", "\\tilde", "\\bar")):
             return r"\boldsymbol{" + letter + "}"

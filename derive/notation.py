@@ -89,7 +89,8 @@ _GREEK = {
     "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
     "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
 }
-_WRAPS = {"mathrm", "mathcal", "mathit", "mathsf", "hat", "tilde", "bar", "check", "breve"}
+_FONTS = {"mathrm", "mathcal", "mathit", "mathsf"}
+_WRAPS = _FONTS | {"hat", "tilde", "bar", "check", "breve"}
 _SAFE_COMMANDS = _GREEK | _WRAPS
 _TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]|[{}_^' ]")
 
@@ -98,27 +99,34 @@ class _Symbol:
     """A recursive check of the small LaTeX grammar a symbol may use::
 
         symbol := item+                   (spaces between tokens are ignored)
-        item   := base "'"* ("_" arg)? ("^" arg)?     (or "^" before "_")
-        base   := arg | \\mathrm{symbol} | \\hat arg | … (the commands in _WRAPS)
+        item   := base ("'"+ ("_" arg)? | ("_" arg)? ("^" arg)? | ("^" arg)? ("_" arg)?)
+        base   := arg | \\mathrm{symbol} | \\hat arg | … (the commands in _WRAPS;
+                  no accent inside an accent's argument)
         arg    := letter | digit | \\alpha … (_GREEK) | "{" symbol "}"
 
     so a symbol can never end a group or a math formula early, leave a script without
     its argument, stack two subscripts, or spell a character code (``^^5c``).
+
+    TeX unwraps a group that holds one accent (``{\\hat a'}``), so scripts after it
+    would stack on the accent's own: `text` adds ``{}`` before the closing brace of a
+    group or font argument that takes scripts (``{\\hat a'{}}'``), which stops that.
     """
 
     def __init__(self, value):
-        self.tokens, pos = [], 0
+        self.value, self.tokens, pos = value, [], 0
         for match in _TOKEN.finditer(value):
             if match.start() != pos:
                 break
             pos = match.end()
             if match.group() != " ":
-                self.tokens.append(match.group())
+                self.tokens.append((match.group(), match.start()))
         self.ok = pos == len(value)
         self.i = 0
+        self.inserts = []     # positions of closing braces that get a {} before them
+        self.accents = 0      # accents open around the current token
 
     def peek(self):
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
+        return self.tokens[self.i][0] if self.i < len(self.tokens) else None
 
     def symbol(self):
         items = 0
@@ -129,20 +137,32 @@ class _Symbol:
             raise ValueError("empty")
 
     def item(self):
-        self.base()
-        while self.peek() == "'":
-            self.i += 1
+        close = self.base()
+        if close is not None and self.peek() in ("'", "_", "^"):
+            self.inserts.append(close)
         scripts = set()
+        while self.peek() == "'":       # a prime is a superscript: x'_1 is fine, x'^2 not
+            self.i += 1
+            scripts = {"^"}
         while self.peek() in ("_", "^") and self.peek() not in scripts:
             scripts.add(self.peek())
             self.i += 1
             self.arg()
 
     def base(self):
+        """The position of the closing brace of a group TeX might unwrap, or None."""
         tok = self.peek()
         if tok is not None and tok[1:] in _WRAPS and tok.startswith("\\"):
             self.i += 1
-        self.arg()
+            if tok[1:] in _FONTS:
+                return self.arg()
+            if self.accents:          # amsmath breaks on \hat{\hat a \hat a}
+                raise ValueError("an accent inside an accent")
+            self.accents += 1
+            self.arg()
+            self.accents -= 1
+            return None
+        return self.arg()
 
     def arg(self):
         tok = self.peek()
@@ -154,17 +174,25 @@ class _Symbol:
             if self.peek() != "}":
                 raise ValueError("unbalanced")
             self.i += 1
-        elif not (tok.isalnum() or (tok.startswith("\\") and tok[1:] in _GREEK)):
+            return self.tokens[self.i - 1][1]
+        if not (tok.isalnum() or (tok.startswith("\\") and tok[1:] in _GREEK)):
             raise ValueError(f"unexpected {tok}")
+        return None
 
-    def valid(self):
+    def text(self):
+        """The symbol as it is safe to print, or None if it is not in the grammar."""
         if not self.ok:
-            return False
+            return None
         try:
             self.symbol()
         except ValueError:
-            return False
-        return self.i == len(self.tokens)
+            return None
+        if self.i != len(self.tokens):
+            return None
+        out = self.value
+        for pos in sorted(self.inserts, reverse=True):
+            out = out[:pos] + "{}" + out[pos:]
+        return out
 
 
 def check_symbol(key, value):
@@ -173,11 +201,11 @@ def check_symbol(key, value):
     ``{W_1{}}``, so the layer index the renderer attaches cannot make a double script
     (the empty ``{}`` stops TeX unwrapping a lone accent such as ``{\\hat a^2}``)."""
     hint = "use letters, digits, Greek letters, \\mathrm, \\mathcal, \\hat, …"
-    if not isinstance(value, str) or not value.strip() or len(value) > 40 \
-            or not _Symbol(value).valid():
+    text = _Symbol(value).text() if isinstance(value, str) and len(value) <= 40 else None
+    if text is None or not text.strip():
         raise SpecError(f"notation override {key!r}: {value!r} is not a safe LaTeX "
                         f"symbol ({hint})")
-    return "{" + value + "{}}" if any(c in value for c in "_^'") else value
+    return "{" + text + "{}}" if any(c in text for c in "_^'") else text
 
 
 def get(spec="hz", layout=None):
