@@ -227,17 +227,14 @@ def build_claim(scalar, tree, wrt=None):
     the expression does not have.
     """
     shaper, size = scalar.context
-    known = set(shaper.names)
-    roots = {shaper.dims.find(d) for dims in shaper.names.values() for d in dims} - {ONE}
-    before = {d: size(d) for d in roots}
-    shape = shaper.shape(tree)
-    extra = [label for label in shaper.names if label not in known]
-    for label in extra:
-        del shaper.names[label]
-        shaper.order.remove(label)
+    named = [n[1] for n in _nodes(tree) if n[0] == "name" and n[1] != "I"]
+    extra = sorted({label for label in named if label not in shaper.names})
     if extra:
         raise ClaimError(f"the claim names {', '.join(extra)}, which the expression does "
                          f"not have; its names are {', '.join(scalar.order)}")
+    roots = {shaper.dims.find(d) for dims in shaper.names.values() for d in dims} - {ONE}
+    before = {d: size(d) for d in roots}
+    shape = shaper.shape(tree)
     if wrt is not None:   # sizes the claim leaves open (an identity I) are the target's
         for mine, target in zip(shape, shaper.names[wrt]):
             root = shaper.dims.find(mine)

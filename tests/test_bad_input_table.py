@@ -14,7 +14,9 @@ in (0, 1) and cce under one that is not a distribution; parameters that do not e
 and hostile claims and custom activations (unbalanced brackets, unknown names, Python
 such as ``__import__('os').system(…)`` and ``().__class__``, 5000 nested brackets,
 empty, very long, bytes that are not UTF-8, exact powers too large to compute); output
-files that exist, are folders, or sit under a file. The rows run in parallel.
+files that exist, are folders, or sit under a file; for ``derive catalogue``:
+expressions that are not scalars or do not fit, unknown variables, functions, names and
+shapes, hostile and nested expressions and claims. The rows run in parallel.
 """
 import os
 import subprocess
@@ -32,6 +34,7 @@ NOTES = ["notes", "--depth", "3", "--loss", "bce"]
 VERIFY = ["verify", "--depth", "3", "--activation", "sigmoid", "--loss", "bce"]
 CLAIM = VERIFY + ["--param", "W_3", "--claim"]
 EXPORT = ["export", "--loss", "mse", "-o", "g.py"]
+CAT = ["catalogue", "--expr"]
 
 #: (id, argv, words the one stderr line must contain, files to create first)
 ROWS = [
@@ -153,6 +156,32 @@ ROWS = [
     ("custom-in-verify", VERIFY[:3] + ["--activations", "custom:exec(x),sigmoid,sigmoid",
                                        "--loss", "bce", "--param", "W_3", "--claim", "z_3"],
      ["custom activation", "unknown name 'exec'"]),
+    # --- the matrix-derivative catalogue: expressions, variables, shapes, claims
+    ("cat-not-scalar", CAT + ["A x", "--wrt", "A"], ["column vector", "not a scalar"]),
+    ("cat-shape", CAT + ["x A", "--wrt", "A"], ["cannot multiply", "inner sizes differ"]),
+    ("cat-wrt-missing", CAT + ["y^T A x", "--wrt", "B"], ["'B' does not occur", "y, A, x"]),
+    ("cat-wrt-python", CAT + ["y^T A x", "--wrt", "__class__"], ["wrt", "variable name"]),
+    ("cat-expr-alone", CAT + ["y^T A x"], ["--expr and --wrt together"]),
+    ("cat-unknown-function", CAT + ["y^T relu(A) x", "--wrt", "A"],
+     ["unknown function 'relu'", "allowed", "sigma"]),
+    ("cat-python", CAT + [PWN, "--wrt", "A"], ["unexpected character '.'", "column 17"]),
+    ("cat-dunder-class", CAT + ["().__class__", "--wrt", "A"], ["unexpected character"]),
+    ("cat-nested", CAT + [NESTED, "--wrt", "x"], ["too long"]),
+    ("cat-nested-deep", CAT + ["(" * 150 + "x^T x" + ")" * 150, "--wrt", "x"],
+     ["nested too deeply"]),
+    ("cat-empty", CAT + ["", "--wrt", "x"], ["expected a name", "column 1"]),
+    ("cat-norm-unsquared", CAT + ["||A x||", "--wrt", "A"], ["norm must be squared"]),
+    ("cat-shape-option", CAT + ["y^T A x", "--wrt", "A", "--shape", "A=two"],
+     ["--shape", "NAME=ROWS,COLS"]),
+    ("cat-shape-unknown", CAT + ["y^T A x", "--wrt", "A", "--shape", "Q=2,3"],
+     ["'Q' not in the expression"]),
+    ("cat-claim-unknown-name", CAT + ["y^T A x", "--wrt", "A", "--claim", "y B^T"],
+     ["the claim names B", "y, A, x"]),
+    ("cat-claim-python", CAT + ["y^T A x", "--wrt", "A", "--claim", PWN],
+     ["unexpected character"]),
+    ("cat-format", ["catalogue", "--format", "docx"], ["'docx'", "allowed", "markdown"]),
+    ("cat-extension", ["catalogue", "-o", "c.docx"], ["c.docx", "--format"]),
+    ("cat-file-exists", ["catalogue", "-o", "c.md"], ["c.md exists", "--force"], ["c.md"]),
     # --- files
     ("file-exists", NOTES + ["-o", "notes.tex"], ["notes.tex exists", "--force"],
      ["notes.tex"]),
