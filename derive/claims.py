@@ -18,7 +18,7 @@ True
 """
 import re
 
-from sympy import Integer, Rational
+from sympy import Rational
 
 from .errors import ClaimError
 
@@ -320,10 +320,14 @@ class Parser:
         return spec
 
     def call(self, fname):
-        order = 0
         if self.at("_"):   # σ_l(...): a per-layer activation
             self.take()
             self.layer()
+        return self.applied(fname)
+
+    def applied(self, fname):
+        """After a function's name (and subscript): its primes and its argument."""
+        order = 0
         while self.at("'") or (self.at("^") and self.peek(1)[1] in ("'", "{")):
             if self.take()[1] == "^":
                 braced = self.at("{")

@@ -92,23 +92,9 @@ class FreeParser(Parser):
         return "_{" + "".join(parts) + "}"
 
     def function(self, fname):
-        if self.at("_"):
+        if self.at("_"):      # σ_1, σ_2: distinct functions
             fname += self.subscript()
-        order = 0
-        while self.at("'") or (self.at("^") and self.peek(1)[1] in ("'", "{")):
-            if self.take()[1] == "^":
-                braced = self.at("{")
-                if braced:
-                    self.take()
-                self.expect("'", "\\prime")
-                if braced:
-                    self.expect("}")
-            order += 1
-        if order > 1:
-            self.fail("at most one derivative (σ')")
-        if not self.at("(", "[", "{"):
-            self.fail(f"'(' after {fname}")
-        return ("call", fname, order, self.primary())
+        return self.applied(fname)
 
 
 def _split_words(tokens):

@@ -23,7 +23,7 @@ from .matrix_derivative import TOLERANCE, Checker, derive_scalar, exactly_zero
 from .matrix_nodes import AsScalar
 from .matrix_print import to_claim, to_claim_latex
 from .numeric import value
-from .verify import Verdict
+from .verify import Verdict, verdict_tail
 
 
 def verify_identity(identity, claim, shapes=None, sizes=None, seed=0, points=2, exact=True):
@@ -109,10 +109,4 @@ def format_identity_verdict(v):
     if cex:
         lines.append(f"counterexample: entry {cex['entry']}: true {cex['true']:.6g}, "
                      f"claimed {cex['claimed']:.6g}")
-        point = ", ".join(f"{s}={x}" for s, x in list(cex["point"].items())[:12])
-        more = len(cex["point"]) - 12
-        lines.append(f"  at {point}" + (f", … ({more} more)" if more > 0 else ""))
-    if v.correct:
-        lines.append(f"correct form: {v.correct}")
-        lines.append(f"       LaTeX: {v.correct_latex}")
-    return "\n".join(lines)
+    return "\n".join(lines + verdict_tail(v))

@@ -22,9 +22,9 @@ sigma_{1}_prime(a)
 import hashlib
 from functools import lru_cache
 
-from sympy import Basic, Expr, Function, Integer, Rational, Symbol, exp, log, tanh
-from sympy.core.symbol import Str
-from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy import Expr, Function, Rational, Symbol, exp, log, tanh
+
+from .nodes import Act
 
 BUILTIN = {"exp": exp, "log": log, "tanh": tanh}
 _t = Symbol("t", real=True)
@@ -78,34 +78,15 @@ def realize(expr):
     return expr.replace(is_opaque, value)
 
 
-def _str(value):
-    return value if isinstance(value, Str) else Str(value)
+class Elem(Act):
+    """f applied to every entry of a matrix: ``Elem("sigma", A)`` is σ(A), order 1 σ'(A).
 
+    The node of `derive.nodes.Act`, for the catalogue's functions (σ, σ_1, exp, …)
+    rather than a network's activation rules.
+    """
 
-class Elem(MatrixExpr):
-    """f applied to every entry of a matrix: ``Elem("sigma", A)`` is σ(A), order 1 σ'(A)."""
-
-    def __new__(cls, name, arg, order=0):
-        return Basic.__new__(cls, _str(name), arg, Integer(order))
-
-    @property
-    def name(self):
-        return self.args[0].name
-
-    @property
-    def arg(self):
-        return self.args[1]
-
-    @property
-    def order(self):
-        return int(self.args[2])
-
-    @property
-    def shape(self):
-        return self.arg.shape
-
-    def _sympystr(self, printer):
-        return f"{self.name}{chr(39) * self.order}({printer._print(self.arg)})"
+    def _entry(self, i, j, **kwargs):
+        return scalar_function(self.name, self.order)(self.arg._entry(i, j, **kwargs))
 
 
 class AsScalar(Expr):

@@ -306,13 +306,21 @@ def format_verdict(v):
     if cex:
         lines.append(f"counterexample: depth {cex['L']}, widths {cex['widths']}, "
                      f"entry {cex['entry']}: true {cex['true']}, claimed {cex['claimed']}")
-        point = ", ".join(f"{s}={x}" for s, x in list(cex["point"].items())[:12])
-        more = len(cex["point"]) - 12
-        lines.append(f"  at {point}" + (f", … ({more} more)" if more > 0 else ""))
+    return "\n".join(lines + verdict_tail(v))
+
+
+def verdict_tail(v):
+    """The lines every verdict ends with: the counterexample's point, the correct form."""
+    lines = []
+    if v.counterexample:
+        point = v.counterexample["point"]
+        shown = ", ".join(f"{s}={x}" for s, x in list(point.items())[:12])
+        more = len(point) - 12
+        lines.append(f"  at {shown}" + (f", … ({more} more)" if more > 0 else ""))
     if v.correct:
         lines.append(f"correct form: {v.correct}")
         lines.append(f"       LaTeX: {v.correct_latex}")
-    return "\n".join(lines)
+    return lines
 
 
 class _CallableModule(types.ModuleType):
