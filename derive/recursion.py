@@ -8,19 +8,16 @@ differentiated (only `certify` does that, at small sizes).
 """
 from functools import lru_cache
 
-from sympy import (Add, BlockMatrix, Indexed, KroneckerDelta, Mul, OneMatrix, Rational,
-                   S, Sum, Symbol, cancel, diff, expand, fraction, simplify, together)
+from sympy import (Add, BlockMatrix, Mul, OneMatrix, S, Sum, cancel, diff, fraction,
+                   together)
 from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
-from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from . import rules
 from .derivation import Rule, Step
 from .index_form import a, b, contract, i, j, k, lift, r, s, tidy
-from .nodes import (BATCH, DEPTH, ETA, LAYER, LOSS, WIDTH, Act, Jacobian, MatPartial,
-                    Partial, Times, Var, act_function, component)
-
-q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
-
+from .nodes import (BATCH, DEPTH, ETA, LAYER, LOSS, WIDTH, Act, MatPartial, Partial,
+                    Times, Var, act_function, component)
+from .softmax import softmax_delta, softmax_index
 
 class Shapes:
     """Builds the layer quantities of one network shape (bias mode, batch)."""
@@ -100,7 +97,7 @@ def forward_steps(sh, rule, layer):
         steps.append(Step(sh.comp(z, i, s), _apply(rule, comp_h), Rule.FORWARD, layer,
                           "forward", "index", "post"))
     else:
-        steps.append(Step(sh.comp(z, i, s), _softmax_index(sh, h, i, s), Rule.FORWARD,
+        steps.append(Step(sh.comp(z, i, s), softmax_index(sh, h, i, s), Rule.FORWARD,
                           layer, "forward", "index", "post"))
     steps.append(Step(z, h if rule.is_identity else Act(rule.name, h, 0), Rule.FORWARD,
                       layer, "forward", "matrix", "post"))
@@ -126,12 +123,6 @@ def _pre_activation_index(sh, layer, row, sample, split_bias=False):
 def _w(W, row, col):
     from sympy import IndexedBase
     return IndexedBase(W)[row, col]
-
-
-def _softmax_index(sh, h, row, sample):
-    num = rules.ACTIVATIONS["softmax"].forward
-    return num.xreplace({rules.x: sh.comp(h, row, sample)}) / Sum(
-        num.xreplace({rules.x: sh.comp(h, q, sample)}), (q, 1, h.shape[0]))
 
 
 # --- the loss and the output layer ----------------------------------------------------
@@ -207,7 +198,7 @@ def output_template(sh, loss, rule):
                                           MatPartial(LOSS, z), grad_z_matrix, "output")
         steps += extra
     else:
-        delta, extra, assumptions = _softmax_delta(sh, loss, grad_z, grad_z_matrix)
+        delta, extra, assumptions = softmax_delta(sh, loss, grad_z, grad_z_matrix)
         steps += extra
     results["delta"] = delta
     return steps, results, assumptions
@@ -221,7 +212,7 @@ def _elementwise_delta(sh, rule, layer, g_symbol, g_value, g_matrix_symbol, g_ma
     zj, hj = sh.comp(z, j, s), sh.comp(h, j, s)
     n = sh.n(layer)
     g_j = g_symbol.xreplace({k: j})
-    group = f"delta"
+    group = "delta"
     steps = [Step(dk, Partial(LOSS, hk), Rule.DEFINITION, layer, topic, "index", group)]
     chain = Sum(g_j * Partial(zj, hk), (j, 1, n))
     steps.append(Step(dk, chain, Rule.CHAIN_RULE, layer, topic, "index", group))
@@ -267,58 +258,6 @@ def _elementwise_delta(sh, rule, layer, g_symbol, g_value, g_matrix_symbol, g_ma
     if matrix != steps[-1].rhs:
         steps.append(Step(d, matrix, Rule.SUBSTITUTION, layer, topic, "matrix", "delta_matrix"))
     return matrix, steps
-
-
-def _softmax_delta(sh, loss, grad_z, grad_z_matrix):
-    """δ_L through the full softmax Jacobian ∂z_i/∂h_k = z_i(δ_ik − z_k)."""
-    L = DEPTH
-    z, h, y, d = (sh.var(kind, L) for kind in ("z", "h", "y", "delta"))
-    n = sh.n(L)
-    zi, hk, dk, zk = sh.comp(z, i, s), sh.comp(h, k, s), sh.comp(d, k, s), sh.comp(z, k, s)
-    steps, assumptions = [], []
-    raw = contract(diff(_softmax_index(sh, h, i, s), hk))
-    claim = zi * (KroneckerDelta(i, k) - zk)
-    check = claim.xreplace({zi: _softmax_index(sh, h, i, s), zk: _softmax_index(sh, h, k, s)})
-    if simplify(expand(check - raw)) != 0:   # the engine's own consistency check
-        raise AssertionError("softmax Jacobian did not reduce to z_i(δ_ik − z_k)")
-    steps.append(Step(Partial(zi, hk), raw, Rule.ELEMENTWISE, L, "output", "index", "local"))
-    steps.append(Step(Partial(zi, hk), claim, Rule.SOFTMAX_JACOBIAN, L, "output", "index",
-                      "local"))
-    jac = DiagMatrix(z) - z * Transpose(z) if not sh.batch else None
-    if jac is not None:
-        steps.append(Step(Jacobian(z, h), jac, Rule.SOFTMAX_JACOBIAN, L, "output", "matrix",
-                          "jacobian"))
-    g_i = Partial(LOSS, zi)
-    chain = Sum(g_i * claim, (i, 1, n))
-    contracted = contract(chain)
-    steps += [Step(dk, Partial(LOSS, hk), Rule.DEFINITION, L, "output", "index", "delta"),
-              Step(dk, chain, Rule.CHAIN_RULE, L, "output", "index", "delta"),
-              Step(dk, contracted, Rule.KRONECKER, L, "output", "index", "delta")]
-    g_value_i = grad_z.xreplace({k: i})
-    value = contract(contracted.xreplace({Partial(LOSS, sh.comp(z, k, s)): grad_z,
-                                          g_i: g_value_i}).replace(
-        lambda e: isinstance(e, Sum), lambda e: Sum(cancel(e.function), *e.limits)))
-    steps.append(Step(dk, value, Rule.SUBSTITUTION, L, "output", "index", "delta"))
-    if loss.target == "simplex":
-        total = Sum(sh.comp(y, i, s), (i, 1, n))
-        assumptions.append("y is a probability vector: its components sum to 1")
-        simplified = expand(value.xreplace({total: S.One}))
-        steps.append(Step(total, S.One, Rule.ASSUMPTION, L, "output", "index", "assume",
-                          "y is a probability vector"))
-        steps.append(Step(dk, simplified, Rule.CANCELLATION, L, "output", "index", "delta"))
-        matrix = lift(simplified, z.shape)
-        steps.append(Step(d, matrix, Rule.CANCELLATION, L, "output", "matrix", "delta_matrix"))
-        return matrix, steps, assumptions
-    if not sh.batch:
-        matrix = MatMul(jac, grad_z_matrix)
-        steps.append(Step(d, MatMul(jac, MatPartial(LOSS, z)), Rule.MATRIX_PRODUCT, L,
-                          "output", "matrix", "delta_matrix"))
-    else:  # column by column: z ⊙ g − z ⊙ (𝟙𝟙ᵀ(z ⊙ g))
-        ones = OneMatrix(n, 1)
-        zg = HadamardProduct(z, grad_z_matrix)
-        matrix = zg - HadamardProduct(z, ones * Transpose(ones) * zg)
-    steps.append(Step(d, matrix, Rule.SUBSTITUTION, L, "output", "matrix", "delta_matrix"))
-    return matrix, steps, assumptions
 
 
 # --- a hidden layer: δ_l from δ_{l+1} ---------------------------------------------------
