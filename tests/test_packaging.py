@@ -77,8 +77,11 @@ def wheel(source, tmp_path_factory):
 @pytest.fixture(scope="module")
 def from_wheel(wheel, tmp_path_factory):
     bin_dir = _venv(tmp_path_factory.mktemp("venv-wheel"))
+    # --force-reinstall: the venv sees the system site-packages, where CI has already
+    # installed this same version; without it pip would find it "already satisfied" and
+    # put nothing (no console script) into the venv
     run = _run([bin_dir / "python", "-m", "pip", "install", "-q", "--no-deps", "--no-index",
-                wheel])
+                "--force-reinstall", wheel])
     assert run.returncode == 0, run.stderr[-2000:]
     return bin_dir
 
@@ -86,7 +89,8 @@ def from_wheel(wheel, tmp_path_factory):
 @pytest.fixture(scope="module")
 def from_source(source, tmp_path_factory):
     bin_dir = _venv(tmp_path_factory.mktemp("venv-src"))
-    run = _run([bin_dir / "python", "-m", "pip", "install", "-q", "--no-deps", source])
+    run = _run([bin_dir / "python", "-m", "pip", "install", "-q", "--no-deps",
+                "--force-reinstall", source])
     if run.returncode != 0:
         pytest.fail(f"pip install . failed: {run.stderr[-2000:]}")
     return bin_dir
