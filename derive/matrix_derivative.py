@@ -43,7 +43,7 @@ COST = Symbol("C")
 DIGITS = 50
 TOLERANCE = 1e-35
 SUM_LETTERS = "ijkuvwefgh"      # summation indices, skipping names already taken
-FREE_LETTERS = ("c", "d")       # the entry of the derivative, as in 003
+FREE_LETTERS = "cdabst"         # the entry of the derivative: c, d as in 003 if free
 
 
 class MatrixDerivation:
@@ -196,7 +196,7 @@ def derive_scalar(text, scalar, label):
     X = scalar.symbols[label]
     taken = {name[0] for name in scalar.order} | {str(s) for shape in scalar.shapes.values()
                                                   for s in shape if s.is_Symbol}
-    free_pool = _letters("cdabst", taken)
+    free_pool = _letters(FREE_LETTERS, taken)
     c, d = (Symbol(v, integer=True, positive=True) for v in free_pool[:2])
     sums = _letters(SUM_LETTERS, taken | {str(c), str(d)})
     if X.shape[1] == 1:        # a column vector: one free index
