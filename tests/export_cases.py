@@ -1,4 +1,5 @@
 """Networks and data for the export tests, generated from the rule tables."""
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -62,3 +63,12 @@ def central_differences(g, params, X, Y, eps=1e-6):
             num[idx] = (up - down) / (2 * eps)
         grads.append(num)
     return grads
+
+
+def assert_finite_outputs(g, params, X, Y, dtype):
+    """loss, gradients and activations: finite, of ``dtype``, and no warning raised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = [g.loss(params, X, Y)] + g.gradients(params, X, Y) + g.forward(params, X)
+    for value in values:
+        assert value.dtype == dtype and np.all(np.isfinite(value))
