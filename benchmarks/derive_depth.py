@@ -38,7 +38,7 @@ print(time.perf_counter() - t)
 
 def ours(depth, repeats=3):
     from derive import Network, backprop
-    from derive.recursion import templates
+    from derive.engine.layers import templates
 
     times = []
     for _ in range(repeats):

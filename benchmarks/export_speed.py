@@ -213,7 +213,7 @@ def main(argv=None):
         times, repeats = run_case(*case, budget=budget)
         rows.append((case[0], times, repeats))
     others = [name for name in ("torch", "jax") if name in rows[0][1]]
-    head = f"| case | repeats | exported | hand NumPy | exported/hand |"
+    head = "| case | repeats | exported | hand NumPy | exported/hand |"
     head += "".join(f" {n} | exported/{n} |" for n in others)
     print(head)
     print("|" + "---|" * (4 + 1 + 2 * len(others)))

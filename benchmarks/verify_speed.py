@@ -24,10 +24,10 @@ PLAIN = r"""
 import sys, time
 from sympy import diff, simplify
 from derive import Network, backprop
-from derive.claim_expr import build
-from derive.claims import parse
-from derive.explicit import Instance
-from derive.rules import realize
+from derive.claims.network_build import build
+from derive.claims.grammar import parse
+from derive.engine.instance import Instance
+from derive.ir.activations import realize
 D = int(sys.argv[1]); claim = sys.argv[2]
 net = Network.uniform(depth=D, activation="sigmoid", loss="bce", widths=(2,) * (D + 1))
 inst = Instance(net, net.widths)
@@ -43,7 +43,7 @@ print(time.perf_counter() - t, result == 0)
 
 def claim_for(depth):
     from derive import Network, backprop
-    from derive.claim_expr import to_claim
+    from derive.printing.claim_text import to_claim
 
     d = backprop(Network.uniform(depth=depth, activation="sigmoid", loss="bce"))
     return to_claim(d.expanded("W", 1))

@@ -3,9 +3,10 @@ import warnings
 from functools import lru_cache
 
 import numpy as np
-
-from derive import Network, export_numpy, rules
 from nets import BIASES, valid_pairs
+
+from derive import Network, export_numpy
+from derive.spec import rules
 
 #: every elementwise activation (and one custom) takes a turn as the hidden layer
 HIDDEN = tuple(name for name, row in rules.ACTIVATIONS.items() if row.elementwise) + \

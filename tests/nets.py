@@ -1,5 +1,6 @@
 """Networks generated from the rule tables, shared by the test modules."""
-from derive import Network, SpecError, rules
+from derive import Network, SpecError
+from derive.spec import rules
 
 BIASES = ("none", "augmented", "explicit")
 

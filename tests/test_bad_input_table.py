@@ -1,6 +1,6 @@
 """The table of bad inputs (ISSUE 7.1): what the real command line does with each.
 
-Every row runs ``python -m derive.cli`` in a subprocess, in an empty folder, and
+Every row runs ``python -m derive`` in a subprocess, in an empty folder, and
 expects: exit status 2; exactly one non-empty line on stderr, starting ``derive:`` and
 containing the row's words (what is wrong, and usually what is allowed); no
 ``Traceback`` on either stream; and nothing executed or written (hostile rows try to
@@ -201,7 +201,7 @@ def _run(row, base):
     for made in (rest[0] if rest else []):
         (folder / made).write_text("keep me")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    args = [sys.executable, "-m", "derive.cli", *argv]
+    args = [sys.executable, "-m", "derive", *argv]
     proc = subprocess.run(args, cwd=folder, capture_output=True, timeout=300, env=env)
     return proc, folder, sorted(rest[0] if rest else [])
 

@@ -1,6 +1,6 @@
 """The rendered catalogue (LaTeX and Markdown) and `derive catalogue` on the command line.
 
-The documents must show, for every entry of `derive.catalogue.ENTRIES` and every
+The documents must show, for every entry of `derive.documents.catalogue.ENTRIES` and every
 variable, the engine's own result (printed by our printer), numbered steps from index
 notation to the matrix form, and a certificate sentence that reflects a real check.
 """
@@ -8,19 +8,20 @@ import re
 import shutil
 
 import pytest
-
 from conftest import IN_CI
-from derive.catalogue import ENTRIES, render_catalogue, render_one
-from derive.cli import main
-from derive.matrix_derivative import matrix_derivative
-from derive.matrix_print import latex
+
+from derive.api import catalogue_derivations, matrix_derivative
+from derive.cli.main import main
+from derive.documents.catalogue import ENTRIES, render_catalogue, render_one
+from derive.printing.matrix_latex import latex
 
 PAIRS = [(e.expr, w) for e in ENTRIES for w in e.wrt]
 
 
 @pytest.fixture(scope="module")
 def documents():
-    return {fmt: render_catalogue(fmt) for fmt in ("latex", "markdown")}
+    derived = catalogue_derivations()
+    return {fmt: render_catalogue(fmt, derived) for fmt in ("latex", "markdown")}
 
 
 @pytest.mark.parametrize("fmt", ["latex", "markdown"])
@@ -101,7 +102,7 @@ def test_cli_claims_exit_zero_or_one(capsys):
 
 
 def test_cli_terminal_output():
-    from derive.cmd_catalogue import catalogue_text, derivation_text
+    from derive.cli.catalogue_command import catalogue_text, derivation_text
     text = catalogue_text()
     assert len(text.splitlines()) == len(PAIRS)
     assert "dC/dA = A x x^T" in text and "NOT CERTIFIED" not in text
@@ -127,7 +128,7 @@ def test_cli_bad_input_is_one_line_exit_two(argv, message, capsys):
 
 def test_the_derivations_of_one_entry_share_their_size_letters():
     """yᵀABx: ∂/∂A and ∂/∂B are written with the same m, n, l as the shapes line."""
-    from derive.catalogue import derivations
+    from derive.api import catalogue_derivations as derivations
     for entry, ds in derivations():
         assert [d.wrt.name for d in ds] == list(entry.wrt)
         assert all(d.shapes == ds[0].shapes for d in ds), entry.expr

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "derive.cli", "verify", *args],
+    return subprocess.run([sys.executable, "-m", "derive", "verify", *args],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
 
 

@@ -3,18 +3,19 @@ own certification over every activation × loss × bias mode."""
 import random
 
 import pytest
-from sympy import Integer, Rational, S, cancel, together
+from nets import BIASES, net_for, small_widths, valid_pairs
+from sympy import Integer, Rational, cancel, together
 from sympy.matrices.expressions import HadamardProduct, Transpose
 
 from derive import Network, SpecError, backprop
-from derive.explicit import Instance, normalise
-from derive.nodes import DEPTH, WIDTH, Act, Var
-from nets import BIASES, net_for, small_widths, valid_pairs
+from derive.calculus.evaluate import normalise
+from derive.engine.instance import Instance
+from derive.ir.nodes import Act, Var
+from derive.vocab import DEPTH
 
 
 def v(d, kind, layer):
     """A layer quantity of derivation d, shaped as the engine shapes it."""
-    shapes = {("W", l): None for l in ()}
     for step in d.steps:
         for node in (step.lhs, step.rhs):
             for var in node.atoms(Var):
@@ -26,7 +27,7 @@ def v(d, kind, layer):
 def equal_at(d, left, right, widths):
     """Exact equality of two matrix expressions at an instance of the network."""
     inst = Instance(d.net, widths)
-    from derive.certify import matrix_gradients
+    from derive.engine.certificate import matrix_gradients
     matrix_gradients(d, inst)  # fills the δ values
     a, b = inst.evaluate(left), inst.evaluate(right)
     assert a.shape == b.shape

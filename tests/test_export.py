@@ -5,14 +5,21 @@ import warnings
 
 import numpy as np
 import pytest
+from export_cases import (
+    CASES,
+    HIDDEN,
+    case_id,
+    central_differences,
+    make_params,
+    make_targets,
+    module,
+)
+from nets import BIASES
 from sympy import Float
 
 from derive import Network, backprop, export_numpy
-from derive.certify import matrix_gradients
-from derive.explicit import Instance
-from export_cases import (CASES, HIDDEN, case_id, central_differences, make_params,
-                          make_targets, module)
-from nets import BIASES
+from derive.engine.certificate import matrix_gradients
+from derive.engine.instance import Instance
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -59,7 +66,7 @@ def test_gradients_match_the_engine(case):
     X = rng.normal(size=(2, inst.m))
     Y = make_targets(loss, out, 2, inst.m, rng)
     values = {}
-    for (kind, layer, symbols), value in zip(inst.params, params):
+    for (_, _, symbols), value in zip(inst.params, params):
         values.update({symbols[i, j]: Float(value[i, j]) for i in range(symbols.rows)
                        for j in range(symbols.cols)})
     for key, array in (("z", X), ("y", Y)):

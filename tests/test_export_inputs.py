@@ -10,9 +10,9 @@ import warnings
 
 import numpy as np
 import pytest
+from export_cases import assert_finite_outputs, make_params, make_targets, module
 
 from derive import Network, export_numpy
-from export_cases import assert_finite_outputs, make_params, make_targets, module
 
 RNG = np.random.default_rng(7)
 G = export_numpy(Network(activations=("tanh", "sigmoid"), loss="bce", bias="explicit",

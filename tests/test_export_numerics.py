@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
-
-from derive import Network, export_numpy
-from derive.cli import main
 from export_cases import assert_finite_outputs, make_params, make_targets, module
 from nets import valid_pairs
+
+from derive import Network, export_numpy
+from derive.cli.main import main
 
 FLOATS = (np.float32, np.float64)
 

@@ -1,4 +1,4 @@
-"""Files (ISSUE 7.3): every write goes through `derive.files.write_atomic`.
+"""Files (ISSUE 7.3): every write goes through `derive.util.files.write_atomic`.
 
 (a) an existing file is untouched without --force and the exit status is 2;
 (b) a failure while rendering or writing leaves no file and no temporary file, and a
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from derive import DeriveError
-from derive import files
-from derive.cli import main
-from derive.files import write_atomic
+from derive.cli.main import main
+from derive.util import files
+from derive.util.files import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 NOTES = ["notes", "--depth", "2", "--activation", "sigmoid", "--loss", "bce"]
@@ -140,7 +140,7 @@ def test_a_failed_render_leaves_no_file(tmp_path, capsys, monkeypatch):
 
     def broken(*args, **kwargs):
         raise KeyboardInterrupt            # Ctrl-C in the middle of rendering
-    monkeypatch.setattr(sys.modules["derive.render"], "render", broken)
+    monkeypatch.setattr(sys.modules["derive.cli.notes_command"], "render", broken)
     assert main(NOTES + ["--format", "latex", "-o", str(tmp_path / "n.tex")]) == 2
     assert "interrupted" in capsys.readouterr().err
     assert listing(tmp_path) == []
@@ -176,7 +176,7 @@ def test_a_folder_as_output_is_a_one_line_error(tmp_path, capsys):
 
 
 def test_the_gallery_overwrites_its_own_files_atomically(tmp_path):
-    from derive.gallery import build
+    from derive.cli.gallery import build
 
     build(str(tmp_path), pdf=False)
     first = listing(tmp_path)
@@ -196,7 +196,7 @@ WRITES = re.compile(r"""open\([^)]*["'][wax]b?\+?["']|\.write_text\(|\.write_byt
 
 def test_only_files_py_writes_files():
     offenders = []
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):
         if path.name == "files.py":
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):

@@ -5,9 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive import ClaimError
-from derive.free_claims import parse_derivative, parse_free, parse_wrt
-from derive.identity_verify import verify_identity
-from derive.matrix_derivative import matrix_derivative
+from derive.api import matrix_derivative
+from derive.claims.free_names import parse_derivative, parse_free, parse_wrt
+from derive.claims.identity_check import verify_identity
 
 
 def _strip(tree):
@@ -104,5 +104,5 @@ def test_fuzz_well_formed_trees_derive_or_refuse(text):
 
 
 def _claim(d):
-    from derive.matrix_print import to_claim
+    from derive.printing.matrix_latex import to_claim
     return to_claim(d.result)

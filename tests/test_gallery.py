@@ -2,7 +2,7 @@
 text file byte for byte, and the index lists every entry."""
 from pathlib import Path
 
-from derive.gallery import build, entries
+from derive.cli.gallery import build, entries
 
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 

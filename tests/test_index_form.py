@@ -1,7 +1,7 @@
 """Each contraction rule alone, then the fixed point."""
 from sympy import IndexedBase, KroneckerDelta, Sum, symbols
 
-from derive.index_form import contract, kronecker, lift, pull_constants, split_sum, tidy
+from derive.calculus.kronecker import contract, kronecker, pull_constants, split_sum, tidy
 
 i, j, k, a, n, m = symbols("i j k a n m", integer=True, positive=True)
 v, w = IndexedBase("v"), IndexedBase("w")

@@ -10,10 +10,10 @@ import pytest
 from sympy import IndexedBase
 
 from derive import ClaimError
-from derive.catalogue import ENTRIES
-from derive.identity_verify import verify_identity
-from derive.matrix_derivative import matrix_derivative
-from derive.matrix_print import to_claim
+from derive.api import matrix_derivative
+from derive.claims.identity_check import verify_identity
+from derive.documents.catalogue import ENTRIES
+from derive.printing.matrix_latex import to_claim
 
 #: (expression, wrt, the closed form seed 003 states for it)
 NOTES_003 = [

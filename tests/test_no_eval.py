@@ -8,8 +8,8 @@ Two halves:
   (``_sympify``, SymPy's strict form, refuses strings and is allowed). The one internal
   exception is listed in ALLOWED with the reason; an entry that no longer matches
   anything fails too, so the list cannot go stale;
-- a fuzz of both parsers, the claim parser (`derive.claims.parse`, and `verify` behind
-  it) and the custom-activation parser (`derive.custom.parse_custom`): random strings
+- a fuzz of both parsers, the claim parser (`derive.claims.grammar.parse`, and `verify` behind
+  it) and the custom-activation parser (`derive.spec.custom.parse_custom`): random strings
   and random well-formed expressions. Only `derive.DeriveError` subclasses may escape;
   well-formed input must parse.
 """
@@ -17,13 +17,14 @@ import ast
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sympy import Basic, Symbol
 
 from derive import ClaimError, DeriveError, Network, SpecError, verify
-from derive.claim_expr import ShapeMismatch, build
-from derive.claims import NAMES, parse
-from derive.custom import parse_custom
+from derive.claims.grammar import NAMES, parse
+from derive.claims.network_build import ShapeMismatch, build
+from derive.spec.custom import parse_custom
 
 PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 
@@ -37,8 +38,8 @@ ALLOWED = {
     # The NumPy exporter runs the module it has just generated from the derivation
     # (templates/numpy/module.py.j2 filled with printed SymPy expressions and reprs);
     # no user text reaches it except as repr() string literals.
-    ("export.py", "GradientModule.__init__", "exec"): "runs generated code",
-    ("export.py", "GradientModule.__init__", "compile"): "compiles generated code",
+    ("module.py", "GradientModule.__init__", "exec"): "runs generated code",
+    ("module.py", "GradientModule.__init__", "compile"): "compiles generated code",
 }
 
 
@@ -106,7 +107,7 @@ def test_the_checker_flags_what_it_should():
 
 def test_no_package_module_evaluates_text():
     found = []
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):
         found += findings(path.read_text(encoding="utf-8"), path.name)
     unexplained = [f for f in found if f[:3] not in ALLOWED]
     assert unexplained == [], "calls that may evaluate text: " + repr(unexplained)

@@ -2,20 +2,21 @@
 
 The override dict of `render` (``notation={"loss": r"\\mathcal{L}", …}``) is the only
 way users pass symbols (the command line takes preset names only). Values outside the
-small grammar of `derive.notation._Symbol` raise SpecError naming the key; accepted
+small grammar of `derive.printing.notation._Symbol` raise SpecError naming the key; accepted
 values, wherever the printer puts them (bold, with a layer index, in a fraction),
 compile with pdflatex.
 """
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from conftest import IN_CI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from derive import Network, SpecError, backprop, render
-from derive.latex_printer import NotesLatexPrinter
-from derive.notation import check_symbol
-from derive.pdf import compile_pdf
+from derive.documents.pdf import compile_pdf
+from derive.printing.latex import NotesLatexPrinter
+from derive.printing.notation import check_symbol
 
 D = backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce", bias="explicit"))
 

@@ -4,9 +4,11 @@ from sympy import KroneckerDelta, Symbol
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, OneMatrix
 
 from derive import SpecError
-from derive.latex_printer import latex
-from derive.nodes import DEPTH, LAYER, LOSS, Act, MatPartial, Partial, Times, Var, act_function
-from derive.notation import get
+from derive.ir.activations import act_function
+from derive.ir.nodes import Act, MatPartial, Partial, Times, Var
+from derive.printing.latex import latex
+from derive.printing.notation import get
+from derive.vocab import DEPTH, LAYER, LOSS
 
 h2 = Var("h", 2, 3, 1)
 z2 = Var("z", 2, 3, 1)
@@ -57,7 +59,8 @@ def _comp(var, *idx):
 @pytest.mark.parametrize("nt", sorted(GOLDEN))
 def test_golden_strings(nt):
     g = GOLDEN[nt]
-    p = lambda e: latex(e, nt, depth=3)
+    def p(e):
+        return latex(e, nt, depth=3)
     assert p(Act("sigmoid", h2, 1)) == g["act"]
     assert p(MatPartial(LOSS, W3)) + " = " + p(d3 * z2.T) == g["grad"]
     assert p(Partial(LOSS, _comp(W3, i, k))) == g["comp"]
@@ -121,7 +124,7 @@ def test_overrides_validated():
 
 
 def test_text_printer():
-    from derive.textprint import text
+    from derive.printing.text import text
     assert text(d3 * z2.T) == "delta_3 z_2ᵀ" or "δ_3" in text(d3 * z2.T)
 
 

@@ -5,11 +5,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import IN_CI
+
 from derive import Network, backprop, render
+from derive.documents.pdf import compile_pdf
 from derive.errors import DeriveError
-from derive.pdf import compile_pdf
 
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 
@@ -47,7 +47,7 @@ def test_broken_document_is_a_clear_error():
 
 
 def test_notes_command(tmp_path):
-    from derive.cli import main
+    from derive.cli.main import main
     out = tmp_path / "n.md"
     assert main(["notes", "--depth", "2", "--format", "markdown", "-o", str(out)]) == 0
     assert out.read_text().startswith("# ") and (tmp_path / "n.svg").exists()
@@ -62,7 +62,7 @@ def test_notes_command(tmp_path):
 
 def test_notes_pdf(tmp_path):
     _need_pdflatex()
-    from derive.cli import main
+    from derive.cli.main import main
     out = tmp_path / "n.pdf"
     assert main(["notes", "--depth", "L", "--activation", "tanh", "--output-activation",
                  "identity", "--loss", "mse", "--notation", "gh", "--format", "pdf",
@@ -71,6 +71,6 @@ def test_notes_pdf(tmp_path):
 
 
 def test_notes_text(capsys):
-    from derive.cli import main
+    from derive.cli.main import main
     assert main(["notes", "--depth", "2", "--format", "text"]) == 0
     assert "z_2 − y" in capsys.readouterr().out

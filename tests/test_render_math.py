@@ -4,11 +4,11 @@ dollarmath plugin). Needs node and `npm ci`; in CI a missing toolchain fails."""
 from pathlib import Path
 
 import pytest
-
 from conftest import IN_CI
-from derive import Network, backprop, render
 from mathcheck import check, fragments, node_ready
 from nets import net_for, valid_pairs
+
+from derive import Network, backprop, render
 
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 

@@ -2,7 +2,7 @@
 import pytest
 
 from derive import ClaimError, Network, SpecError, verify
-from derive.verify import format_verdict
+from derive.claims.verdict import format_verdict
 
 SIGMOID_BCE = Network.uniform(depth="L", activation="sigmoid", loss="bce")
 RIGHT_HIDDEN = "((W_L^T (z_L - y)) ⊙ σ'(h_{L-1})) z_{L-2}^T"

@@ -1,0 +1,1 @@
+"""Index-notation calculus: Kronecker contraction and lifting, the one evaluator, exact and numeric comparison."""

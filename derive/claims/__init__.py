@@ -1,0 +1,1 @@
+"""Closed-form claims: lexer, grammar (network and free names), builders, checks and verdicts."""

@@ -1,0 +1,384 @@
+"""From a free-expression tree to SymPy matrix expressions, inferring the shapes.
+
+Every name gets a shape: lower-case letters are column vectors (n×1), upper-case
+letters matrices (m×n), unless ``shapes`` says otherwise. Each product, sum, Hadamard
+product and trace ties two dimensions together (union-find); a dimension of a vector
+or matrix never silently becomes 1, so ``x A`` is a shape error rather than a row
+vector. The dimensions are then named: the differentiation variable's first
+(m × n, as in the notes), then in order of appearance, with letters that are not
+already names in the expression.
+
+>>> e = build_scalar(parse_free("y^T A x"), wrt="A")
+>>> e.expr, e.shapes["A"], e.shapes["x"]
+(y.T*A*x, (m, n), (n, 1))
+"""
+from dataclasses import dataclass
+
+from sympy import (
+    Add,
+    Identity,
+    Integer,
+    MatAdd,
+    MatMul,
+    MatrixSymbol,
+    OneMatrix,
+    Rational,
+    Symbol,
+    Trace,
+)
+from sympy.matrices.expressions import HadamardProduct, Transpose
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from ..errors import ClaimError
+from ..ir.matrix_nodes import AsScalar, Elem, SqNorm, scalar_function
+from .free_names import parse_free  # noqa: F401 (the doctest above uses it)
+
+ONE = "one"                     # the literal dimension 1
+DIM_LETTERS = "mnlpqrs"         # names for inferred dimensions, in this order
+
+
+class ShapeMismatch(ClaimError):
+    """Two shapes that a product, sum or trace needs to agree do not."""
+
+
+@dataclass
+class Scalar:
+    """A built scalar expression with the shapes of its names and their dimensions."""
+    expr: object                # a 1×1 MatrixExpr or a scalar Expr
+    shapes: dict                # label -> (rows, cols), SymPy integers or symbols
+    symbols: dict               # label -> MatrixSymbol
+    order: list                 # labels in order of appearance
+    context: object = None      # the shape inference, for claims about this expression
+
+
+class _Dims:
+    """Union-find over dimension classes; a class may be bound to a concrete size."""
+
+    def __init__(self):
+        self.parent, self.value, self.label = {}, {}, {}
+
+    def new(self, value=None, label=None):
+        k = len(self.parent)
+        self.parent[k] = k
+        if value is not None:
+            self.value[k] = value
+        if label is not None:
+            self.label[k] = label
+        return k
+
+    def find(self, a):
+        if a == ONE:
+            return ONE
+        while self.parent[a] != a:
+            a = self.parent[a]
+        return a
+
+    def is_one(self, a):
+        a = self.find(a)
+        return a == ONE or self.value.get(a) == 1
+
+    def union(self, a, b, what):
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return
+        if ONE in (a, b):
+            other = b if a == ONE else a
+            if self.value.get(other) == 1:
+                return
+            raise ShapeMismatch(what)
+        va, vb = self.value.get(a), self.value.get(b)
+        if va is not None and vb is not None and va != vb:
+            raise ShapeMismatch(what)
+        la, lb = self.label.get(a), self.label.get(b)
+        if la is not None and lb is not None and la != lb:
+            raise ShapeMismatch(what)
+        if b < a:       # the older class stays the root: its name does not change
+            a, b, va, vb, la, lb = b, a, vb, va, lb, la
+        self.parent[b] = a
+        if va is None and vb is not None:
+            self.value[a] = vb
+        if la is None and lb is not None:
+            self.label[a] = lb
+
+
+class _Shaper:
+    """First pass: the shape of every node, as dimension classes."""
+
+    def __init__(self, shapes):
+        self.dims, self.names, self.order, self.given = _Dims(), {}, [], {}
+        self.identities = {}
+        if shapes is not None and not isinstance(shapes, dict):
+            raise ClaimError(f"shapes: expected a dict of name -> (rows, cols), got "
+                             f"{type(shapes).__name__}")
+        for label, shape in (shapes or {}).items():
+            self.given[label] = self._given(label, shape)
+
+    def _given(self, label, shape):
+        if not (isinstance(shape, tuple) and len(shape) == 2):
+            raise ClaimError(f"shapes[{label!r}]: expected (rows, cols), got {shape!r}")
+        out = []
+        for size in shape:
+            if isinstance(size, int) and not isinstance(size, bool) and size >= 1:
+                out.append(ONE if size == 1 else self.dims.new(value=size))
+            elif isinstance(size, str) and size.isidentifier():
+                found = [k for k, v in self.dims.label.items() if v == size]
+                out.append(found[0] if found else self.dims.new(label=size))
+            else:
+                raise ClaimError(f"shapes[{label!r}]: a size must be a positive integer "
+                                 f"or a name, got {size!r}")
+        return tuple(out)
+
+    def shape(self, node):
+        kind = node[0]
+        if kind == "name" and node[1] == "I":      # the identity, square, any size
+            d = self.dims.new()
+            self.identities[node] = d
+            return (d, d)
+        if kind == "name":
+            label = node[1]
+            if label not in self.names:
+                self.order.append(label)
+                self.names[label] = self.given.get(label) or (
+                    (self.dims.new(), ONE) if label[0].islower()
+                    else (self.dims.new(), self.dims.new()))
+            return self.names[label]
+        if kind == "num":
+            return (ONE, ONE)
+        if kind == "neg":
+            return self.shape(node[1])
+        if kind == "T":
+            r, c = self.shape(node[1])
+            return (c, r)
+        if kind in ("add", "sub", "had"):
+            a, b = self.shape(node[1]), self.shape(node[2])
+            if kind != "had" and self.scalar(a) != self.scalar(b):
+                return b if self.scalar(a) else a     # a scalar s stands for s·1
+            word = {"had": "Hadamard product", "add": "sum", "sub": "difference"}[kind]
+            self._same(a, b, f"the {word} of a {self.text(a)} and a {self.text(b)}")
+            return a
+        if kind in ("matmul", "times"):
+            a, b = self.shape(node[1]), self.shape(node[2])
+            if self.scalar(a) or self.scalar(b):
+                if not (self.dims.is_one(a[1]) and self.dims.is_one(b[0])):
+                    return b if self.scalar(a) else a
+            self.dims.union(a[1], b[0], f"cannot multiply a {self.text(a)} by a "
+                                        f"{self.text(b)}: inner sizes differ")
+            return (a[0], b[1])
+        if kind == "div":
+            a, b = self.shape(node[1]), self.shape(node[2])
+            if not self.scalar(b):
+                raise ClaimError(f"division is only by a scalar, not by a {self.text(b)}")
+            return a
+        if kind == "pow":
+            return self.power(node)
+        if kind == "norm":
+            raise ClaimError("a norm must be squared: write ‖…‖^2", column=node[2])
+        if kind == "tr":
+            r, c = self.shape(node[1])
+            self.dims.union(r, c, f"the trace of a {self.text((r, c))}: it must be square")
+            return (ONE, ONE)
+        if kind == "call":
+            return self.shape(node[3])
+        raise ClaimError(f"{kind} is not allowed in a matrix expression")
+
+    def power(self, node):
+        base = node[1]
+        if base[0] == "norm":
+            self.shape(base[1])
+            if node[2] <= 0 or node[2] % 2:
+                raise ClaimError("a norm must be squared: write ‖…‖^2", column=base[2])
+            return (ONE, ONE)
+        a = self.shape(base)
+        if not self.scalar(a):
+            raise ClaimError(f"only a scalar can be raised to a power, not a "
+                             f"{self.text(a)}")
+        return a
+
+    def scalar(self, shape):
+        return self.dims.is_one(shape[0]) and self.dims.is_one(shape[1])
+
+    def _same(self, a, b, what):
+        self.dims.union(a[0], b[0], what + ": shapes differ")
+        self.dims.union(a[1], b[1], what + ": shapes differ")
+
+    def text(self, shape):
+        r, c = (self.dims.find(x) for x in shape)
+        if ONE in (r, c) and r != c:
+            return "row vector" if r == ONE else "column vector"
+        return "scalar" if r == c == ONE else "matrix"
+
+
+def build_scalar(tree, wrt=None, shapes=None):
+    """Build the scalar expression ``tree`` (its shapes inferred) as a `Scalar`."""
+    shaper = _Shaper(shapes)
+    root = shaper.shape(tree)
+    if not shaper.scalar(root):
+        size = _named(shaper, wrt)
+        raise ClaimError(f"the expression is a {shaper.text(root)} of shape "
+                         f"{size(root[0])}×{size(root[1])}, not a scalar: a derivative "
+                         "d/dA needs a scalar (add a ᵀ, a trace or a product with another "
+                         "vector)")
+    unknown = [label for label in shaper.given if label not in shaper.names]
+    if unknown:
+        raise ClaimError(f"shapes: {', '.join(map(repr, unknown))} not in the expression; "
+                         f"its names are {', '.join(shaper.order)}")
+    if wrt is not None and wrt not in shaper.names:
+        raise ClaimError(f"wrt: {wrt!r} does not occur in the expression; its names are "
+                         f"{', '.join(shaper.order)}")
+    size = _named(shaper, wrt)
+    symbols = {label: MatrixSymbol(label, size(r), size(c))
+               for label, (r, c) in shaper.names.items()}
+    return Scalar(_Builder(symbols, shaper, size).build(tree),
+                  {k: v.shape for k, v in symbols.items()}, symbols, list(shaper.order),
+                  (shaper, size))
+
+
+def build_claim(scalar, tree, wrt=None):
+    """A claim about ``scalar``'s derivative, built with the same names and sizes.
+
+    Raises `ShapeMismatch` when the claim's own shapes do not fit, or when they would
+    only fit by making two of the expression's sizes equal; `ClaimError` for a name
+    the expression does not have.
+    """
+    shaper, size = scalar.context
+    named = [n[1] for n in _nodes(tree) if n[0] == "name" and n[1] != "I"]
+    extra = sorted({label for label in named if label not in shaper.names})
+    if extra:
+        raise ClaimError(f"the claim names {', '.join(extra)}, which the expression does "
+                         f"not have; its names are {', '.join(scalar.order)}")
+    roots = {shaper.dims.find(d) for dims in shaper.names.values() for d in dims} - {ONE}
+    before = {d: size(d) for d in roots}
+    shape = shaper.shape(tree)
+    if wrt is not None:   # sizes the claim leaves open (an identity I) are the target's
+        for mine, target in zip(shape, shaper.names[wrt]):
+            root = shaper.dims.find(mine)
+            if root != ONE and root not in roots and shaper.dims.find(target) != ONE:
+                shaper.dims.union(target, root, "the claim's identity")
+    for node, d in shaper.identities.items():
+        if node in _nodes(tree) and shaper.dims.find(d) not in roots:
+            raise ClaimError("the size of I is not fixed by the claim; tie it to the "
+                             "expression's names (as in A + I)", column=node[2])
+    after = {}
+    for d in before:
+        after.setdefault(shaper.dims.find(d), []).append(d)
+    merged = [group for group in after.values() if len(group) > 1]
+    if merged:
+        names = " = ".join(str(before[d]) for d in merged[0])
+        raise ShapeMismatch(f"the claim's shapes fit only if {names}")
+    return (_Builder(scalar.symbols, shaper, size).build(tree),
+            (size(shape[0]), size(shape[1])))
+
+
+def _nodes(tree):
+    """Every node of a tree."""
+    out = [tree]
+    for child in tree[1:]:
+        if isinstance(child, tuple):
+            out += _nodes(child)
+    return out
+
+
+def _named(shaper, wrt):
+    """A function from dimension classes to SymPy sizes: integers where bound, names."""
+    dims = shaper.dims
+    taken = {label[0].lower() for label in shaper.order} | \
+        {label[0].upper() for label in shaper.order} | set(dims.label.values())
+    letters = [x for x in DIM_LETTERS if x not in taken and x.upper() not in taken]
+    names = {}
+    first = ([wrt] if wrt in shaper.names else []) + shaper.order
+    for label in first:
+        for d in shaper.names[label]:
+            root = dims.find(d)
+            if root == ONE or root in names or root in dims.value:
+                continue
+            if root in dims.label:
+                names[root] = dims.label[root]
+            else:
+                names[root] = letters.pop(0) if letters else f"d{len(names) + 1}"
+
+    def size(d):
+        root = dims.find(d)
+        if root == ONE:
+            return Integer(1)
+        if root in dims.value:
+            return Integer(dims.value[root])
+        if root not in names:
+            names[root] = letters.pop(0) if letters else f"d{len(names) + 1}"
+        return Symbol(names[root], integer=True, positive=True)
+    return size
+
+
+class _Builder:
+    """Second pass: SymPy objects, with the sizes now known."""
+
+    def __init__(self, symbols, shaper, size):
+        self.symbols, self.shaper, self.size = symbols, shaper, size
+
+    def build(self, node):
+        kind = node[0]
+        if kind == "name" and node in self.shaper.identities:
+            return Identity(self.size(self.shaper.identities[node]))
+        if kind == "name":
+            return self.symbols[node[1]]
+        if kind == "num":
+            return node[1]
+        if kind == "neg":
+            return -self.build(node[1])
+        if kind == "T":
+            a = self.build(node[1])
+            return Transpose(a).doit() if _is_matrix(a) else a
+        if kind in ("add", "sub"):
+            a, b = self.build(node[1]), self.build(node[2])
+            if kind == "sub":
+                b = -b
+            big = [e for e in (a, b) if _is_matrix(e) and e.shape != (1, 1)]
+            if len(big) == 1:           # a scalar plus a matrix: the scalar times ones
+                small = b if big[0] is a else a
+                return MatAdd(big[0], _scalar(small) * OneMatrix(*big[0].shape))
+            if _is_matrix(a) and _is_matrix(b):
+                return MatAdd(a, b)
+            return Add(_scalar(a), _scalar(b))
+        if kind == "had":
+            a, b = self.build(node[1]), self.build(node[2])
+            if not (_is_matrix(a) and _is_matrix(b)):
+                return _scalar(a) * _scalar(b)
+            return HadamardProduct(a, b)
+        if kind in ("matmul", "times"):
+            a, b = self.build(node[1]), self.build(node[2])
+            if _is_matrix(a) and _is_matrix(b) and a.shape[1] == b.shape[0]:
+                return MatMul(a, b).doit(deep=False)
+            if _is_matrix(a) and _is_matrix(b):   # a 1×1 matrix scaling the other one
+                return _scalar(a) * b if a.shape == (1, 1) else _scalar(b) * a
+            return _scalar(a) * b if not _is_matrix(a) else _scalar(b) * a
+        if kind == "div":
+            a, b = self.build(node[1]), _scalar(self.build(node[2]))
+            return a * b ** -1 if _is_matrix(a) else a / b
+        if kind == "pow":
+            if node[1][0] == "norm":
+                inner = self.build(node[1][1])
+                if not _is_matrix(inner):
+                    return inner ** node[2]
+                return SqNorm(inner) ** (node[2] // 2)
+            return _scalar(self.build(node[1])) ** node[2]
+        if kind == "tr":
+            a = self.build(node[1])
+            return Trace(a) if _is_matrix(a) else a
+        if kind == "call":
+            fname, order, arg = node[1], node[2], self.build(node[3])
+            if _is_matrix(arg) and arg.shape != (1, 1):
+                return Elem(fname, arg, order)
+            return scalar_function(fname, order)(_scalar(arg))
+        raise ClaimError(f"{kind} is not allowed in a matrix expression")
+
+
+def _is_matrix(e):
+    return isinstance(e, MatrixExpr)
+
+
+def _scalar(e):
+    """A scalar from a number, a scalar expression or a 1×1 matrix."""
+    if _is_matrix(e):
+        if e.shape != (1, 1):
+            raise ClaimError(f"a {e.shape[0]}×{e.shape[1]} matrix where a scalar is needed")
+        return AsScalar(e)
+    return e if not isinstance(e, (int,)) else Rational(e)

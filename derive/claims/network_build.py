@@ -1,0 +1,193 @@
+"""Claim trees to SymPy matrix expressions (with shape checks), and back to text.
+
+`build` turns a tree from `derive.claims.grammar.parse` into our node types for one network,
+checking every sum and product against the symbolic widths; a misfit raises
+`ShapeMismatch` (a verdict, not an error).
+
+>>> from derive import Network
+>>> from derive.claims.grammar import parse
+>>> from derive.printing.claim_text import to_claim
+>>> net = Network.uniform(depth=3, activation="sigmoid", loss="bce")
+>>> to_claim(build(parse("(z_L - y) z_{L-1}^T"), net)[0])
+'(z_3 - y) z_2^T'
+"""
+from sympy import Integer, OneMatrix, exp, log
+from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, Transpose
+from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from ..errors import ClaimError
+from ..ir.nodes import Act, Var
+from ..printing.claim_text import shape_text, to_claim
+from ..vocab import BATCH, DEPTH, LAYER, WIDTH
+
+
+class ShapeMismatch(Exception):
+    """A well-formed claim whose shapes do not fit; the message names the misfit."""
+
+
+def _show(e):
+    return f"{to_claim(e)} ({shape_text(e.shape)})"
+
+
+class Builder:
+    """Builds one claim tree for ``net``; ``depth`` fixes L for a symbolic network."""
+
+    def __init__(self, net, depth=None):
+        self.net = net
+        if net.symbolic:
+            self.L = DEPTH if depth is None else Integer(depth)
+        else:
+            self.L = Integer(net.depth)
+        self.concrete = self.L.is_Integer
+
+    def layer(self, spec):
+        base, off = spec
+        value = {"L": self.L, "l": LAYER, None: Integer(0)}[base] + off
+        return value
+
+    def width(self, layer):
+        if self.net.widths is not None and layer.is_Integer:
+            return Integer(self.net.widths[int(layer)])
+        return WIDTH[layer]
+
+    def activation(self, layer):
+        """The activation name of a layer (an expression in L and l, or a number)."""
+        acts = self.net.activations
+        if self.net.symbolic:
+            return acts[1] if layer == self.L else acts[0]
+        return acts[int(layer) - 1] if layer.is_Integer else acts[0]
+
+    def var(self, kind, spec):
+        layer = self.layer(spec)
+        low = 0 if kind in ("z", "zaug") else 1
+        if self.concrete and layer.is_Integer and not low <= layer <= self.L:
+            raise ClaimError(f"layer {layer} of {kind} does not exist in a network of depth "
+                             f"{self.L} (layers {low} … {self.L})")
+        n, m = self.width, self.net.samples
+        if kind == "W":
+            extra = 1 if self.net.bias == "augmented" else 0
+            return Var("W", layer, n(layer), n(layer - 1) + extra)
+        if kind in ("Wbar", "zaug"):
+            if self.net.bias != "augmented":
+                raise ClaimError(f"{kind} exists only with bias='augmented'")
+            if kind == "Wbar":
+                return Var("Wbar", layer, n(layer), n(layer - 1))
+            return Var("zaug", layer, n(layer) + 1, m)
+        if kind == "b":
+            if self.net.bias != "explicit":
+                raise ClaimError("b_l exists only with bias='explicit'")
+            return Var("b", layer, n(layer), 1)
+        if kind == "y":
+            return Var("y", self.L, n(self.L), m)
+        return Var(kind, layer, n(layer), m)
+
+    def build(self, tree):
+        op = tree[0]
+        if op == "num":
+            return tree[1]
+        if op == "batch":
+            return BATCH
+        if op == "width":
+            return self.width(self.layer(tree[1]))
+        if op == "var":
+            return self.var(tree[1], tree[2])
+        if op == "call":
+            return self.call(*tree[1:])
+        args = [self.build(t) if isinstance(t, tuple) else t for t in tree[1:]]
+        if op == "matmul" and tree[2] == ("num", 1) and self.is_matrix(args[0]):
+            return MatMul(args[0], OneMatrix(args[0].shape[1], 1))   # δ 1: sum the columns
+        return getattr(self, "op_" + op)(*args)
+
+    @staticmethod
+    def is_matrix(e):
+        return isinstance(e, MatrixExpr)
+
+    def op_neg(self, a):
+        return -a
+
+    def op_add(self, a, b):
+        if self.is_matrix(a) and not self.is_matrix(b):
+            a, b = b, a
+        if not self.is_matrix(b):
+            return a + b
+        if not self.is_matrix(a):   # a scalar next to a matrix: that many ones
+            return MatAdd(OneMatrix(*b.shape) if a == 1 else self.scale(a, OneMatrix(*b.shape)), b)
+        if a.shape != b.shape:
+            raise ShapeMismatch(f"cannot add {_show(a)} and {_show(b)}")
+        return MatAdd(a, b)
+
+    def op_sub(self, a, b):
+        if self.is_matrix(a) and self.is_matrix(b) and a.shape != b.shape:
+            raise ShapeMismatch(f"cannot subtract {_show(b)} from {_show(a)}")
+        return self.op_add(a, -b)
+
+    def scale(self, a, b):
+        """A product with at least one scalar; MatMul keeps 0 · M unevaluated."""
+        if self.is_matrix(a):
+            a, b = b, a
+        return MatMul(a, b) if self.is_matrix(b) else a * b
+
+    def op_matmul(self, a, b):
+        if not (self.is_matrix(a) and self.is_matrix(b)):
+            return self.scale(a, b)
+        if a.shape[1] != b.shape[0] and a.shape[1] == 1 and b.shape[1] == 1:
+            return MatMul(a, Transpose(b))   # u v juxtaposed: the outer product u vᵀ
+        if a.shape[1] != b.shape[0]:
+            raise ShapeMismatch(f"cannot multiply {_show(a)} by {_show(b)}")
+        return MatMul(a, b)
+
+    def op_times(self, a, b):
+        matrices = self.is_matrix(a) and self.is_matrix(b)
+        if matrices and a.shape[1] != b.shape[0] and a.shape == b.shape:
+            return HadamardProduct(a, b)
+        return self.op_matmul(a, b)
+
+    def op_had(self, a, b):
+        if not (self.is_matrix(a) and self.is_matrix(b)):
+            return self.scale(a, b)
+        if a.shape != b.shape:
+            raise ShapeMismatch(f"cannot take the Hadamard product of {_show(a)} and "
+                                f"{_show(b)}")
+        return HadamardProduct(a, b)
+
+    def op_div(self, a, b):
+        if self.is_matrix(b):
+            return self.op_had(a, HadamardPower(b, -1))
+        return a / b if not self.is_matrix(a) else self.scale(1 / b, a)
+
+    def op_T(self, a):
+        return Transpose(a) if self.is_matrix(a) else a
+
+    def op_pow(self, a, n):
+        return HadamardPower(a, n) if self.is_matrix(a) else a ** n
+
+    def call(self, fname, order, tree):
+        arg = self.build(tree)
+        if fname == "diag":
+            if order or not self.is_matrix(arg) or arg.shape[1] != 1:
+                raise ClaimError("diag takes a column vector")
+            return DiagMatrix(arg)
+        if fname in ("exp", "log"):
+            if order:
+                raise ClaimError(f"write the derivative of {fname} out")
+            return Act(fname, arg) if self.is_matrix(arg) else {"exp": exp, "log": log}[fname](arg)
+        if not self.is_matrix(arg):
+            raise ClaimError(f"{fname} of a scalar: apply activations to h_l")
+        if fname in ("sigma", "phi", "varphi"):
+            if isinstance(arg, Var) and arg.kind == "h":
+                fname = self.activation(arg.layer)
+            elif len(set(self.net.activations)) == 1:
+                fname = self.net.activations[0]
+            else:
+                raise ClaimError("σ of something other than h_l in a network with several "
+                                 "activations: name the activation (e.g. tanh(…))")
+        if fname == "softmax" and order:
+            raise ClaimError("softmax' is a Jacobian, not an elementwise derivative")
+        return Act(fname, arg, order)
+
+
+def build(tree, net, depth=None):
+    """(expression, shape or None for a scalar) of a claim tree."""
+    expr = Builder(net, depth).build(tree)
+    return expr, (expr.shape if isinstance(expr, MatrixExpr) else None)

@@ -1,0 +1,52 @@
+r"""`Verdict`: what checking a claim found, and its text for the command line.
+
+>>> print(format_verdict(Verdict(False, "differs", correct="(z_2 - y) z_1^T",
+...                              correct_latex=r"(z_2 - y) z_1^\top")))
+DOES NOT HOLD: differs
+correct form: (z_2 - y) z_1^T
+       LaTeX: (z_2 - y) z_1^\top
+"""
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Verdict:
+    holds: bool
+    reason: str
+    counterexample: dict = None
+    correct: str = ""
+    correct_latex: str = ""
+    checked: list = field(default_factory=list)    # depths checked numerically
+    exact: list = field(default_factory=list)      # depths proved exactly
+
+    def __bool__(self):
+        return self.holds
+
+
+def format_verdict(v):
+    """The verdict as readable lines (used by ``derive verify``)."""
+    lines = [("HOLDS: " if v.holds else "DOES NOT HOLD: ") + v.reason]
+    if v.checked:
+        lines.append("checked numerically (50 digits) at L = "
+                     + ", ".join(map(str, v.checked))
+                     + (f"; proved exactly at L = {', '.join(map(str, sorted(set(v.exact))))}"
+                        if v.exact else ""))
+    cex = v.counterexample
+    if cex:
+        lines.append(f"counterexample: depth {cex['L']}, widths {cex['widths']}, "
+                     f"entry {cex['entry']}: true {cex['true']}, claimed {cex['claimed']}")
+    return "\n".join(lines + verdict_tail(v))
+
+
+def verdict_tail(v):
+    """The lines every verdict ends with: the counterexample's point, the correct form."""
+    lines = []
+    if v.counterexample:
+        point = v.counterexample["point"]
+        shown = ", ".join(f"{s}={x}" for s, x in list(point.items())[:12])
+        more = len(point) - 12
+        lines.append(f"  at {shown}" + (f", … ({more} more)" if more > 0 else ""))
+    if v.correct:
+        lines.append(f"correct form: {v.correct}")
+        lines.append(f"       LaTeX: {v.correct_latex}")
+    return lines

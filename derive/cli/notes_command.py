@@ -1,0 +1,99 @@
+"""`derive notes`: write the derivation of one network up as LaTeX, Markdown or PDF."""
+import os
+import sys
+
+from .. import Network, backprop
+from ..documents.notes import render, render_svg
+from ..documents.pdf import compile_pdf
+from ..errors import DeriveError, SpecError
+from ..printing.text import recursion_text
+from ..util.files import check_writable, write_atomic
+
+
+def register(subparsers):
+    p = subparsers.add_parser("notes", help="lecture notes for one network")
+    p.add_argument("--depth", default="3", help="number of layers, or L (symbolic)")
+    p.add_argument("--activation", default="sigmoid", help="activation of every layer")
+    p.add_argument("--output-activation", default=None,
+                   help="activation of the output layer (default: --activation)")
+    p.add_argument("--activations", default=None, help="one per layer, comma separated")
+    p.add_argument("--loss", default="bce")
+    p.add_argument("--widths", default=None, help="n_0,…,n_L (default: symbolic)")
+    p.add_argument("--bias", default="none", help="none, augmented or explicit")
+    p.add_argument("--batch", action="store_true", help="columns are samples")
+    p.add_argument("--notation", default="hz", help="hz, gh, pq or za")
+    p.add_argument("--layout", default=None, help="numerator or denominator")
+    p.add_argument("--format", default="latex",
+                   help="latex, markdown, pdf, or text (the results, for the terminal)")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=run)
+
+
+def network_from_args(args):
+
+    depth = args.depth
+    if depth != "L":
+        try:
+            depth = int(depth)
+        except ValueError:
+            raise SpecError(f"depth must be a positive integer or L, got {depth!r}") from None
+    widths = None
+    if args.widths:
+        try:
+            widths = tuple(int(w) for w in args.widths.split(","))
+        except ValueError:
+            raise SpecError(f"widths must be integers separated by commas, "
+                            f"got {args.widths!r}") from None
+    options = dict(loss=args.loss, bias=args.bias, batch=args.batch)
+    if widths:
+        options["widths"] = widths
+    if args.activations:
+        acts = tuple(a.strip() for a in args.activations.split(","))
+        if depth == "L" or depth != len(acts):
+            raise SpecError(f"--activations gives {len(acts)} names but --depth is {depth}")
+        return Network(activations=acts, depth=depth, **options)
+    return Network.uniform(depth=depth, activation=args.activation,
+                           output=args.output_activation, **options)
+
+
+def out_given(args):
+    return bool(args.output)
+
+
+def run(args):
+
+    if args.format not in ("latex", "markdown", "pdf", "text"):
+        raise DeriveError(f"format {args.format!r} is not allowed; "
+                          "allowed: latex, markdown, pdf, text")
+    if args.format == "pdf" and not out_given(args):
+        raise DeriveError("--format pdf needs -o FILE")
+    out = args.output
+    svg_name = os.path.splitext(os.path.basename(out))[0] + ".svg" if out else "diagram.svg"
+    svg_path = os.path.join(os.path.dirname(out), svg_name) if out else None
+    if out:   # refuse before any work, for every file this run would write
+        check_writable(out, args.force)
+        if args.format == "markdown":
+            if os.path.abspath(svg_path) == os.path.abspath(out):
+                raise DeriveError(f"-o {out}: the Markdown file and its diagram would both "
+                                  "be this file; give a name ending in .md")
+            check_writable(svg_path, args.force)
+    d = backprop(network_from_args(args))
+    if args.format == "text":
+        if not out:
+            sys.stdout.write(recursion_text(d) + "\n")
+            return 0
+        write_atomic(out, recursion_text(d) + "\n", args.force)
+        return 0
+    if args.format == "pdf":
+        write_atomic(out, compile_pdf(render(d, "latex", args.notation, args.layout)),
+                     args.force)
+        return 0
+    text = render(d, args.format, args.notation, args.layout, svg_name=svg_name)
+    if not out:
+        sys.stdout.write(text)
+        return 0
+    if args.format == "markdown":
+        write_atomic(svg_path, render_svg(d, args.notation), args.force)
+    write_atomic(out, text, args.force)
+    return 0

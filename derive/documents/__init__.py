@@ -1,0 +1,1 @@
+"""Documents: lecture notes, the catalogue, the network diagram, PDF compilation."""

@@ -1,0 +1,105 @@
+"""The network diagram: the forward chain x → h_1 → z_1 → … → J, and below it the
+backward chain δ_L → δ_{L−1} → … → δ_1, drawn in another colour with dashed arrows.
+
+`chain` gives the node labels (printed LaTeX) to the TikZ template; `svg` draws the
+same picture as a standalone SVG with plain-text labels (no extra dependency).
+"""
+from html import escape
+
+from sympy import Integer
+
+from ..ir.nodes import Var
+from ..printing.text import text
+from ..vocab import DEPTH, LOSS
+
+#: concrete depths above this are drawn with an ellipsis in the middle
+FULL = 4
+
+
+def layers(net):
+    """The layers drawn, with None for an ellipsis."""
+    if net.symbolic:
+        return [Integer(1), None, DEPTH - 1, DEPTH]
+    if net.depth <= FULL:
+        return [Integer(l) for l in range(1, net.depth + 1)]
+    return [Integer(1), Integer(2), None, net.L - 1, net.L]
+
+
+def chain(doc):
+    """Labels for the TikZ picture: forward nodes and backward nodes, left to right."""
+    net = doc.d.net
+    fwd = [dict(label=doc.var("z", 0), dots=False, x=0)]
+    back = []
+    for l in layers(net):
+        x = len(fwd)
+        if l is None:
+            fwd.append(dict(label=r"\cdots", dots=True, x=x))
+            back.append(dict(label=r"\cdots", dots=True, x=x))
+            continue
+        fwd.append(dict(label=doc.var("h", l), dots=False, x=x))
+        fwd.append(dict(label=doc.var("z", l), dots=False, x=x + 1))
+        back.append(dict(label=doc.var("delta", l), dots=False, x=x))
+    fwd.append(dict(label=doc.tex(LOSS), dots=False, x=len(fwd)))
+    return dict(forward=fwd, backward=back, weights=[doc.var("W", l, 2, 2)
+                                                     for l in layers(net) if l is not None])
+
+
+def _plain(doc, kind, layer):
+    nt = doc.nt
+    label = text(Var(kind, layer, 1, 1))
+    letters = {"h": nt.pre, "z": nt.post, "delta": "δ"}
+    name = letters.get(kind, kind)
+    if kind == "z" and layer == 0:
+        return nt.input if nt.input else f"{nt.post}0"
+    if nt.output_name and (layer == DEPTH or (not doc.d.net.symbolic and layer == doc.d.net.L)):
+        if kind == "z" and nt.output_post:
+            return nt.output_post
+        lay = nt.output_name
+    else:
+        lay = label.split("_", 1)[1].strip("{}") if "_" in label else ""
+    return f"{name}{'^' if nt.script == 'super' else '_'}{lay}"
+
+
+def svg(doc):
+    """A standalone SVG of the forward chain (black) and the δ chain (red, dashed)."""
+    net = doc.d.net
+    nodes = [("x", _plain(doc, "z", 0))]
+    backs = []
+    for l in layers(net):
+        if l is None:
+            nodes.append(("dots", "…"))
+            backs.append("…")
+            continue
+        nodes += [("h", _plain(doc, "h", l)), ("z", _plain(doc, "z", l))]
+        backs.append(_plain(doc, "delta", l))
+    loss = doc.nt.loss if doc.nt.loss.isalpha() else "J"
+    nodes.append(("J", loss))
+    step, width = 80, 80 * len(nodes) + 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="170" '
+           f'viewBox="0 0 {width} 170" font-family="serif" font-size="15">',
+           '<defs><marker id="f" markerWidth="8" markerHeight="8" refX="7" refY="4" '
+           'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="black"/></marker>'
+           '<marker id="b" markerWidth="8" markerHeight="8" refX="7" refY="4" '
+           'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#b22222"/></marker></defs>',
+           '<text x="10" y="20">forward pass</text>',
+           '<text x="10" y="160" fill="#b22222">backward pass (δ)</text>']
+    xs = [40 + step * k for k in range(len(nodes))]
+    for k, (_, label) in enumerate(nodes):
+        out.append(f'<circle cx="{xs[k]}" cy="60" r="22" fill="white" stroke="black"/>'
+                   f'<text x="{xs[k]}" y="65" text-anchor="middle">{escape(label)}</text>')
+        if k:
+            out.append(f'<line x1="{xs[k-1] + 22}" y1="60" x2="{xs[k] - 24}" y2="60" '
+                       'stroke="black" marker-end="url(#f)"/>')
+    hx = [xs[k] for k, (kind, _) in enumerate(nodes) if kind in ("h", "dots")]
+    for k, label in enumerate(backs):
+        out.append(f'<rect x="{hx[k] - 24}" y="100" width="48" height="28" rx="6" '
+                   f'fill="white" stroke="#b22222" stroke-dasharray="4 3"/>'
+                   f'<text x="{hx[k]}" y="119" text-anchor="middle" fill="#b22222">'
+                   f'{escape(label)}</text>')
+        if k:
+            out.append(f'<line x1="{hx[k] - 26}" y1="114" x2="{hx[k-1] + 26}" y2="114" '
+                       'stroke="#b22222" stroke-dasharray="5 3" marker-end="url(#b)"/>')
+    out.append(f'<line x1="{xs[-1]}" y1="84" x2="{hx[-1] + 26}" y2="110" stroke="#b22222" '
+               'stroke-dasharray="5 3" marker-end="url(#b)"/>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"

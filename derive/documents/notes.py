@@ -1,0 +1,284 @@
+"""`render`: a derivation written up as lecture notes (LaTeX or Markdown).
+
+The document is assembled from the engine's steps: this module groups them into
+sections, prints every equation with `NotesLatexPrinter`, numbers them, and hands
+the printed math to Jinja templates (``templates/latex``, ``templates/markdown`` and
+the shared step partials in ``templates/common``). Templates hold the prose and the
+layout only; every formula they show arrives here already printed.
+
+>>> from derive import Network, backprop
+>>> text = render(backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce")),
+...               "markdown")
+>>> "\\\\boldsymbol{\\\\delta}_{2} = \\\\mathbf{z}_{2} - \\\\mathbf{y}" in text
+True
+"""
+import re
+
+from sympy import Integer, KroneckerDelta, Symbol
+
+from ..engine.derivation import Derivation
+from ..errors import SpecError
+from ..ir.nodes import Act, MatPartial, Var
+from ..ir.steps import Rule, Step
+from ..printing import notation as _notation
+from ..printing.latex import NotesLatexPrinter
+from ..spec import rules
+from ..util.templates import environment
+from ..vocab import DEPTH, LAYER, LOSS, WIDTH
+from .diagram import chain, svg
+
+FORMATS = ("latex", "markdown")
+#: concrete depths above this show the matrix forms only for the middle layers
+DETAIL = 2
+
+
+_TEX_PLAIN = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+              "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+              "^": r"\textasciicircum{}", "σ": r"$\sigma$", "Σ": r"$\Sigma$",
+              "ᵀ": r"$^{\top}$", "−": "-", "δ": r"$\delta$", "η": r"$\eta$",
+              "…": r"\ldots{}", "’": "'", "∈": r"$\in$", "ℝ": r"$\mathbb{R}$"}
+_MD_PLAIN = {c: "\\" + c for c in "\\`*_{}[]<>$#|"}
+
+
+def plain(value, fmt):
+    """Escape a plain-text fact (a rule note, an assumption) for the output format."""
+    table = _TEX_PLAIN if fmt == "latex" else _MD_PLAIN
+    out = "".join(table.get(c, c) for c in str(value))
+    if fmt == "latex":
+        out = "".join(c if ord(c) < 128 or c in "$" else "?" for c in out)
+    return out
+
+
+def code(value, fmt):
+    """A name shown as code (an activation such as ``leaky_relu`` or ``custom:x^2``):
+    whitespace collapsed, escaped for LaTeX's text mode; Markdown code spans need none."""
+    value = " ".join(str(value).split())
+    return plain(value, fmt) if fmt == "latex" else value
+
+
+def slug(rule):
+    return re.sub(r"[^a-z]+", "_", rule.lower()).strip("_")
+
+
+class _Doc:
+    """Collects numbered equation blocks for one document."""
+
+    def __init__(self, d, nt):
+        self.d, self.nt = d, nt
+        depth = None if d.net.symbolic else Integer(d.net.depth)
+        self.p = NotesLatexPrinter(dict(notation=nt, depth=depth))
+        self.count = 0
+
+    def tex(self, expr):
+        return self.p.doprint(expr)
+
+    def block(self, step, kind=None):
+        """One displayed equation; numbered later, in document order (`_number`)."""
+        return dict(kind=kind or slug(step.rule), rule=step.rule, number=0, prev=0,
+                    lhs=self.tex(step.lhs), rhs=self.tex(step.rhs),
+                    rel=r"\leftarrow" if step.topic == "update" else "=",
+                    layer=self.layer(step.layer), note=step.note, form=step.form,
+                    group=step.group, show=step.group != "wbar")
+
+    def layer(self, layer):
+        return self.p.layer_tex(layer) if layer is not None else ""
+
+    def var(self, kind, layer, rows=1, cols=1):
+        return self.tex(Var(kind, layer, rows, cols))
+
+
+#: the order in which the sections appear in the documents
+ORDER = ("forward", "loss", "output", "hidden", "general", "rest", "updates")
+
+
+def _number(sections):
+    """Number the equations in the order the reader meets them; ``prev`` is the number
+    of the equation just before within the same section (0 at a section start)."""
+    count = 0
+    for name in ORDER:
+        first = True
+        for b in sections[name]:
+            if not b["show"]:       # a definition stated in words only
+                continue
+            count += 1
+            b["number"], b["prev"] = count, (0 if first else count - 1)
+            first = False
+    return sections
+
+
+def _shapes(doc):
+    net = doc.d.net
+    L = net.L
+    if net.symbolic:
+        layers = [Integer(1), LAYER, DEPTH]
+    elif net.depth <= 6:
+        layers = [Integer(l) for l in range(1, net.depth + 1)]
+    else:
+        layers = [Integer(1), Integer(2), LAYER, L - 1, L]
+    rows = []
+    extra = 1 if net.bias == "augmented" else 0
+    for l in layers:
+        if l == LAYER or net.widths is None:
+            n_out, n_in = _w(l), _w(l - 1)
+        else:
+            n_out, n_in = net.width(l), net.width(l - 1)
+        cols = n_in + extra
+        m = net.samples
+        shape = [f"{doc.var('W', l, n_out, cols)} \\in \\mathbb{{R}}^{{{doc.tex(n_out)} "
+                 f"\\times {doc.tex(cols)}}}",
+                 f"{doc.var('h', l, n_out, m)}, {doc.var('z', l, n_out, m)} \\in "
+                 f"\\mathbb{{R}}^{{{doc.tex(n_out)}"
+                 + (f" \\times {doc.tex(m)}}}" if net.batch else "}")]
+        if net.bias == "explicit":
+            shape.append(f"{doc.var('b', l, n_out)} \\in \\mathbb{{R}}^{{{doc.tex(n_out)}}}")
+        act = net.activation(l) if (l != LAYER or net.symbolic) else \
+            rules.activation(net.activations[0])
+        rows.append(dict(layer=doc.layer(l), shapes=", \\quad ".join(shape),
+                         act=_notation.act_latex(act.name), act_name=act.name))
+    return rows
+
+
+def _w(layer):
+    return WIDTH[layer]
+
+
+def _activations(doc):
+    """Definitions of the activations used: σ(x) = …, σ'(x) = … (printed from rules)."""
+    out, seen = [], []
+    names = doc.d.net.activations
+    xs = Symbol("x")
+    for name in names:
+        if name in seen:
+            continue
+        seen.append(name)
+        row = rules.activation(name)
+        f = _notation.act_latex(name)
+        fwd = doc.tex(row.forward.xreplace({rules.x: xs}))
+        if name == "softmax":
+            fwd = None
+        der = None if not row.elementwise else doc.tex(row.derivative.xreplace({rules.x: xs}))
+        outf = None if row.derivative_out is None or not row.elementwise else \
+            doc.tex(row.derivative_out.xreplace({rules.u: Symbol("u")}))
+        out.append(dict(name=name, f=f, forward=fwd and f"{f}(x) = {fwd}",
+                        derivative=der and f"{f}'(x) = {der}", derivative_out=outf,
+                        note=row.note))
+    return out
+
+
+def _sections(doc):
+    d, net = doc.d, doc.d.net
+    steps = d.steps
+    L = net.L
+    Lm1 = L - 1 if (net.symbolic or net.depth > 1) else None
+    detailed = {L, Lm1}
+    first = Integer(1) if not net.symbolic else LAYER
+    sec = {k: [] for k in ("forward", "loss", "output", "hidden", "general", "rest",
+                           "updates")}
+    if doc.nt.sigma0:
+        z0 = Var("z", 0, net.width(0), net.samples)
+        sec["forward"].append(doc.block(Step(z0, Act("input", Var("h", 0, *z0.shape)),
+                                             Rule.DEFINITION, Integer(0), "forward"),
+                                        "input_sigma0"))
+    for s in steps:
+        if s.topic == "forward":
+            if s.form == "index" and s.layer != first:
+                continue
+            sec["forward"].append(doc.block(s))
+        elif s.topic == "loss":
+            sec["loss"].append(doc.block(s))
+        elif s.topic == "update":
+            sec["updates"].append(doc.block(s))
+        elif s.topic == "general":
+            sec["general"].append(doc.block(s))
+        elif s.layer == L:
+            sec["output"].append(doc.block(s))
+        elif s.layer == Lm1:
+            sec["hidden"].append(doc.block(s))
+        elif net.symbolic:
+            sec["general"].append(doc.block(s))
+        elif s.form == "matrix" and s.group in ("delta_matrix", "dW", "db", "dJdz") \
+                and s.layer not in detailed:
+            sec["rest"].append(doc.block(s))
+    return sec
+
+
+def _summary(doc):
+    return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs)) for lhs, rhs in doc.d.summary()]
+
+
+def _algorithm(doc):
+    d, net = doc.d, doc.d.net
+    fwd = [s for s in d.steps if s.topic == "forward" and s.form == "matrix"]
+    if net.symbolic:
+        fwd = [s for s in fwd if s.layer == LAYER] + [s for s in fwd if s.layer == DEPTH]
+    elif net.depth > 4:
+        keep = {Integer(1), net.L}
+        fwd = [s for s in fwd if s.layer in keep]
+    rows = d.summary()
+    if not net.symbolic and net.depth > 4:
+        rows = rows[:2 + (net.bias == "explicit")] + rows[-2 - (net.bias == "explicit"):]
+    return dict(forward=[doc.tex(s.lhs) + " = " + doc.tex(s.rhs) for s in fwd],
+                backward=[doc.tex(l) + " = " + doc.tex(r) for l, r in rows],
+                long=not net.symbolic and net.depth > 4)
+
+
+def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg"):
+    nt = _notation.get(notation, layout)
+    doc = _Doc(d, nt)
+    net = d.net
+    sym = dict(loss=nt.loss, rate=doc.tex(Var("W", 1, 1, 1)) and nt.rate,
+               x=doc.var("z", 0), y=doc.var("y", net.L),
+               delta_L=doc.var("delta", net.L), delta_l=doc.var("delta", LAYER),
+               delta_l1=doc.var("delta", LAYER + 1), W_l=doc.var("W", LAYER, 2, 2),
+               W_l1=doc.var("W", LAYER + 1, 2, 2), z_l=doc.var("z", LAYER),
+               h_l=doc.var("h", LAYER), z_L=doc.var("z", net.L), h_L=doc.var("h", net.L),
+               z_l0=doc.var("z", LAYER - 1), L=doc.layer(net.L),
+               Lm1=doc.layer(net.L - 1), l=doc.layer(LAYER),
+               dJdz_l=doc.tex(MatPartial(LOSS, Var("z", LAYER, 2, 1))),
+               p0=doc.var("h", 0) if nt.sigma0 else "",
+               kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
+               b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
+               sigma0=_notation.act_latex("input"), u="u")
+    sections = _number(_sections(doc))
+    loss_row = rules.loss(net.loss)
+    cancel = any(s.rule == Rule.CANCELLATION for s in d.steps)
+    return dict(
+        net=dict(depth="L" if net.symbolic else net.depth, symbolic=net.symbolic,
+                 activations=list(net.activations), loss=net.loss, loss_title=loss_row.title,
+                 bias=net.bias, batch=net.batch, widths=net.widths,
+                 description=net.describe()),
+        nt=dict(name=nt.name, title=nt.title, layout=nt.layout, script=nt.script,
+                rowvec=nt.layout == "numerator", sigma0=nt.sigma0,
+                output_name=nt.output_name),
+        sym=sym, shapes=_shapes(doc), sections=sections,
+        activations=[dict(a, name=code(a["name"], fmt)) for a in _activations(doc)],
+        summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
+        assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
+        m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
+        ref=(lambda n: f"\\eqref{{eq:{n}}}") if fmt == "latex" else (lambda n: f"({n})"))
+
+
+def _diagram(doc):
+    return chain(doc)
+
+
+def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg"):
+    """A complete document: ``fmt`` is ``"latex"`` (a .tex file) or ``"markdown"``.
+
+    ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
+    derivatives, for ``gh``; ``denominator`` otherwise).
+    """
+    if not isinstance(d, Derivation):
+        raise SpecError(f"render takes a Derivation (from backprop), got {type(d).__name__}")
+    if fmt not in FORMATS:
+        raise SpecError(f"format {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
+    ctx = context(d, notation, layout, fmt, svg_name)
+    template = environment("latex").get_template(f"notes/{fmt}/document.j2")
+    text = template.render(**ctx)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def render_svg(d, notation="hz"):
+    """The network diagram as a standalone SVG (forward chain above, δ chain below)."""
+    nt = _notation.get(notation)
+    return svg(_Doc(d, nt))

@@ -1,0 +1,125 @@
+"""`Derivation`: the one intermediate representation every output consumes, the
+ordered `derive.ir.steps.Step`s of one network's backpropagation with its results.
+"""
+from sympy import Basic, Integer
+
+from ..errors import SpecError
+from ..ir import display
+from ..ir.nodes import MatPartial, Var
+from ..vocab import DEPTH, LAYER
+from .certificate import certify
+
+
+class Derivation:
+    """The derived backpropagation of one network.
+
+    Matrix results are keyed by layer (an int for a concrete depth; ``L``, ``L-1`` and
+    a general ``l`` for a symbolic depth). Built by `derive.backprop`.
+    """
+
+    def __init__(self, net, steps, deltas, grads, index_forms, dJdz, assumptions):
+        self.net = net
+        self.steps = list(steps)
+        self._deltas = deltas
+        self._grads = grads
+        self._index = index_forms
+        self._dJdz = dJdz
+        self.assumptions = list(assumptions)
+
+    # -- layers ---------------------------------------------------------------------
+    @property
+    def layers(self):
+        """The layers this derivation holds results for, last first."""
+        return list(self._deltas)
+
+    def layer(self, spec):
+        """Normalise a layer given as int, 'L', 'L-1', 'l' or a SymPy expression."""
+        if isinstance(spec, str):
+            text = spec.replace(" ", "").strip("{}")
+            names = {"L": DEPTH, "L-1": DEPTH - 1, "l": LAYER}
+            if text in names:
+                spec = names[text] if self.net.symbolic else \
+                    {"L": self.net.L, "L-1": self.net.L - 1}.get(text, text)
+            elif text.isdigit():
+                spec = int(text)
+        if isinstance(spec, bool):
+            spec = None
+        if isinstance(spec, int):
+            spec = Integer(spec)
+        if isinstance(spec, Basic) and spec in self._deltas:
+            return spec
+        allowed = ", ".join(str(key) for key in reversed(self.layers))
+        raise SpecError(f"layer {spec!r} does not exist in this network; allowed: {allowed}")
+
+    def delta(self, layer):
+        """δ_l = ∂J/∂h_l as a matrix expression (in terms of δ_{l+1} for hidden layers)."""
+        return self._deltas[self.layer(layer)]
+
+    def grad(self, kind, layer):
+        """∂J/∂W_l (kind "W") or ∂J/∂b_l (kind "b") in δ form."""
+        key = (self._kind(kind), self.layer(layer))
+        return self._grads[key]
+
+    def dJdz(self, layer):
+        """∂J/∂z_l as a matrix expression (W_{l+1}ᵀ δ_{l+1} for hidden layers)."""
+        return self._dJdz[self.layer(layer)]
+
+    def index_form(self, kind, layer):
+        """∂J/∂(W_l)_{ab} (or ∂J/∂(b_l)_a) in index notation: the chain-rule sum."""
+        return self._index[(self._kind(kind), self.layer(layer))]
+
+    def expanded(self, kind, layer):
+        """The gradient with every δ substituted by its recursion (no δ symbols left)."""
+        expr = self.grad(kind, layer)
+        return self.substitute_deltas(expr)
+
+    def substitute_deltas(self, expr):
+        """Replace δ symbols by their recursion, repeatedly, until none is left."""
+        for _ in range(len(self._deltas) + 2):
+            found = {v for v in expr.atoms(Var) if v.kind == "delta"}
+            if not found:
+                return expr
+            mapping = {}
+            for v in found:
+                if v.layer not in self._deltas:
+                    raise SpecError(f"δ at layer {v.layer} has no closed form in a network "
+                                    "of symbolic depth; ask for layer L or L-1")
+                mapping[v] = self._deltas[v.layer]
+            expr = expr.xreplace(mapping)
+        raise SpecError("could not substitute every δ")
+
+    def _kind(self, kind):
+        allowed = ("W", "b") if self.net.bias == "explicit" else ("W",)
+        if kind not in allowed:
+            raise SpecError(f"parameter kind {kind!r} is not in this network; "
+                            f"allowed: {', '.join(allowed)}")
+        return kind
+
+    # -- checks and summaries ---------------------------------------------------------
+    def certify(self, widths=None, exact=True, points=2, seed=0):
+        """Prove the matrix forms equal the componentwise derivative of the expanded J.
+
+        See `derive.engine.certificate.certify`.
+        """
+        return certify(self, widths=widths, exact=exact, points=points, seed=seed)
+
+    def summary(self):
+        """The boxed equations: (lhs, rhs) pairs of the matrix-form results."""
+        rows = []
+        for layer in self.layers:
+            d = [s for s in self.steps if s.topic in ("output", "hidden") and s.layer == layer
+                 and s.form == "matrix" and getattr(s.lhs, "kind", "") == "delta"]
+            rows.append((d[-1].lhs, self._deltas[layer]))
+            for kind in ("W", "b"):
+                if (kind, layer) in self._grads:
+                    g = [s for s in self.steps if s.layer == layer and s.form == "matrix"
+                         and isinstance(s.lhs, MatPartial) and s.lhs.wrt.kind == kind]
+                    rows.append((g[-1].lhs, self._grads[(kind, layer)]))
+        return rows
+
+    def _repr_markdown_(self):
+        """Notebook display: the derivation written up as Markdown (see derive.documents.notes)."""
+        return display.markdown(self)
+
+    def __repr__(self):
+        return f"<Derivation of {self.net.describe()}: {len(self.steps)} steps>"

@@ -1,0 +1,109 @@
+"""A network at small concrete widths: a symbol for every weight and input entry, its
+fully expanded forward pass and loss. `certify` and `verify` both build one and
+evaluate matrix forms over it with the one evaluator (`derive.calculus.evaluate`).
+"""
+from sympy import Integer, Matrix, Rational, S, Symbol, ones
+
+from ..calculus.evaluate import apply_activation, evaluate
+from ..spec import rules
+from ..vocab import BATCH, DEPTH, WIDTH
+
+CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
+
+
+class Instance:
+    """A network at concrete widths: symbols, forward pass and loss, explicitly."""
+
+    def __init__(self, net, widths):
+        self.net = net
+        self.widths = tuple(widths)
+        self.depth = len(widths) - 1
+        self.m = CERTIFY_BATCH if net.batch else 1
+        self.env = {}
+        self.params = []     # [(kind, layer, Matrix of symbols)]
+        self._build()
+
+    def sizes(self):
+        """The substitution of symbolic widths, batch size and depth by numbers."""
+        mapping = {WIDTH[q]: Integer(w) for q, w in enumerate(self.widths)}
+        mapping[BATCH] = Integer(self.m)
+        mapping[DEPTH] = Integer(self.depth)
+        return mapping
+
+    def _matrix(self, name, rows, cols):
+        return Matrix(rows, cols, lambda r, c: Symbol(f"{name}_{r + 1}_{c + 1}", real=True))
+
+    def _build(self):
+        net, m = self.net, self.m
+        x = self._matrix("x", self.widths[0], m)
+        self.env[("z", 0)] = x
+        z = x
+        for l in range(1, self.depth + 1):
+            extra = 1 if net.bias == "augmented" else 0
+            W = self._matrix(f"W{l}", self.widths[l], self.widths[l - 1] + extra)
+            self.env[("W", l)] = W
+            self.params.append(("W", l, W))
+            if net.bias == "augmented":
+                zin = z.col_join(ones(1, m))
+                self.env[("zaug", l - 1)] = zin
+                self.env[("Wbar", l)] = W[:, :self.widths[l - 1]]
+            else:
+                zin = z
+            h = W * zin
+            if net.bias == "explicit":
+                b = self._matrix(f"b{l}", self.widths[l], 1)
+                self.env[("b", l)] = b
+                self.params.append(("b", l, b))
+                h = h + b * ones(1, m)
+            rule = self.activation_rule(l)
+            z = apply_activation(rule, h)
+            self.env[("h", l)], self.env[("z", l)] = h, z
+        self.env[("y", self.depth)] = self._matrix("y", self.widths[-1], m)
+        self.loss = self.loss_from(z)
+
+    def activation_rule(self, l):
+        if self.net.symbolic:
+            return rules.activation(self.net.activations[1 if l == self.depth else 0])
+        return rules.activation(self.net.activations[l - 1])
+
+    def loss_from(self, z_out):
+        """J as an explicit scalar of the output matrix."""
+        row = self.net.loss_rule
+        y = self.env[("y", self.depth)]
+        factor = row.factor.xreplace({rules.n: Integer(self.widths[-1])})
+        total = S.Zero
+        for r in range(z_out.rows):
+            for c in range(z_out.cols):
+                total += row.term.xreplace({rules.u: z_out[r, c], rules.t: y[r, c]})
+        return factor * total / self.m
+
+    def evaluate(self, expr):
+        """An explicit Matrix (or scalar) for one of our matrix expressions."""
+        expr = expr.xreplace(self.sizes())
+        return evaluate(expr, self.env)
+
+
+def target_constraint(inst):
+    """For a probability-vector target, the last component of each column is
+    1 − (sum of the others)."""
+    if inst.net.loss_rule.target != "simplex":
+        return {}
+    y = inst.env[("y", inst.depth)]
+    return {y[-1, c]: 1 - sum(y[r, c] for r in range(y.rows - 1)) for c in range(y.cols)}
+
+
+def random_point(inst, rng):
+    values = {}
+    for sym in set().union(*(m.free_symbols for m in inst.env.values()
+                             if hasattr(m, "free_symbols"))):
+        values[sym] = Rational(rng.randint(-9, 9), rng.randint(1, 9)) or Rational(1, 7)
+    target = inst.net.loss_rule.target
+    y = inst.env[("y", inst.depth)]
+    for c in range(y.cols):
+        col = [Rational(rng.randint(1, 9), 10) for _ in range(y.rows)]
+        if target == "simplex":
+            total = sum(col)
+            col = [v / total for v in col]
+        for r in range(y.rows):
+            values[y[r, c]] = col[r]
+    return values

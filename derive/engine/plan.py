@@ -1,0 +1,87 @@
+"""`backprop`: instantiate the layer templates of `recursion` for every layer.
+
+>>> from derive import Network
+>>> d = backprop(Network.uniform(depth=3, activation="sigmoid", loss="bce"))
+>>> d.delta(3)
+-y + z_3
+>>> d.grad("W", 2)
+delta_2*z_1.T
+"""
+from sympy import Integer
+
+from ..errors import SpecError
+from ..ir.steps import Rule, Step
+from ..spec.network import Network
+from ..vocab import DEPTH, LAYER, WIDTH
+from .derivation import Derivation
+from .layers import templates
+
+
+def _plan(net):
+    """(layers to derive, last first, with their role; forward layers; the depth
+    substitution) for a concrete or a symbolic depth."""
+    if net.symbolic:
+        plan = [(DEPTH, "output", None), (DEPTH - 1, "hidden", net.activations[0]),
+                (LAYER, "hidden", net.activations[0])]
+        return plan, [(LAYER, net.activations[0]), (DEPTH, net.activations[1])], {}
+    depth = net.depth
+    plan = [(Integer(depth), "output", None)] + [
+        (Integer(l), "hidden", net.activations[l - 1]) for l in range(depth - 1, 0, -1)]
+    fwd = [(Integer(l), net.activations[l - 1]) for l in range(1, depth + 1)]
+    return plan, fwd, {DEPTH: Integer(depth)}
+
+
+class _Instantiate:
+    """Substitutes a layer (and the depth and any fixed widths) into template steps."""
+
+    def __init__(self, base, net):
+        self.base = base
+        self.widths = {} if net.widths is None else {
+            WIDTH[q]: Integer(w) for q, w in enumerate(net.widths)}
+
+    def steps(self, steps, layer):
+        mapping = {**self.base, LAYER: layer}
+        out = [step.subs(mapping) for step in steps]
+        return [step.subs(self.widths) for step in out] if self.widths else out
+
+    def expr(self, expr, layer):
+        expr = expr.xreplace({**self.base, LAYER: layer})
+        return expr.xreplace(self.widths) if self.widths else expr
+
+
+def backprop(net):
+    """Derive the δ-recursion and the gradients of every parameter of ``net``."""
+    if not isinstance(net, Network):
+        raise SpecError(f"backprop takes a Network, got {type(net).__name__}")
+    hidden_names = tuple(sorted(set(net.activations[:-1])))
+    sh, out, hidden, forward, grads = templates(net.bias, net.batch, net.loss,
+                                                net.activations[-1], hidden_names)
+    out_steps, out_results, assumptions = out
+    grad_steps, grad_results = grads
+    plan, fwd, base = _plan(net)
+    if net.symbolic:
+        assumptions = ["the depth L is at least 2"] + list(assumptions)
+    inst = _Instantiate(base, net)
+    steps = []
+    for layer, name in fwd:
+        steps += inst.steps(forward[name], layer)
+    deltas, grad_forms, index_forms, dJdz = {}, {}, {}, {}
+    keep = [s for s in grad_steps if s.topic != "update"]
+    for layer, role, name in plan:
+        layer_steps, results = (out_steps, out_results) if role == "output" else hidden[name]
+        steps += inst.steps(layer_steps, layer)
+        deltas[layer] = inst.expr(results["delta"], layer)
+        dJdz[layer] = inst.expr(results["dJdz"], layer)
+        steps += inst.steps(keep, layer)
+        for kind in ("W", "b"):
+            if kind in grad_results:
+                grad_forms[(kind, layer)] = inst.expr(grad_results[kind], layer)
+                index_forms[(kind, layer)] = inst.expr(grad_results["index_" + kind], layer)
+    if not net.symbolic and len(hidden_names) == 1:
+        general = [s for s in hidden[hidden_names[0]][0]
+                   if s.form == "matrix" and s.group in ("delta_matrix", "out")]
+        general += [s for s in keep if s.form == "matrix"]
+        steps += [Step(s.lhs.xreplace(base), s.rhs.xreplace(base), Rule.GENERAL, LAYER,
+                       "general", "matrix", s.group, s.note) for s in general]
+    steps += [s.subs(base) for s in grad_steps if s.topic == "update"]
+    return Derivation(net, steps, deltas, grad_forms, index_forms, dJdz, assumptions)

@@ -1,0 +1,76 @@
+"""The softmax output layer: its forward component and δ_L through its full Jacobian.
+
+Softmax is the one activation whose Jacobian is not diagonal, ∂z_i/∂h_k = z_i(δ_ik − z_k);
+δ_L = (diag(z) − z zᵀ) ∂J/∂z is derived here in index notation, with the cancellation
+against categorical cross-entropy when y is a probability vector (an assumption the
+derivation records).
+"""
+from sympy import KroneckerDelta, OneMatrix, S, Sum, Symbol, cancel, diff, expand, simplify
+from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from ..calculus.kronecker import contract, lift
+from ..ir.nodes import Jacobian, MatPartial, Partial
+from ..ir.steps import Rule, Step
+from ..spec import rules
+from ..vocab import DEPTH, LOSS, i, k, s
+
+q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
+
+
+def softmax_index(sh, h, row, sample):
+    num = rules.ACTIVATIONS["softmax"].forward
+    return num.xreplace({rules.x: sh.comp(h, row, sample)}) / Sum(
+        num.xreplace({rules.x: sh.comp(h, q, sample)}), (q, 1, h.shape[0]))
+
+
+def softmax_delta(sh, loss, grad_z, grad_z_matrix):
+    """δ_L through the full softmax Jacobian ∂z_i/∂h_k = z_i(δ_ik − z_k)."""
+    L = DEPTH
+    z, h, y, d = (sh.var(kind, L) for kind in ("z", "h", "y", "delta"))
+    n = sh.n(L)
+    zi, hk, dk, zk = sh.comp(z, i, s), sh.comp(h, k, s), sh.comp(d, k, s), sh.comp(z, k, s)
+    steps, assumptions = [], []
+    raw = contract(diff(softmax_index(sh, h, i, s), hk))
+    claim = zi * (KroneckerDelta(i, k) - zk)
+    check = claim.xreplace({zi: softmax_index(sh, h, i, s), zk: softmax_index(sh, h, k, s)})
+    if simplify(expand(check - raw)) != 0:   # the engine's own consistency check
+        raise AssertionError("softmax Jacobian did not reduce to z_i(δ_ik − z_k)")
+    steps.append(Step(Partial(zi, hk), raw, Rule.ELEMENTWISE, L, "output", "index", "local"))
+    steps.append(Step(Partial(zi, hk), claim, Rule.SOFTMAX_JACOBIAN, L, "output", "index",
+                      "local"))
+    jac = DiagMatrix(z) - z * Transpose(z) if not sh.batch else None
+    if jac is not None:
+        steps.append(Step(Jacobian(z, h), jac, Rule.SOFTMAX_JACOBIAN, L, "output", "matrix",
+                          "jacobian"))
+    g_i = Partial(LOSS, zi)
+    chain = Sum(g_i * claim, (i, 1, n))
+    contracted = contract(chain)
+    steps += [Step(dk, Partial(LOSS, hk), Rule.DEFINITION, L, "output", "index", "delta"),
+              Step(dk, chain, Rule.CHAIN_RULE, L, "output", "index", "delta"),
+              Step(dk, contracted, Rule.KRONECKER, L, "output", "index", "delta")]
+    g_value_i = grad_z.xreplace({k: i})
+    value = contract(contracted.xreplace({Partial(LOSS, sh.comp(z, k, s)): grad_z,
+                                          g_i: g_value_i}).replace(
+        lambda e: isinstance(e, Sum), lambda e: Sum(cancel(e.function), *e.limits)))
+    steps.append(Step(dk, value, Rule.SUBSTITUTION, L, "output", "index", "delta"))
+    if loss.target == "simplex":
+        total = Sum(sh.comp(y, i, s), (i, 1, n))
+        assumptions.append("y is a probability vector: its components sum to 1")
+        simplified = expand(value.xreplace({total: S.One}))
+        steps.append(Step(total, S.One, Rule.ASSUMPTION, L, "output", "index", "assume",
+                          "y is a probability vector"))
+        steps.append(Step(dk, simplified, Rule.CANCELLATION, L, "output", "index", "delta"))
+        matrix = lift(simplified, z.shape)
+        steps.append(Step(d, matrix, Rule.CANCELLATION, L, "output", "matrix", "delta_matrix"))
+        return matrix, steps, assumptions
+    if not sh.batch:
+        matrix = MatMul(jac, grad_z_matrix)
+        steps.append(Step(d, MatMul(jac, MatPartial(LOSS, z)), Rule.MATRIX_PRODUCT, L,
+                          "output", "matrix", "delta_matrix"))
+    else:  # column by column: z ⊙ g − z ⊙ (𝟙𝟙ᵀ(z ⊙ g))
+        ones = OneMatrix(n, 1)
+        zg = HadamardProduct(z, grad_z_matrix)
+        matrix = zg - HadamardProduct(z, ones * Transpose(ones) * zg)
+    steps.append(Step(d, matrix, Rule.SUBSTITUTION, L, "output", "matrix", "delta_matrix"))
+    return matrix, steps, assumptions

@@ -1,0 +1,1 @@
+"""The intermediate representation: SymPy node types, activation atoms, derivation steps, display hooks."""

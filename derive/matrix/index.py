@@ -1,0 +1,249 @@
+"""Free matrix expressions in index notation, and evaluated at concrete sizes.
+
+`entry(e, i, j)` writes entry (i, j) of a matrix expression with explicit sums
+(SymPy `Sum` over `Indexed` components; a product introduces one summation index per
+inner dimension); `scalar_index(e)` does the same for a scalar. `explicit(e)` builds the
+same expression as a SymPy `Matrix` of symbols at concrete sizes: the brute-force route
+the certificates compare against. The two never share code with `matrix_adjoint`.
+
+>>> from sympy import MatrixSymbol, symbols
+>>> m, n = symbols("m n", integer=True, positive=True)
+>>> A, x, y = MatrixSymbol("A", m, n), MatrixSymbol("x", n, 1), MatrixSymbol("y", m, 1)
+>>> scalar_index(y.T * A * x, Indices("ij"))
+Sum(A[i, j]*x[j]*y[i], (i, 1, m), (j, 1, n))
+"""
+from itertools import permutations
+
+from sympy import (
+    Add,
+    Dummy,
+    Identity,
+    Indexed,
+    IndexedBase,
+    Integer,
+    KroneckerDelta,
+    MatAdd,
+    MatMul,
+    Matrix,
+    MatrixSymbol,
+    Mul,
+    OneMatrix,
+    Sum,
+    Symbol,
+    Trace,
+    ZeroMatrix,
+    eye,
+    ones,
+    zeros,
+)
+from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from ..errors import ClaimError
+from ..ir.matrix_nodes import AsScalar, Elem, SqNorm, scalar_function
+
+ONE = Integer(1)
+
+
+class Indices:
+    """A supply of summation indices, in the order given."""
+
+    def __init__(self, letters):
+        self.letters, self.used = list(letters), 0
+
+    def fresh(self):
+        if self.used >= len(self.letters):
+            name = f"i_{self.used - len(self.letters) + 1}"
+        else:
+            name = self.letters[self.used]
+        self.used += 1
+        return Symbol(name, integer=True, positive=True)
+
+
+def component(X, i, j):
+    """The (i, j) component of a variable: x_i for a vector, A_ij for a matrix."""
+    rows, cols = X.shape
+    base = IndexedBase(X.name)
+    if rows == 1 and cols == 1:
+        return Symbol(X.name)
+    if cols == 1:
+        return base[i]
+    if rows == 1:
+        return base[j]
+    return base[i, j]
+
+
+def entry(e, i, j, ix):
+    """Entry (i, j) of matrix expression ``e``; unit dimensions take the index 1."""
+    if isinstance(e, MatrixSymbol):
+        return component(e, i, j)
+    if isinstance(e, Transpose):
+        return entry(e.arg, j, i, ix)
+    if isinstance(e, MatAdd):
+        return Add(*(entry(t, i, j, ix) for t in e.args))
+    if isinstance(e, MatMul):
+        scalars = [scalar_index(a, ix) for a in e.args if not isinstance(a, MatrixExpr)]
+        mats = [a for a in e.args if isinstance(a, MatrixExpr)]
+        idx, limits = [i], []
+        for factor in mats[:-1]:
+            size = factor.shape[1]
+            if size == 1:
+                idx.append(ONE)
+            else:
+                k = ix.fresh()
+                idx.append(k)
+                limits.append((k, 1, size))
+        idx.append(j)
+        body = Mul(*scalars) * Mul(*(entry(f, idx[n], idx[n + 1], ix)
+                                     for n, f in enumerate(mats)))
+        return Sum(body, *limits) if limits else body
+    if isinstance(e, HadamardProduct):
+        return Mul(*(entry(a, i, j, ix) for a in e.args))
+    if isinstance(e, HadamardPower):
+        return entry(e.base, i, j, ix) ** e.exp
+    if isinstance(e, Elem):
+        return scalar_function(e.name, e.order)(entry(e.arg, i, j, ix))
+    if isinstance(e, Identity):
+        return ONE if e.shape == (1, 1) else KroneckerDelta(i, j)
+    if isinstance(e, OneMatrix):
+        return ONE
+    if isinstance(e, ZeroMatrix):
+        return Integer(0)
+    raise ClaimError(f"no index form for {type(e).__name__}")
+
+
+def scalar_index(e, ix):
+    """A scalar expression in index notation."""
+    if isinstance(e, MatrixExpr):
+        if e.shape != (1, 1):
+            raise ClaimError("a matrix where a scalar is needed")
+        return entry(e, ONE, ONE, ix)
+    if isinstance(e, AsScalar):
+        return entry(e.matrix, ONE, ONE, ix)
+    if isinstance(e, Trace):
+        size = e.arg.shape[0]
+        if size == 1:
+            return entry(e.arg, ONE, ONE, ix)
+        k = ix.fresh()
+        return Sum(entry(e.arg, k, k, ix), (k, 1, size))
+    if isinstance(e, SqNorm):
+        rows, cols = e.arg.shape
+        i = ix.fresh() if rows != 1 else ONE
+        j = ix.fresh() if cols != 1 else ONE
+        limits = [(v, 1, s) for v, s in ((i, rows), (j, cols)) if s != 1]
+        body = entry(e.arg, i, j, ix) ** 2
+        return Sum(body, *limits) if limits else body
+    if e.is_Atom:
+        return e
+    return e.func(*(scalar_index(a, ix) for a in e.args))
+
+
+# -- concrete sizes ----------------------------------------------------------------------
+def explicit_symbols(X):
+    """The entries of variable X (concrete size) as a Matrix of named symbols."""
+    rows, cols = (int(s) for s in X.shape)
+    if cols == 1 and rows == 1:
+        return Matrix([[Symbol(X.name)]])
+    if cols == 1:
+        return Matrix(rows, 1, lambda r, c: Symbol(f"{X.name}[{r + 1}]"))
+    if rows == 1:
+        return Matrix(1, cols, lambda r, c: Symbol(f"{X.name}[{c + 1}]"))
+    return Matrix(rows, cols, lambda r, c: Symbol(f"{X.name}[{r + 1},{c + 1}]"))
+
+
+def explicit(e, env):
+    """``e`` (sizes already concrete) as a SymPy Matrix, or a scalar; ``env`` maps
+    variable names to their Matrix of symbols (filled as needed)."""
+    if isinstance(e, MatrixSymbol):
+        if e.name not in env:
+            env[e.name] = explicit_symbols(e)
+        return env[e.name]
+    if isinstance(e, Transpose):
+        return explicit(e.arg, env).T
+    if isinstance(e, MatAdd):
+        out = explicit(e.args[0], env)
+        for t in e.args[1:]:
+            out = out + explicit(t, env)
+        return out
+    if isinstance(e, MatMul):
+        coeff = Mul(*(explicit(a, env) for a in e.args if not isinstance(a, MatrixExpr)))
+        mats = [explicit(a, env) for a in e.args if isinstance(a, MatrixExpr)]
+        out = mats[0]
+        for m in mats[1:]:
+            out = out * m
+        return coeff * out
+    if isinstance(e, HadamardProduct):
+        out = explicit(e.args[0], env)
+        for a in e.args[1:]:
+            out = out.multiply_elementwise(explicit(a, env))
+        return out
+    if isinstance(e, HadamardPower):
+        return explicit(e.base, env).applyfunc(lambda v: v ** e.exp)
+    if isinstance(e, Elem):
+        f = scalar_function(e.name, e.order)
+        return explicit(e.arg, env).applyfunc(f)
+    if isinstance(e, Identity):
+        return eye(int(e.shape[0]))
+    if isinstance(e, OneMatrix):
+        return ones(*(int(s) for s in e.shape))
+    if isinstance(e, ZeroMatrix):
+        return zeros(*(int(s) for s in e.shape))
+    if isinstance(e, AsScalar):
+        return explicit(e.matrix, env)[0, 0]
+    if isinstance(e, Trace):
+        return explicit(e.arg, env).trace()
+    if isinstance(e, SqNorm):
+        return sum(v ** 2 for v in explicit(e.arg, env))
+    if isinstance(e, (Indexed,)):
+        raise ClaimError("index expressions have no explicit form")
+    if e.is_Atom:
+        return e
+    args = [explicit(a, env) for a in e.args]
+    if any(isinstance(a, Matrix) for a in args):   # a 1×1 matrix inside a scalar
+        args = [a[0, 0] if isinstance(a, Matrix) else a for a in args]
+    return e.func(*args)
+
+
+
+def rename_dummies(expr, letters):
+    """Each term of a sum with its summation indices renamed in order of appearance
+    (``letters``), so terms equal up to the names of their indices become equal and
+    SymPy adds them up: Σ_i A_ci x_i + Σ_k A_ck x_k → 2 Σ_i A_ci x_i."""
+
+    def bound_to_dummies(e):
+        if isinstance(e, Sum):
+            mapping = {lim[0]: Dummy(str(lim[0])) for lim in e.limits}
+            limits = [(mapping[v], lo, hi) for v, lo, hi in e.limits]
+            return Sum(bound_to_dummies(e.function.xreplace(mapping)), *limits)
+        if e.is_Atom or isinstance(e, Indexed):
+            return e
+        return e.func(*(bound_to_dummies(a) for a in e.args))
+
+    def to_letters(e, supply):
+        if isinstance(e, Sum):
+            names = [Symbol(next(supply), integer=True, positive=True) for _ in e.limits]
+            best = None
+            orders = permutations(names) if len(names) <= 5 else [names]
+            for order in orders:      # the naming that prints first: a canonical form
+                mapping = dict(zip((lim[0] for lim in e.limits), order))
+                body = e.function.xreplace(mapping)
+                limits = sorted(((mapping[v], lo, hi) for v, lo, hi in e.limits),
+                                key=lambda lim: str(lim[0]))
+                key = str(body)
+                if best is None or key < best[0]:
+                    best = (key, body, limits)
+            return Sum(to_letters(best[1], supply), *best[2])
+        if e.is_Atom or isinstance(e, Indexed):
+            return e
+        return e.func(*(to_letters(a, supply) for a in e.args))
+
+    terms = Add.make_args(bound_to_dummies(expr))
+    return Add(*(to_letters(t, _supply(letters)) for t in terms))
+
+
+def _supply(letters):
+    yield from letters
+    n = 1
+    while True:
+        yield f"i_{n}"
+        n += 1

@@ -1,0 +1,1 @@
+"""Printers: notation presets, LaTeX, claim text, plain text and NumPy code."""

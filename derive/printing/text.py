@@ -1,0 +1,76 @@
+"""A plain-text view of a derivation for the terminal (`derive` with no arguments
+prints the δ-recursion of the default network until the gallery is built)."""
+from sympy import StrPrinter
+from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul
+
+
+class TextPrinter(StrPrinter):
+    """SymPy's str printer with ⊙, ᵀ and σ' written the way the notes write them."""
+
+    printmethod = "_textprint"
+
+    def _wrap(self, arg):
+        text = self._print(arg)
+        return f"({text})" if isinstance(arg, (MatAdd, MatMul, HadamardProduct)) else text
+
+    def _print_MatAdd(self, expr):
+        plus, minus = [], []
+        for term in expr.args:
+            coeff, rest = term.as_coeff_mmul()
+            if coeff.is_number and coeff < 0:
+                minus.append(self._print(-term) if coeff != -1 else self._print(rest))
+            else:
+                plus.append(self._print(term))
+        out = " + ".join(plus) if plus else ""
+        for m in minus:
+            out = f"{out} − {m}" if out else f"−{m}"
+        return out
+
+    def _print_HadamardProduct(self, expr):
+        return " ⊙ ".join(self._wrap(a) for a in expr.args)
+
+    def _print_HadamardPower(self, expr):
+        base = self.parenthesize(expr.base, 60)
+        if expr.exp == -1:
+            return f"1 ⊘ {base}"
+        return f"{base}^∘{expr.exp}"
+
+    def _print_Transpose(self, expr):
+        return self.parenthesize(expr.arg, 60) + "ᵀ"
+
+    def _print_MatMul(self, expr):
+        return " ".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_OneMatrix(self, expr):
+        return "1"
+
+    def _print_Act(self, expr):
+        name = "σ" if expr.name == "sigmoid" else expr.name
+        return f"{name}{chr(39) * expr.order}({self._print(expr.arg)})"
+
+    def _print_Var(self, expr):
+        names = {"delta": "δ", "zaug": "z̃", "Wbar": "W̄"}
+        kind = names.get(expr.kind, expr.kind)
+        if expr.kind == "y":
+            return "y"
+        if expr.kind == "z" and expr.layer == 0:
+            return "x"
+        layer = str(expr.layer).replace(" ", "")
+        return f"{kind}_{layer}" if expr.layer.is_Atom else f"{kind}_{{{layer}}}"
+
+    def _print_MatPartial(self, expr):
+        return f"∂{self._print(expr.num)}/∂{self._print(expr.wrt)}"
+
+
+def text(expr):
+    return TextPrinter(dict(order="none")).doprint(expr)
+
+
+def recursion_text(d):
+    """The δ-recursion and gradients, one equation per line, last layer first."""
+    lines = [f"Backpropagation for {d.net.describe()}"]
+    for lhs, rhs in d.summary():
+        lines.append(f"  {text(lhs)} = {text(rhs)}")
+    for note in d.assumptions:
+        lines.append(f"  (assuming {note})")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""The network specification: the network, the rule tables of activations and losses, custom activations. Data only."""

@@ -1,0 +1,167 @@
+"""The network specification and its validation (SPEC §1).
+
+>>> net = Network.uniform(depth=3, activation="sigmoid", loss="bce")
+>>> net.depth, net.activations
+(3, ('sigmoid', 'sigmoid', 'sigmoid'))
+>>> Network.uniform(depth="L", activation="sigmoid", loss="sse", output="identity").symbolic
+True
+"""
+from dataclasses import dataclass
+
+from sympy import Integer
+
+from ..errors import SpecError
+from ..vocab import BATCH, DEPTH, WIDTH
+from . import rules
+
+BIAS_MODES = ("none", "augmented", "explicit")
+MAX_DEPTH = 256
+
+
+@dataclass(frozen=True)
+class Network:
+    """A validated feed-forward network: activations per layer, loss, widths, bias, batch.
+
+    For a symbolic depth (``depth="L"``) ``activations`` holds two names: the hidden
+    layers' activation and the output layer's.
+    """
+
+    activations: tuple
+    loss: str
+    widths: tuple = None
+    bias: str = "none"
+    batch: bool = False
+    depth: object = None
+
+    def __post_init__(self):
+        acts = self.activations
+        if isinstance(acts, str) or not hasattr(acts, "__iter__"):
+            raise SpecError("activations must be a sequence of names, one per layer; "
+                            f"allowed names: {rules.allowed_activations()}")
+        acts = tuple(acts)
+        object.__setattr__(self, "activations", acts)
+        depth = self.depth
+        if depth is None:
+            depth = len(acts)
+        if depth == "L":
+            if len(acts) not in (1, 2):
+                raise SpecError("activations: a symbolic depth takes 1 name (all layers) or "
+                                "2 names (hidden layers, output layer)")
+            if len(acts) == 1:
+                object.__setattr__(self, "activations", acts * 2)
+        elif isinstance(depth, bool) or not isinstance(depth, int):
+            raise SpecError(f"depth must be a positive integer or 'L', got {depth!r}")
+        elif not 1 <= depth <= MAX_DEPTH:
+            raise SpecError(f"depth must be between 1 and {MAX_DEPTH} or 'L', got {depth}")
+        elif len(acts) != depth:
+            raise SpecError(f"activations: expected {depth} names (one per layer), "
+                            f"got {len(acts)}")
+        object.__setattr__(self, "depth", depth)
+        if depth == 0:
+            raise SpecError("depth must be at least 1")
+        for act in self.activations:
+            rules.activation(act)  # raises SpecError on unknown names
+        self._check_softmax()
+        self._check_loss()
+        self._check_widths()
+        if self.bias not in BIAS_MODES:
+            raise SpecError(f"bias {self.bias!r} is not allowed; allowed: {', '.join(BIAS_MODES)}")
+        if not isinstance(self.batch, bool):
+            raise SpecError(f"batch must be True or False, got {self.batch!r}")
+
+    def _check_softmax(self):
+        hidden = self.activations[:-1] if not self.symbolic else self.activations[:1]
+        for index, act in enumerate(hidden, start=1):
+            if act == "softmax":
+                where = "the hidden layers" if self.symbolic else f"layer {index}"
+                raise SpecError(f"activations: softmax is allowed on the output layer only, "
+                                f"not on {where}")
+
+    def _check_loss(self):
+        row = rules.loss(self.loss)
+        out = rules.activation(self.activations[-1])
+        if row.output_ranges and out.range not in row.output_ranges:
+            need = " or ".join(rules.RANGES[r] for r in row.output_ranges)
+            fits = [a.name for a in rules.ACTIVATIONS.values() if a.range in row.output_ranges]
+            raise SpecError(f"loss {self.loss} needs an output in {need}, but "
+                            f"{out.name} gives {rules.RANGES[out.range]}; "
+                            f"allowed output activations: {', '.join(fits)}")
+
+    def _check_widths(self):
+        if self.widths is None:
+            return
+        widths = self.widths
+        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+            raise SpecError("widths must be a sequence of positive integers")
+        widths = tuple(widths)
+        if self.symbolic:
+            raise SpecError("widths: a symbolic depth takes symbolic widths; leave widths out")
+        if len(widths) != self.depth + 1:
+            raise SpecError(f"widths: expected {self.depth + 1} positive integers "
+                            f"(n_0 … n_{self.depth}), got {len(widths)}")
+        for w in widths:
+            if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+                raise SpecError(f"widths must be positive integers, got {w!r}")
+        if self.activations[-1] == "softmax" and widths[-1] < 2:
+            raise SpecError("widths: a softmax output needs at least 2 units")
+        object.__setattr__(self, "widths", widths)
+
+    @classmethod
+    def uniform(cls, depth, activation, loss, output=None, **kwargs):
+        """The same activation on every layer, optionally another on the output layer."""
+        if depth == "L":
+            acts = (activation, output or activation)
+        else:
+            if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+                raise SpecError(f"depth must be a positive integer or 'L', got {depth!r}")
+            if depth > MAX_DEPTH:
+                raise SpecError(f"depth must be between 1 and {MAX_DEPTH} or 'L', got {depth}")
+            acts = (activation,) * (depth - 1) + (output or activation,)
+        return cls(activations=acts, loss=loss, depth=depth, **kwargs)
+
+    # -- derived facts -------------------------------------------------------------
+    @property
+    def symbolic(self):
+        return self.depth == "L"
+
+    @property
+    def L(self):
+        """The last layer's index: an int, or the Symbol L."""
+        return DEPTH if self.symbolic else Integer(self.depth)
+
+    def activation(self, layer):
+        """The activation rule of a layer (int, or an expression in L and l)."""
+        if self.symbolic:
+            return rules.activation(self.activations[1 if layer == DEPTH else 0])
+        return rules.activation(self.activations[int(layer) - 1])
+
+    def width(self, layer):
+        """n_l: a concrete int or the symbolic width n[l]."""
+        if self.widths is not None:
+            return Integer(self.widths[int(layer)])
+        return WIDTH[layer]
+
+    @property
+    def samples(self):
+        """Columns of the layer matrices: the batch size m, or 1."""
+        return BATCH if self.batch else Integer(1)
+
+    @property
+    def loss_rule(self):
+        return rules.loss(self.loss)
+
+    def with_widths(self, widths):
+        """The same network at concrete widths (and depth len(widths) - 1)."""
+        depth = len(widths) - 1
+        if self.symbolic:
+            acts = (self.activations[0],) * (depth - 1) + (self.activations[1],)
+        else:
+            acts = self.activations
+        return Network(activations=acts, loss=self.loss, widths=tuple(widths),
+                       bias=self.bias, batch=self.batch, depth=depth)
+
+    def describe(self):
+        acts = ", ".join(self.activations)
+        depth = "L" if self.symbolic else self.depth
+        return (f"depth {depth}; activations {acts}; loss {self.loss}; bias {self.bias}; "
+                f"batch {'on' if self.batch else 'off'}")

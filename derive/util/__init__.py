@@ -1,0 +1,1 @@
+"""Utilities: atomic file writes and the one Jinja environment factory."""

@@ -1,0 +1,80 @@
+"""Every file the package writes goes through `write_atomic` (SPEC §6).
+
+The contract:
+
+- nothing is written over an existing file unless ``force`` (a `DeriveError`
+  otherwise, raised before anything is touched);
+- the data goes to a temporary file in the target's own folder and is renamed into
+  place with `os.replace`, so the file is whole or absent: an exception, a full disk or
+  Ctrl-C while writing leaves neither a partial file nor the temporary file behind;
+- missing parent folders are created;
+- operating-system failures (permission denied, a folder in the way, a parent that is
+  a file) become a one-line `DeriveError` naming the path.
+
+>>> import os, tempfile
+>>> folder = tempfile.mkdtemp()
+>>> path = os.path.join(folder, "new", "notes.md")
+>>> write_atomic(path, "# notes\\n")
+>>> open(path).read()
+'# notes\\n'
+>>> write_atomic(path, "other")
+Traceback (most recent call last):
+...
+derive.errors.DeriveError: ... exists; pass --force to overwrite it
+>>> sorted(os.listdir(os.path.dirname(path)))
+['notes.md']
+"""
+import os
+import tempfile
+
+from ..errors import DeriveError
+
+TEMP_PREFIX = ".derive-"
+TEMP_SUFFIX = ".tmp"
+
+
+def check_writable(path, force=False):
+    """Raise `DeriveError` if ``path`` may not be written: an existing file without
+    ``force``, or a folder. Called before any expensive work, and again on writing."""
+    path = os.fspath(path)
+    if not path:
+        raise DeriveError("the output file name is empty")
+    if os.path.isdir(path):
+        raise DeriveError(f"{path} is a folder; give a file name")
+    if os.path.lexists(path) and not force:
+        raise DeriveError(f"{path} exists; pass --force to overwrite it")
+    return path
+
+
+def write_atomic(path, data, force=False):
+    """Write ``data`` (str, as UTF-8 with ``\\n`` line ends, or bytes) to ``path`` whole
+    or not at all; see the module docstring for the contract."""
+    path = check_writable(path, force)
+    if not isinstance(data, (str, bytes)):
+        raise TypeError(f"write_atomic writes str or bytes, got {type(data).__name__}")
+    folder = os.path.dirname(os.path.abspath(path))
+    above = folder
+    while not os.path.exists(above) and os.path.dirname(above) != above:
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise DeriveError(f"cannot write {path}: {above} is a file, not a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    except OSError as exc:
+        raise DeriveError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)      # mkstemp makes 0600; give a normal file's mode
+        if not force and os.path.lexists(path):   # appeared while we were writing
+            raise DeriveError(f"{path} exists; pass --force to overwrite it")
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise DeriveError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise

@@ -1,0 +1,25 @@
+"""The symbols every part shares, named once: depth, layer, widths, batch size, loss,
+learning rate, the index letters of index notation, and the placeholders the rule rows
+are written in.
+
+>>> WIDTH[DEPTH - 1], BATCH, LAYER
+(n[L - 1], m, l)
+"""
+from sympy import IndexedBase, Symbol, symbols
+
+WIDTH = IndexedBase("n")                             # symbolic widths n_0 … n_L
+BATCH = Symbol("m", integer=True, positive=True)     # batch size
+LOSS = Symbol("J")                                   # the scalar loss
+ETA = Symbol("eta", positive=True)                   # learning rate
+DEPTH = Symbol("L", integer=True, positive=True)     # symbolic depth
+LAYER = Symbol("l", integer=True, positive=True)     # a general layer
+
+#: index letters: i, j, k summed; a, b free (the weight entry); s the sample; r a sample
+i, j, k, a, b, s, r = symbols("i j k a b s r", integer=True, positive=True)
+
+#: the placeholders of the rule rows: σ(x) with output u = σ(x); a loss term ℓ(u, t) of
+#: an output component u and its target t; n the output width (mean losses)
+ACTIVATION_INPUT = Symbol("x", real=True)
+ACTIVATION_OUTPUT = Symbol("u", real=True)
+TARGET = Symbol("t", real=True)
+OUTPUT_WIDTH = Symbol("n", integer=True, positive=True)
