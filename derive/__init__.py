@@ -17,5 +17,7 @@ from .engine.plan import backprop
 from .errors import ClaimError, DeriveError, SpecError
 from .spec.network import Network
 
+__version__ = "0.2.0"
+
 __all__ = ["Network", "backprop", "verify", "render", "export_numpy", "matrix_derivative",
            "verify_identity", "DeriveError", "SpecError", "ClaimError"]

@@ -143,3 +143,14 @@ def test_installed_package_is_not_the_source_tree(env, request, tmp_path):
                 "import derive, derive.templates; print(derive.__file__)"], cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert str(ROOT) not in run.stdout and "site-packages" in run.stdout
+
+
+def test_version_is_the_package_version():
+    import subprocess
+    import sys
+
+    import derive
+    out = subprocess.run([sys.executable, "-m", "derive", "--version"], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.strip() == f"derive {derive.__version__}"
+    assert derive.__version__.count(".") == 2

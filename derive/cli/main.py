@@ -6,6 +6,7 @@ Each subcommand lives in its own module ``derive/cli/<name>_command.py`` exposin
 import argparse
 import sys
 
+from .. import __version__
 from ..errors import DeriveError
 from . import catalogue_command, export_command, gallery, notes_command, verify_command
 
@@ -20,8 +21,21 @@ class _Parser(argparse.ArgumentParser):
         raise DeriveError(message)
 
 
+EPILOG = """examples:
+  derive                                   build the gallery of the source notes in output/
+  derive notes --depth 3 --activation sigmoid --loss bce -o notes.tex
+  derive verify --depth L --activation sigmoid --loss bce --param W_L --claim "(z_L - y) z_{L-1}^T"
+
+exit status: 0 success, 1 a verified claim does not hold, 2 bad input, 130 interrupted"""
+
+
 def build_parser():
-    parser = _Parser(prog="derive", description="Derive backpropagation symbolically.")
+    parser = _Parser(
+        prog="derive", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Derive backpropagation symbolically, certify it, and write it up.\n"
+                    "Without a command, derive builds the gallery of the source notes'\n"
+                    "networks in output/ (.tex, .md, .svg, and .pdf when pdflatex is installed).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for module in COMMANDS:
         module.register(sub)
