@@ -276,6 +276,8 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem(tmp_path, monkeypatc
     _assert_refused(row, *_run_in_process(row, tmp_path, monkeypatch))
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("bad-input-subprocess")     # one worker runs the fixture
 @pytest.mark.parametrize("row", [row for row in ROWS if row[0] in SUBPROCESS_ROWS],
                          ids=SUBPROCESS_ROWS)
 def test_bad_input_through_the_real_entry_point(results, row):

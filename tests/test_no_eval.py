@@ -169,6 +169,7 @@ def test_well_formed_claims_parse_and_build_or_name_the_problem(text):
         assert isinstance(expr, Basic)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(40))
 @given(well_formed_claims, st.sampled_from(["W_2", "W_1", "delta_1", "z_1", "W_L", "b_1"]))
 def test_verify_returns_a_verdict_or_raises_our_error(text, param):

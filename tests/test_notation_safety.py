@@ -128,6 +128,7 @@ symbols = _symbols(st.one_of(LETTERS, _symbols(LETTERS).map(lambda s: "{" + s + 
     _accepted)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(12),   # pdflatex is slow: a few
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(symbols)

@@ -35,6 +35,7 @@ def _assert_renders(markdowns):
                            f["engine"], f["error"][:200]) for f in failures[:5]]
 
 
+@pytest.mark.slow
 def test_gallery_markdown_math_renders():
     _need_node()
     files = sorted(OUTPUT.glob("*.md"))
@@ -43,6 +44,7 @@ def test_gallery_markdown_math_renders():
                      if p.name != "README.md"])
 
 
+@pytest.mark.slow
 def test_every_pair_and_notation_math_renders():
     _need_node()
     docs = []
