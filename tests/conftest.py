@@ -1,7 +1,40 @@
+"""Test setup: the repository on sys.path, and the Hypothesis profiles.
+
+Profiles (``HYPOTHESIS_PROFILE=…`` or ``pytest --hypothesis-profile=…``):
+
+* ``ci`` (the default, and always when ``CI=true`` unless another is asked for):
+  derandomized, so every run tries the same examples and a test that passes once passes
+  always; no deadline; no example database; a failure prints its reproduction blob.
+* ``fuzz``: random, ``FUZZ_SCALE`` times the examples of ``ci``, with the example
+  database, for long exploration runs (README.md, "Tests"). What it finds goes back into
+  the test as an ``@example(…)``: a fixed regression example that ``ci`` runs every time.
+
+Tests give their example counts as ``examples(n)``: ``n`` under ``ci``, scaled under
+``fuzz``; no test sets ``derandomize`` itself, so the profile governs it everywhere.
+"""
 import os
 import sys
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+CI_EXAMPLES = 100
+FUZZ_SCALE = 50
+
+settings.register_profile(
+    "ci", max_examples=CI_EXAMPLES, derandomize=True, deadline=None, database=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "fuzz", max_examples=CI_EXAMPLES * FUZZ_SCALE, derandomize=False, deadline=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+# the hypothesis pytest plugin loads --hypothesis-profile after this, when given
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def examples(n):
+    """``n`` examples under the ``ci`` profile, proportionally more under ``fuzz``."""
+    return n * settings.default.max_examples // CI_EXAMPLES

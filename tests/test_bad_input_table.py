@@ -1,7 +1,9 @@
 """The table of bad inputs (ISSUE 7.1): what the real command line does with each.
 
-Every row runs ``python -m derive`` in a subprocess, in an empty folder, and
-expects: exit status 2; exactly one non-empty line on stderr, starting ``derive:`` and
+Every row runs through ``derive.cli.main.main(argv)`` in this interpreter, in an empty
+folder, with stdout and stderr captured; a handful (``SUBPROCESS_ROWS``) also run
+``python -m derive`` in a real subprocess, to prove the entry point. Each expects:
+exit status 2; exactly one non-empty line on stderr, starting ``derive:`` and
 containing the row's words (what is wrong, and usually what is allowed); no
 ``Traceback`` on either stream; and nothing executed or written (hostile rows try to
 create a file ``pwned``; the folder must hold only what the row put there).
@@ -18,13 +20,18 @@ files that exist, are folders, or sit under a file; for ``derive catalogue``:
 expressions that are not scalars or do not fit, unknown variables, functions, names and
 shapes, hostile and nested expressions and claims. The rows run in parallel.
 """
+import contextlib
+import io
 import os
 import subprocess
 import sys
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from derive.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PWN = "__import__('os').system('touch pwned')"
@@ -194,35 +201,66 @@ ROWS = [
 ]
 
 
-def _run(row, base):
+#: rows that also run as a real ``python -m derive`` subprocess: the entry point, the exit
+#: status and "no traceback" of a real interpreter (argparse, a parser error, bytes that are
+#: not UTF-8, hostile input, a custom activation, a file that exists, the catalogue)
+SUBPROCESS_ROWS = ["command", "option", "depth-huge", "claim-python", "claim-not-utf8",
+                   "custom-python", "cat-python", "file-exists-export"]
+
+
+def _folder(row, base):
     name, argv, words, *rest = row
     folder = base / name
     folder.mkdir()
     for made in (rest[0] if rest else []):
         (folder / made).write_text("keep me")
+    return folder, sorted(rest[0] if rest else [])
+
+
+def _run(row, base):
+    """The row as a real interpreter: ``python -m derive …`` in a subprocess."""
+    folder, made = _folder(row, base)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    args = [sys.executable, "-m", "derive", *argv]
+    args = [sys.executable, "-m", "derive", *row[1]]
     proc = subprocess.run(args, cwd=folder, capture_output=True, timeout=300, env=env)
-    return proc, folder, sorted(rest[0] if rest else [])
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), \
+        proc.stderr.decode("utf-8", "replace"), folder, made
+
+
+def _run_in_process(row, base, monkeypatch):
+    """The row through ``derive.cli.main.main(argv)`` in this interpreter, in its own empty
+    folder, with stdout and stderr captured; argv as the interpreter would decode it
+    (``os.fsdecode``: bytes that are not UTF-8 become surrogate escapes). An exception
+    that escapes ``main`` is a traceback on stderr, as ``python -m derive`` would print."""
+    folder, made = _folder(row, base)
+    monkeypatch.chdir(folder)
+    out, err = io.StringIO(), io.StringIO()
+    argv = [os.fsdecode(a) for a in row[1]]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except Exception:        # what the interpreter would print: a traceback
+            traceback.print_exc()
+            code = 1
+    return code, out.getvalue(), err.getvalue(), folder, made
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    """Runs every row once, two or more at a time (each is a fresh interpreter)."""
+    """The subprocess rows, two or more at a time (each is a fresh interpreter)."""
     base = tmp_path_factory.mktemp("bad-input")
+    rows = [row for row in ROWS if row[0] in SUBPROCESS_ROWS]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        done = pool.map(lambda row: _run(row, base), ROWS)
-        return dict(zip((row[0] for row in ROWS), done))
+        done = pool.map(lambda row: _run(row, base), rows)
+        return dict(zip((row[0] for row in rows), done))
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[row[0] for row in ROWS])
-def test_bad_input_exits_2_with_one_line_naming_the_problem(results, row):
-    name, argv, words = row[:3]
-    proc, folder, made = results[name]
-    out = proc.stdout.decode("utf-8", "replace")
-    err = proc.stderr.decode("utf-8", "replace")
+def _assert_refused(row, code, out, err, folder, made):
+    words = row[2]
     assert "Traceback" not in out + err
-    assert proc.returncode == 2, (proc.returncode, err)
+    assert code == 2, (code, err)
     lines = err.splitlines()
     assert len(lines) == 1 and err.endswith("\n") and lines[0].strip(), err
     assert lines[0].startswith("derive: ")
@@ -233,5 +271,19 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem(results, row):
         assert (folder / kept).read_text() == "keep me"
 
 
+@pytest.mark.parametrize("row", ROWS, ids=[row[0] for row in ROWS])
+def test_bad_input_exits_2_with_one_line_naming_the_problem(tmp_path, monkeypatch, row):
+    _assert_refused(row, *_run_in_process(row, tmp_path, monkeypatch))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("bad-input-subprocess")     # one worker runs the fixture
+@pytest.mark.parametrize("row", [row for row in ROWS if row[0] in SUBPROCESS_ROWS],
+                         ids=SUBPROCESS_ROWS)
+def test_bad_input_through_the_real_entry_point(results, row):
+    _assert_refused(row, *results[row[0]])
+
+
 def test_the_table_is_large_and_ids_are_unique():
     assert len({row[0] for row in ROWS}) == len(ROWS) >= 60
+    assert set(SUBPROCESS_ROWS) <= {row[0] for row in ROWS}

@@ -69,6 +69,7 @@ def test_render_one_and_notebook_display():
     assert render_one(d, "latex").startswith("\\documentclass")
 
 
+@pytest.mark.slow
 def test_pdf_of_the_catalogue(tmp_path):
     if shutil.which("pdflatex") is None:
         if IN_CI:

@@ -151,6 +151,7 @@ def test_printed_claims_parse_back_to_the_same_expression(claim):
 
 
 try:
+    from conftest import examples
     from hypothesis import given, settings
     from hypothesis import strategies as st
 except ImportError:   # pragma: no cover
@@ -160,7 +161,7 @@ if given is not None:
     ALPHABET = st.sampled_from(list("zWhyxLl_{}()[]^T'-+*/@.0123 ⊙σδᵀ\\") +
                                ["delta", "sigma", "\\top", "\\odot", "\\mathbf{z}", ".*", ".T"])
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(300))
     @given(st.lists(ALPHABET, max_size=30).map("".join))
     def test_any_text_parses_or_raises_claim_error(text):
         try:

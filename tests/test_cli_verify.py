@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,6 +52,7 @@ def test_bad_network_exits_2():
     assert out.returncode == 2
 
 
+@pytest.mark.slow
 def test_options_activations_bias_batch_notation():
     out = run("--depth", "2", "--activations", "tanh,identity", "--loss", "sse",
               "--param", "W^2", "--claim", "2 (f - y) (h^1)^T", "--notation", "gh")

@@ -175,6 +175,7 @@ def test_a_folder_as_output_is_a_one_line_error(tmp_path, capsys):
     assert listing(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_the_gallery_overwrites_its_own_files_atomically(tmp_path):
     from derive.cli.gallery import build
 

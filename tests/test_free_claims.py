@@ -1,7 +1,8 @@
 """The free-expression syntax of the catalogue: spellings agree, errors are ClaimErrors
 at the right column, and no input makes anything else escape (hypothesis fuzz)."""
 import pytest
-from hypothesis import HealthCheck, given, settings
+from conftest import examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derive import ClaimError
@@ -63,7 +64,7 @@ ALPHABET = list("AByx()+-*/^_{}|.,'12 T\\") + ["tr", "σ", "⊙", "ᵀ", "sigma"
                                                "\\frac", "\\top", "\\|", "‖", "d/dA ", "I"]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400))
 @given(st.lists(st.sampled_from(ALPHABET), max_size=30).map("".join))
 def test_fuzz_token_soup_only_claim_errors(text):
     for call in (lambda: parse_free(text), lambda: parse_derivative(text),
@@ -88,7 +89,7 @@ def _trees():
     ), max_leaves=6)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150))
 @given(_trees())
 def test_fuzz_well_formed_trees_derive_or_refuse(text):
     """A well-formed expression either derives (and its result verifies) or is refused

@@ -2,11 +2,14 @@
 text file byte for byte, and the index lists every entry."""
 from pathlib import Path
 
+import pytest
+
 from derive.cli.gallery import build, entries
 
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 
 
+@pytest.mark.slow
 def test_regenerating_reproduces_committed_output(tmp_path):
     build(str(tmp_path), pdf=False)
     made = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".tex", ".md", ".svg"))

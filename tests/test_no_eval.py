@@ -17,7 +17,8 @@ import ast
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from conftest import examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import Basic, Symbol
 
@@ -144,7 +145,7 @@ def _claims(inner):
 well_formed_claims = st.recursive(leaves, _claims, max_leaves=8)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(st.one_of(st.text(max_size=60), st.lists(st.sampled_from(TOKENS), max_size=40)
                  .map("".join)), st.sampled_from(sorted(NAMES)))
 def test_claim_parser_raises_only_claim_errors(text, notation):
@@ -156,7 +157,7 @@ def test_claim_parser_raises_only_claim_errors(text, notation):
     assert isinstance(tree, tuple)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(well_formed_claims)
 def test_well_formed_claims_parse_and_build_or_name_the_problem(text):
     tree = parse(text)          # well-formed: must parse
@@ -168,7 +169,8 @@ def test_well_formed_claims_parse_and_build_or_name_the_problem(text):
         assert isinstance(expr, Basic)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=examples(40))
 @given(well_formed_claims, st.sampled_from(["W_2", "W_1", "delta_1", "z_1", "W_L", "b_1"]))
 def test_verify_returns_a_verdict_or_raises_our_error(text, param):
     for net in (NET, NETL):
@@ -204,7 +206,7 @@ def _customs(inner):
 well_formed_customs = st.recursive(c_leaves, _customs, max_leaves=10)
 
 
-@settings(max_examples=400, deadline=5000)
+@settings(max_examples=examples(400))
 @given(st.one_of(st.text(max_size=60), st.lists(st.sampled_from(CUSTOM_TOKENS), max_size=40)
                  .map("".join)))
 def test_custom_parser_raises_only_spec_errors(text):
@@ -216,7 +218,7 @@ def test_custom_parser_raises_only_spec_errors(text):
     assert X in value.free_symbols
 
 
-@settings(max_examples=300, deadline=5000)
+@settings(max_examples=examples(300))
 @given(well_formed_customs)
 def test_well_formed_customs_parse_or_say_why_not(text):
     try:

@@ -9,7 +9,7 @@ compile with pdflatex.
 import shutil
 
 import pytest
-from conftest import IN_CI
+from conftest import IN_CI, examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,7 +80,7 @@ PIECES = st.sampled_from(list("abxyzWJL0129{}_^' ") + [
     "$", "%", "&", "#", "~", "\n"])
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500))
 @given(st.lists(PIECES, max_size=12).map("".join))
 def test_random_text_is_refused_or_structurally_safe(text):
     try:
@@ -128,8 +128,9 @@ symbols = _symbols(st.one_of(LETTERS, _symbols(LETTERS).map(lambda s: "{" + s + 
     _accepted)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,   # pdflatex is slow: a fixed set
-          suppress_health_check=[HealthCheck.filter_too_much])
+@pytest.mark.slow
+@settings(max_examples=examples(12),   # pdflatex is slow: a few
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(symbols)
 def test_random_well_formed_symbols_compile_where_the_printer_puts_them(symbol):
     _pdflatex_or_skip()

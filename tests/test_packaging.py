@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 from conftest import IN_CI
 
+#: the wheel and both venvs are module fixtures: build them once, on one worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]
+
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ("pyproject.toml", "README.md", "derive", "templates")
 

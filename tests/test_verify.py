@@ -36,6 +36,7 @@ def test_000_analogue_for_the_layer_before_fails_with_a_counterexample():
     assert "counterexample" in text and "correct form" in text
 
 
+@pytest.mark.slow
 def test_000_correct_form_for_the_layer_before_holds():
     v = verify(SIGMOID_BCE, "W_{L-1}", RIGHT_HIDDEN)
     assert v.holds and v.checked == [2, 3, 4, 5, 6]
@@ -103,6 +104,7 @@ def test_softmax_cce_gives_z_minus_y():
                   "(z_2 - y) z_1^T").holds
 
 
+@pytest.mark.slow
 def test_general_layer_and_dJdz_and_bias():
     assert verify(SIGMOID_BCE, "delta_l", "(W_{l+1}^T delta_{l+1}) ⊙ σ'(h_l)").holds
     assert verify(SIGMOID_BCE, "W_l", "delta_l z_{l-1}^T").holds
@@ -114,6 +116,7 @@ def test_general_layer_and_dJdz_and_bias():
     assert verify(net, "b_{L-1}", "W_L^T (z_L - y) ⊙ z_{L-1} ⊙ (1 - z_{L-1})").holds
 
 
+@pytest.mark.slow
 def test_batch_and_augmented_correct_forms_verify():
     batch = Network.uniform(depth="L", activation="sigmoid", loss="bce", batch=True)
     assert not verify(batch, "W_L", "(z_L - y) z_{L-1}^T").holds
@@ -143,6 +146,7 @@ def test_bad_input_raises():
         verify(SIGMOID_BCE, "W_L", "z_L", notation="xy")
 
 
+@pytest.mark.slow
 def test_ones_vector_sums_the_batch_for_the_bias():
     net = Network.uniform(depth="L", activation="sigmoid", loss="bce", batch=True,
                           bias="explicit")
