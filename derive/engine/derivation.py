@@ -118,8 +118,19 @@ class Derivation:
         return rows
 
     def _repr_markdown_(self):
-        """Notebook display: the derivation written up as Markdown (see derive.documents.notes)."""
+        """Notebook display: the boxed results and the network diagram (SVG inline)."""
         return display.markdown(self)
+
+    def document(self, fmt="markdown", **options):
+        """The full notes (`derive.render` with ``options``: notation, layout, …); in
+        Markdown the diagram is embedded, and a notebook shows the text as Markdown.
+
+        >>> from derive import Network, backprop
+        >>> d = backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce"))
+        >>> d.document().startswith("#") and "data:image/svg+xml" in d.document()
+        True
+        """
+        return display.document(self, fmt, **options)
 
     def __repr__(self):
         return f"<Derivation of {self.net.describe()}: {len(self.steps)} steps>"

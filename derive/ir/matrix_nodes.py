@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from sympy import Expr, Function, Rational, Symbol, exp, log, tanh
 
+from . import display
 from .nodes import Act
 
 BUILTIN = {"exp": exp, "log": log, "tanh": tanh}
@@ -101,6 +102,9 @@ class AsScalar(Expr):
     def matrix(self):
         return self.args[0]
 
+    def _latex(self, printer):
+        return display.latex(self)
+
     def _sympystr(self, printer):
         return f"({printer._print(self.matrix)})"
 
@@ -116,6 +120,9 @@ class SqNorm(Expr):
     @property
     def arg(self):
         return self.args[0]
+
+    def _latex(self, printer):
+        return display.latex(self)
 
     def _sympystr(self, printer):
         return f"||{printer._print(self.arg)}||^2"
