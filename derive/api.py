@@ -22,7 +22,8 @@ activations.set_definitions(rules.activation)
 display.set_markdown("Derivation", notebook.summary_markdown)
 display.set_markdown("MatrixDerivation", notebook.matrix_markdown)
 display.set_markdown("Verdict", notebook.verdict_markdown)
-display.set_latex(notebook.node_latex)
+display.set_latex("network", notebook.node_latex)
+display.set_latex("catalogue", notebook.catalogue_latex)
 display.set_document(notebook.document)
 use_notation = notebook.use_notation
 

@@ -2,14 +2,24 @@
 the mime bundles it records are checked (text/latex for the IR's nodes, text/markdown
 for a Derivation, a Verdict and a MatrixDerivation, the SVG embedded in the Markdown).
 
-Skips when no Jupyter kernel can start on a laptop; in CI it must run.
+The kernel tests skip when no Jupyter kernel can start on a laptop; in CI they must run.
+The node tests need no kernel: SymPy's own ``latex()`` is what a notebook calls.
 """
 import base64
+import inspect
 import re
 from pathlib import Path
 
 import pytest
+import sympy
 from conftest import IN_CI
+from sympy import Basic, IndexedBase, MatrixSymbol, Symbol
+
+from derive.api import use_notation
+from derive.ir import matrix_nodes, nodes
+from derive.ir.matrix_nodes import AsScalar, Elem, SqNorm
+from derive.ir.nodes import Act, Jacobian, MatPartial, Partial, Times, Var
+from derive.vocab import LOSS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +36,44 @@ CELLS = [
     "matrix_derivative('y^T A x', 'A')",
     "d.document()",
 ]
+
+
+z2, h2, W3 = Var("z", 2, 3, 1), Var("h", 2, 3, 1), Var("W", 3, 2, 3)
+A = MatrixSymbol("A", 2, 2)
+NODES = [
+    # (node, SymPy's latex() of it in the hz notation)
+    (z2, r"\mathbf{z}_{2}"),
+    (Act("sigmoid", h2, 1), r"\sigma'(\mathbf{h}_{2})"),
+    (Partial(LOSS, IndexedBase(z2)[Symbol("k")]), r"\frac{\partial J}{\partial z_{2,k}}"),
+    (MatPartial(LOSS, W3), r"\frac{\partial J}{\partial W_{3}}"),
+    (Jacobian(z2, h2), r"\frac{\partial \mathbf{z}_{2}}{\partial \mathbf{h}_{2}}"),
+    (Times(Symbol("a"), Symbol("b")), r"\left(a\right) \cdot \left(b\right)"),
+    (Elem("sigma", A, 1), r"\sigma'\left(A\right)"),
+    (AsScalar(A), r"\left(A\right)"),
+    (SqNorm(A), r"\left\lVert A \right\rVert^{2}"),
+]
+
+
+def test_every_node_class_prints_itself_in_latex():
+    classes = {c for m in (nodes, matrix_nodes) for _, c in inspect.getmembers(m, inspect.isclass)
+               if issubclass(c, Basic) and c.__module__ == m.__name__}
+    assert classes == {type(node) for node, _ in NODES}
+    assert all("_latex" in vars(c) for c in classes)
+
+
+@pytest.mark.parametrize("node, tex", NODES, ids=[type(n).__name__ for n, _ in NODES])
+def test_sympy_latex_prints_a_node_in_the_notes_form(node, tex):
+    assert sympy.latex(node) == tex
+    assert node._repr_latex_() == f"$\\displaystyle {tex}$"
+
+
+def test_the_display_notation_can_be_chosen():
+    try:
+        use_notation("za")
+        assert sympy.latex(Act("sigmoid", h2, 1)) == r"\sigma'(\mathbf{z}^{2})"
+    finally:
+        use_notation()
+    assert sympy.latex(z2) == r"\mathbf{z}_{2}"
 
 
 def _imports_or_skip():

@@ -21,6 +21,7 @@ from sympy import Integer
 
 from ..printing import notation as _notation
 from ..printing.latex import NotesLatexPrinter
+from ..printing.matrix_latex import CatalogueLatexPrinter
 from ..util.templates import environment
 from .catalogue import render_one
 from .notes import plain, render, render_svg
@@ -51,6 +52,17 @@ def _printer(depth=None, notation=None, layout=None):
 def node_latex(node):
     """One IR node (Var, Act, Partial, …) in the display notation."""
     return _printer().doprint(node)
+
+
+def catalogue_latex(node):
+    """One node of the matrix catalogue (σ(A), ‖A‖², a 1×1 matrix as a number).
+
+    >>> from sympy import MatrixSymbol
+    >>> from derive.ir.matrix_nodes import SqNorm
+    >>> catalogue_latex(SqNorm(MatrixSymbol("A", 2, 2)))
+    '\\\\left\\\\lVert A \\\\right\\\\rVert^{2}'
+    """
+    return CatalogueLatexPrinter(dict(notation=SETTINGS["notation"])).doprint(node)
 
 
 def svg_uri(d, notation=None):

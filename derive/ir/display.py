@@ -17,7 +17,7 @@ classes (their ``_latex`` method, so SymPy's own ``latex()`` and a notebook's
 from sympy import sstr
 
 _WRITERS = {}     # type name -> function(obj) -> Markdown text
-_LATEX = {}       # "node" -> function(node) -> LaTeX; "document" -> function(obj, fmt, **o)
+_LATEX = {}       # family -> function(node) -> LaTeX; "document" -> function(obj, fmt, **o)
 
 
 def set_markdown(type_name, writer):
@@ -31,14 +31,15 @@ def markdown(obj):
     return None if writer is None else writer(obj)
 
 
-def set_latex(writer):
-    """Install the LaTeX writer of the IR's nodes: ``writer(node) -> str``."""
-    _LATEX["node"] = writer
+def set_latex(family, writer):
+    """Install the LaTeX writer of a family of IR nodes (``"network"``: the nodes of
+    `derive.ir.nodes`; ``"catalogue"``: those of `derive.ir.matrix_nodes`)."""
+    _LATEX[family] = writer
 
 
-def latex(node):
+def latex(node, family="network"):
     """The LaTeX of one IR node (its plain text in ``\\texttt`` without a writer)."""
-    writer = _LATEX.get("node")
+    writer = _LATEX.get(family)
     if writer is None:
         return r"\texttt{" + sstr(node) + "}"
     return writer(node)

@@ -89,6 +89,9 @@ class Elem(Act):
     def _entry(self, i, j, **kwargs):
         return scalar_function(self.name, self.order)(self.arg._entry(i, j, **kwargs))
 
+    def _latex(self, printer):
+        return display.latex(self, "catalogue")
+
 
 class AsScalar(Expr):
     """A 1×1 matrix expression used as a number."""
@@ -103,7 +106,7 @@ class AsScalar(Expr):
         return self.args[0]
 
     def _latex(self, printer):
-        return display.latex(self)
+        return display.latex(self, "catalogue")
 
     def _sympystr(self, printer):
         return f"({printer._print(self.matrix)})"
@@ -122,7 +125,7 @@ class SqNorm(Expr):
         return self.args[0]
 
     def _latex(self, printer):
-        return display.latex(self)
+        return display.latex(self, "catalogue")
 
     def _sympystr(self, printer):
         return f"||{printer._print(self.arg)}||^2"

@@ -64,7 +64,12 @@ class InOrder(Expr):
 
 # -- the rules, in the order they apply ---------------------------------------------------
 def one_plus_exp(expr):
-    """1 + e^{−x}, not e^{−x} + 1: the number of a sum of a number and exponentials first."""
+    """1 + e^{−x}, not e^{−x} + 1: the number of a sum of a number and exponentials first.
+
+    >>> from sympy import Symbol
+    >>> one_plus_exp(exp(Symbol("x")) + 1).args
+    (1, exp(x))
+    """
     def is_target(e):
         if not isinstance(e, Add):
             return False
@@ -79,7 +84,12 @@ def one_plus_exp(expr):
 
 
 def common_number(expr):
-    """2(f − y), not 2f − 2y: a whole number all terms of a sum share is taken out."""
+    """2(f − y), not 2f − 2y: a whole number all terms of a sum share is taken out.
+
+    >>> from sympy import Symbol
+    >>> common_number(4 * Symbol("f") - 2).args
+    (2, 2*f - 1)
+    """
     def is_target(e):
         c = e.primitive()[0] if isinstance(e, Add) and not e.is_number else S.One
         return c.is_Integer and c > 1
@@ -102,7 +112,13 @@ def _column(term):
 
 
 def transpose_of_sum(expr):
-    """(1 − y)ᵀ, not 1 − yᵀ: a sum of transposed columns is the transpose of their sum."""
+    """(1 − y)ᵀ, not 1 − yᵀ: a sum of transposed columns is the transpose of their sum.
+
+    >>> from sympy import MatrixSymbol
+    >>> y = MatrixSymbol("y", 3, 1)
+    >>> transpose_of_sum(OneMatrix(1, 3) - y.T)
+    (-y + 1).T
+    """
     def is_target(e):
         return isinstance(e, MatAdd) and e.shape[0] == 1 and \
             all(_column(t) is not None for t in e.args)
