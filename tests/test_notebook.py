@@ -13,12 +13,16 @@ from pathlib import Path
 import pytest
 import sympy
 from conftest import IN_CI
+from mathcheck import check, fragments, node_ready
 from sympy import Basic, IndexedBase, MatrixSymbol, Symbol
 
+from derive import Network, backprop, verify
 from derive.api import use_notation
+from derive.documents.notebook import summary_markdown, verdict_markdown
 from derive.ir import matrix_nodes, nodes
 from derive.ir.matrix_nodes import AsScalar, Elem, SqNorm
 from derive.ir.nodes import Act, Jacobian, MatPartial, Partial, Times, Var
+from derive.printing.notation import PRESETS
 from derive.vocab import LOSS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,3 +153,22 @@ def test_the_full_document_on_request(outputs):
     md = _data(outputs, 7)["text/markdown"]
     assert md.startswith("# ") and "data:image/svg+xml;base64," in md
     assert "diagram.svg" not in md
+
+
+def test_the_displays_render_in_katex_and_mathjax():
+    if not node_ready():
+        if IN_CI:
+            pytest.fail("node with katex and mathjax-full (npm ci) is required in CI")
+        pytest.skip("node or node_modules missing; run npm ci")
+    net = Network.uniform(depth=2, activation="sigmoid", loss="bce")
+    d = backprop(net)
+    shown = [summary_markdown(d, notation) for notation in PRESETS]
+    shown += [summary_markdown(backprop(Network(activations=("relu", "softmax"), loss="cce")))]
+    shown += [verdict_markdown(verify(net, "W_2", claim))
+              for claim in ("2 delta_2 z_1^T", "(z_2 - y) z_1^T")]
+    frags = [f for md in shown for f in fragments(md)]
+    frags += [{"tex": tex, "display": False} for _, tex in NODES]
+    assert len(frags) == len(NODES) + len(shown)     # one display each
+    failures = check(frags)
+    assert not failures, [(frags[f["index"]]["tex"][:200], f["engine"], f["error"][:200])
+                          for f in failures[:5]]
