@@ -25,6 +25,7 @@ display.set_markdown("Verdict", notebook.verdict_markdown)
 display.set_latex("network", notebook.node_latex)
 display.set_latex("catalogue", notebook.catalogue_latex)
 display.set_document(notebook.document)
+display.set_equation(notebook.equation_latex)
 use_notation = notebook.use_notation
 
 

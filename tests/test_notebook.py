@@ -39,6 +39,7 @@ CELLS = [
     "verify(net, 'W_2', '(z_2 - y) z_1^T')",
     "matrix_derivative('y^T A x', 'A')",
     "d.document()",
+    "d.equation('delta', 1)",
 ]
 
 
@@ -125,6 +126,11 @@ def test_nodes_display_as_latex_in_the_notes_notation(outputs):
     grad = _data(outputs, 2)["text/latex"]
     assert r"\boldsymbol{\delta}_{1}" in grad and r"\mathbf{x}" in grad
     assert r"\sigma'" not in grad and "Act" not in grad
+
+
+def test_an_equation_displays_in_the_notes_form(outputs):
+    tex = _data(outputs, 8)["text/latex"]
+    assert tex.startswith(r"$$\boldsymbol{\delta}_{1} = ") and r"\odot \sigma'" in tex
 
 
 def test_a_derivation_shows_its_summary_with_the_diagram_inline(outputs):

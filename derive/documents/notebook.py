@@ -73,12 +73,17 @@ def svg_uri(d, notation=None):
 
 def summary_markdown(d, notation=None, layout=None):
     """A Derivation's notebook display: the boxed results and the diagram, inline."""
-    depth = None if d.net.symbolic else Integer(d.net.depth)
-    p = _printer(depth, notation, layout)
+    p = _printer(None if d.net.symbolic else Integer(d.net.depth), notation, layout)
     rows = [dict(lhs=p.doprint(lhs), rhs=p.doprint(rhs)) for lhs, rhs in d.summary()]
     template = environment("latex").get_template("display/derivation.j2")
     return template.render(rows=rows, svg=svg_uri(d, notation),
                            description=plain(d.net.describe(), "markdown"))
+
+
+def equation_latex(d, lhs, rhs):
+    """``lhs = rhs`` in the display notation, at the depth of ``d``."""
+    p = _printer(None if d.net.symbolic else Integer(d.net.depth))
+    return f"{p.doprint(lhs)} = {p.doprint(rhs)}"
 
 
 def document(d, fmt="markdown", **options):

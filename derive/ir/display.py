@@ -55,6 +55,27 @@ def document(obj, fmt, **options):
     return Document(_LATEX["document"](obj, fmt, **options), fmt)
 
 
+def set_equation(writer):
+    """Install the equation writer: ``writer(obj, lhs, rhs) -> LaTeX``."""
+    _LATEX["equation"] = writer
+
+
+def equation(obj, lhs, rhs):
+    """``lhs = rhs`` printed for ``obj`` (in its notation, at its depth) as `Math`."""
+    return Math(_LATEX["equation"](obj, lhs, rhs))
+
+
+class Math(str):
+    """LaTeX math that a notebook shows typeset.
+
+    >>> Math("x = 1")._repr_latex_()
+    '$$x = 1$$'
+    """
+
+    def _repr_latex_(self):
+        return f"$${self}$$"
+
+
 class Document(str):
     """A written-up document: text that a notebook shows as Markdown when it is."""
 
