@@ -11,16 +11,22 @@ A.T*y*x.T
 """
 from .claims.free_build import build_scalar
 from .claims.free_names import parse_free, parse_wrt
-from .documents.catalogue import ENTRIES, render_catalogue, render_one
-from .documents.notes import render
+from .documents import notebook
+from .documents.catalogue import ENTRIES, render_catalogue
 from .errors import ClaimError
 from .ir import activations, display
 from .matrix.derivation import derive_scalar
 from .spec import rules
 
 activations.set_definitions(rules.activation)
-display.set_markdown("Derivation", lambda d: render(d, "markdown"))
-display.set_markdown("MatrixDerivation", lambda d: render_one(d, "markdown"))
+display.set_markdown("Derivation", notebook.summary_markdown)
+display.set_markdown("MatrixDerivation", notebook.matrix_markdown)
+display.set_markdown("Verdict", notebook.verdict_markdown)
+display.set_latex("network", notebook.node_latex)
+display.set_latex("catalogue", notebook.catalogue_latex)
+display.set_document(notebook.document)
+display.set_equation(notebook.equation_latex)
+use_notation = notebook.use_notation
 
 
 def matrix_derivative(expr, wrt, shapes=None):

@@ -91,7 +91,8 @@ def test_bad_arguments():
 
 def test_repr_markdown_and_svg():
     d = backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce"))
-    assert d._repr_markdown_().startswith("# ")
+    assert "\\boxed{" in d._repr_markdown_()          # the summary, not the document
+    assert d.document().startswith("# ")
     svg = render_svg(d)
     assert svg.startswith("<svg") and "δ" in svg and "stroke-dasharray" in svg
 

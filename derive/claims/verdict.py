@@ -8,6 +8,8 @@ correct form: (z_2 - y) z_1^T
 """
 from dataclasses import dataclass, field
 
+from ..ir import display
+
 
 @dataclass
 class Verdict:
@@ -21,6 +23,10 @@ class Verdict:
 
     def __bool__(self):
         return self.holds
+
+    def _repr_markdown_(self):
+        """Notebook display: HOLDS / DOES NOT HOLD, the reason, the correct form typeset."""
+        return display.markdown(self)
 
 
 def format_verdict(v):

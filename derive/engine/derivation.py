@@ -117,9 +117,33 @@ class Derivation:
                     rows.append((g[-1].lhs, self._grads[(kind, layer)]))
         return rows
 
+    def equation(self, kind, layer):
+        r"""δ_l = … (kind ``"delta"``) or ∂J/∂W_l = … (``"W"``, ``"b"``) as typeset math:
+        a notebook shows it in the notes' notation, at this network's depth.
+
+        >>> from derive import Network, backprop
+        >>> d = backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce"))
+        >>> print(d.equation("delta", 1))
+        \boldsymbol{\delta}_{1} = \left(W_{2}^{\top} \boldsymbol{\delta}_{2}\right) \odot \sigma'(\mathbf{h}_{1})
+        """
+        rhs = self.delta(layer) if kind == "delta" else self.grad(kind, layer)
+        lhs = next(left for left, right in self.summary() if right == rhs)
+        return display.equation(self, lhs, rhs)
+
     def _repr_markdown_(self):
-        """Notebook display: the derivation written up as Markdown (see derive.documents.notes)."""
+        """Notebook display: the boxed results and the network diagram (SVG inline)."""
         return display.markdown(self)
+
+    def document(self, fmt="markdown", **options):
+        """The full notes (`derive.render` with ``options``: notation, layout, …); in
+        Markdown the diagram is embedded, and a notebook shows the text as Markdown.
+
+        >>> from derive import Network, backprop
+        >>> d = backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce"))
+        >>> d.document().startswith("#") and "data:image/svg+xml" in d.document()
+        True
+        """
+        return display.document(self, fmt, **options)
 
     def __repr__(self):
         return f"<Derivation of {self.net.describe()}: {len(self.steps)} steps>"

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from sympy import Expr, Function, Rational, Symbol, exp, log, tanh
 
+from . import display
 from .nodes import Act
 
 BUILTIN = {"exp": exp, "log": log, "tanh": tanh}
@@ -88,6 +89,9 @@ class Elem(Act):
     def _entry(self, i, j, **kwargs):
         return scalar_function(self.name, self.order)(self.arg._entry(i, j, **kwargs))
 
+    def _latex(self, printer):
+        return display.latex(self, "catalogue")
+
 
 class AsScalar(Expr):
     """A 1×1 matrix expression used as a number."""
@@ -100,6 +104,9 @@ class AsScalar(Expr):
     @property
     def matrix(self):
         return self.args[0]
+
+    def _latex(self, printer):
+        return display.latex(self, "catalogue")
 
     def _sympystr(self, printer):
         return f"({printer._print(self.matrix)})"
@@ -116,6 +123,9 @@ class SqNorm(Expr):
     @property
     def arg(self):
         return self.args[0]
+
+    def _latex(self, printer):
+        return display.latex(self, "catalogue")
 
     def _sympystr(self, printer):
         return f"||{printer._print(self.arg)}||^2"

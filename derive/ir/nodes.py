@@ -10,6 +10,7 @@ from sympy.core.symbol import Str
 from sympy.core.sympify import _sympify  # strict: never parses a string
 from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 
+from . import display
 from .activations import act_function
 
 #: layer quantities: weights, bias, pre-activation, post-activation, target, delta,
@@ -55,6 +56,9 @@ class Var(MatrixExpr):
     def _entry(self, i, j, **kwargs):
         return MatrixElement(self, i, j)
 
+    def _latex(self, printer):
+        return display.latex(self)
+
     def _sympystr(self, printer):
         layer = str(self.layer).replace(" ", "")
         if self.kind == "y":
@@ -91,6 +95,9 @@ class Act(MatrixExpr):
     def _entry(self, i, j, **kwargs):
         return act_function(self.name, self.order)(self.arg._entry(i, j, **kwargs))
 
+    def _latex(self, printer):
+        return display.latex(self)
+
     def _sympystr(self, printer):
         prime = "'" * self.order
         return f"{self.name}{prime}({printer._print(self.arg)})"
@@ -111,6 +118,9 @@ class Partial(Expr):
     @property
     def wrt(self):
         return self.args[1]
+
+    def _latex(self, printer):
+        return display.latex(self)
 
     def _sympystr(self, printer):
         return f"d{printer._print(self.num)}/d{printer._print(self.wrt)}"
@@ -134,6 +144,9 @@ class MatPartial(MatrixExpr):
     def shape(self):
         return self.wrt.shape
 
+    def _latex(self, printer):
+        return display.latex(self)
+
     def _sympystr(self, printer):
         return f"d{printer._print(self.num)}/d{printer._print(self.wrt)}"
 
@@ -156,6 +169,9 @@ class Jacobian(MatrixExpr):
     def shape(self):
         return self.num.shape[0], self.wrt.shape[0]
 
+    def _latex(self, printer):
+        return display.latex(self)
+
     def _sympystr(self, printer):
         return f"d{printer._print(self.num)}/d{printer._print(self.wrt)}"
 
@@ -177,6 +193,9 @@ class Times(Expr):
 
     def doit(self, **hints):
         return Mul(*(f.doit(**hints) for f in self.args))
+
+    def _latex(self, printer):
+        return display.latex(self)
 
     def _sympystr(self, printer):
         return " * ".join(f"({printer._print(f)})" for f in self.args)

@@ -14,8 +14,11 @@ from sympy.printing.latex import LatexPrinter
 from ..ir.nodes import Var
 from ..vocab import DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
+from .human_forms import humanize
 
 VECTOR_KINDS = ("b", "h", "z", "y", "delta", "zaug")
+#: elementary functions printed name(arg) in human forms (SymPy braces the argument)
+HUMAN_CALLS = ("tanh", "log")
 _F = Symbol("F")
 _N = Symbol("N")
 
@@ -26,7 +29,7 @@ class NotesLatexPrinter(LatexPrinter):
 
     printmethod = "_notes_latex"
     _default_settings = dict(LatexPrinter._default_settings, notation=None, depth=None,
-                             order="none", mat_str="bmatrix", mat_delim="")
+                             order="none", mat_str="bmatrix", mat_delim="", human=False)
 
     def __init__(self, settings=None):
         settings = dict(settings or {})
@@ -34,6 +37,12 @@ class NotesLatexPrinter(LatexPrinter):
         super().__init__(settings)
         self.nt = self._settings["notation"]
         self.depth = self._settings["depth"]
+        self.human = self._settings["human"]
+
+    def doprint(self, expr):
+        """The LaTeX of ``expr``; with the ``human`` setting in its human form first
+        (`derive.printing.human_forms.humanize`)."""
+        return super().doprint(humanize(expr) if self.human else expr)
 
     # -- layers and symbols ------------------------------------------------------------
     def _is_output(self, layer):
@@ -134,7 +143,26 @@ class NotesLatexPrinter(LatexPrinter):
         if hasattr(cls, "rule_name"):
             text = self._act(cls.rule_name, cls.order, self._print(expr.args[0]))
             return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+        if self.human and type(expr).__name__ in HUMAN_CALLS:
+            return self._call(expr, exp)
         return super()._print_Function(expr, exp)
+
+    def _call(self, expr, exp=None):
+        """tanh(x), log(1 + e^x): an elementary function as a person writes it."""
+        name = _notation.act_latex(type(expr).__name__)
+        power = "" if exp is None else f"^{{{exp}}}"
+        return rf"{name}{power}\left({self._print(expr.args[0])}\right)"
+
+    def _print_log(self, expr, exp=None):
+        if self.human and len(expr.args) == 1:
+            return self._call(expr, exp)
+        return super()._print_log(expr, exp)
+
+    def _print_Heaviside(self, expr, exp=None):
+        if not self.human:
+            return super()._print_Heaviside(expr, exp)
+        text = rf"{_notation.act_latex('heaviside')}({self._print(expr.args[0])})"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
     def _print_KroneckerDelta(self, expr, exp=None):
         i, j = (self._print(a) for a in expr.args)
@@ -182,10 +210,20 @@ class NotesLatexPrinter(LatexPrinter):
         out = ""
         for k, term in enumerate(terms):
             if self._negative(term):
-                out += " - " + self._term(-term)
+                out += " - " + self._term(self._negate(term))
             else:
                 out += (" + " if k else "") + self._term(term)
         return out.lstrip(" ") if not out.startswith(" - ") else "-" + out[3:]
+
+    def _negate(self, term):
+        """-term; in human forms without ``doit`` (which would undo them)."""
+        if not (self.human and isinstance(term, MatMul)):
+            return -term
+        coeff, rest = term.as_coeff_mmul()
+        factors = list(rest.args)
+        if coeff == -1:
+            return factors[0] if len(factors) == 1 else MatMul(*factors)
+        return MatMul(-coeff, *factors)
 
     def _term(self, term):
         text = self._print(term)
