@@ -16,7 +16,6 @@ from ..vocab import DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
 
 VECTOR_KINDS = ("b", "h", "z", "y", "delta", "zaug")
-_F = Symbol("F")
 _N = Symbol("N")
 
 
