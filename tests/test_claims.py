@@ -3,6 +3,9 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from derive import ClaimError, Network
 from derive.claims.grammar import parse, parse_param
@@ -150,27 +153,20 @@ def test_printed_claims_parse_back_to_the_same_expression(claim):
     assert build(parse(to_latex(expr)), NET)[0] == expr
 
 
-try:
-    from conftest import examples
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-except ImportError:   # pragma: no cover
-    given = None
+ALPHABET = st.sampled_from(list("zWhyxLl_{}()[]^T'-+*/@.0123 ⊙σδᵀ\\") +
+                           ["delta", "sigma", "\\top", "\\odot", "\\mathbf{z}", ".*", ".T"])
 
-if given is not None:
-    ALPHABET = st.sampled_from(list("zWhyxLl_{}()[]^T'-+*/@.0123 ⊙σδᵀ\\") +
-                               ["delta", "sigma", "\\top", "\\odot", "\\mathbf{z}", ".*", ".T"])
 
-    @settings(max_examples=examples(300))
-    @given(st.lists(ALPHABET, max_size=30).map("".join))
-    def test_any_text_parses_or_raises_claim_error(text):
+@settings(max_examples=examples(300))
+@given(st.lists(ALPHABET, max_size=30).map("".join))
+def test_any_text_parses_or_raises_claim_error(text):
+    try:
+        tree = parse(text)
+    except ClaimError as exc:
+        assert exc.column is None or 1 <= exc.column <= len(text) + 1
+    else:
+        assert isinstance(tree, tuple)
         try:
-            tree = parse(text)
-        except ClaimError as exc:
-            assert exc.column is None or 1 <= exc.column <= len(text) + 1
-        else:
-            assert isinstance(tree, tuple)
-            try:
-                build(tree, NET)
-            except (ClaimError, ShapeMismatch):
-                pass
+            build(tree, NET)
+        except (ClaimError, ShapeMismatch):
+            pass

@@ -96,8 +96,7 @@ def test_002_factor_two_is_required():
 def test_003_linear_chain():
     widths = (2, 2, 3, 2)
     d = backprop(Network.uniform(depth=3, activation="identity", loss="mse", widths=widths))
-    x0, x1, x2, x3, y = (v(d, "z", l) for l in range(4)) if False else \
-        (v(d, "z", 0), v(d, "z", 1), v(d, "z", 2), v(d, "z", 3), v(d, "y", 3))
+    x0, x1, x2, x3, y = (v(d, "z", 0), v(d, "z", 1), v(d, "z", 2), v(d, "z", 3), v(d, "y", 3))
     W2, W3 = v(d, "W", 2), v(d, "W", 3)
     assert equal_at(d, d.expanded("W", 1),
                     Transpose(W2) * Transpose(W3) * (x3 - y) * Transpose(x0), widths)
@@ -187,8 +186,7 @@ def test_expanded_gradient_matches_finite_differences(act, loss, bias):
     values.update({y[r, 0]: col[r] for r in range(y.rows)})
     eps = Rational(1, 10 ** 12)
     for kind, layer, symbols in inst.params:
-        grad = inst.evaluate(d.expanded(kind, layer).xreplace({}) if False else
-                             d.substitute_deltas(d.grad(kind, layer)))
+        grad = inst.evaluate(d.substitute_deltas(d.grad(kind, layer)))
         for r in range(symbols.rows):
             for c in range(symbols.cols):
                 w = symbols[r, c]

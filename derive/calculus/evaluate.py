@@ -1,25 +1,35 @@
 """The one evaluator: our matrix expressions turned into explicit SymPy matrices over
-the entries of an environment (layer quantity -> explicit Matrix).
+the entries of an environment.
+
+An `Evaluator` dispatches on the node type, as SymPy's printers do: the method
+``_eval_<Class>`` of the most specific class in the node's MRO, else ``_eval_default``.
+Two environments, two subclasses:
+
+* `NetworkEvaluator` (entry point `evaluate`): a network's layer quantities, the env
+  mapping (kind, layer) to an explicit Matrix (`derive.engine.instance.Instance`);
+* `FreeEvaluator` (entry point `explicit`): the catalogue's free matrix expressions,
+  the env mapping a variable's name to its Matrix of symbols, filled as needed.
 
 Activations stay opaque function symbols (their derivative is the `_prime` symbol), so
 exact comparisons work on rational functions of those atoms; `normalise` writes σ'
 through σ, and `derive.ir.activations.realize` gives the definitions when a number is
 needed.
 
->>> from sympy import Matrix, Symbol
+>>> from sympy import Matrix, MatrixSymbol, Symbol, Trace
 >>> from derive.ir.nodes import Var
 >>> w = Matrix([[Symbol("w")]])
 >>> evaluate(2 * Var("W", 1, 1, 1), {("W", 1): w})
 Matrix([[2*w]])
+>>> explicit(Trace(MatrixSymbol("A", 2, 2)), {})
+A[1,1] + A[2,2]
 """
-from sympy import Heaviside, Matrix, OneMatrix, S, exp, log, ones, zeros
-from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, Transpose
-from sympy.matrices.expressions.blockmatrix import BlockMatrix
-from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy import Heaviside, Matrix, Mul, S, Symbol, exp, eye, log, ones, zeros
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
+from ..errors import ClaimError
 from ..ir import activations
-from ..ir.nodes import Act, Var, act_function
+from ..ir.matrix_nodes import scalar_function
+from ..ir.nodes import act_function
 from ..vocab import ACTIVATION_INPUT, ACTIVATION_OUTPUT
 
 #: elementwise functions that are not activations (a "tanh" Act is the activation)
@@ -42,56 +52,160 @@ def apply_activation(rule, h):
     return h.applyfunc(fn)
 
 
-def evaluate(expr, env):
-    """An explicit Matrix (or scalar) for a matrix expression over ``env``."""
-    if isinstance(expr, Var):
-        key = (expr.kind, int(expr.layer))
-        if key not in env:
-            raise KeyError(f"no value for {expr}")
-        return env[key]
-    if isinstance(expr, Transpose):
-        return evaluate(expr.arg, env).T
-    if isinstance(expr, MatMul):
-        result = S.One
-        for arg in expr.args:
-            result = result * evaluate(arg, env)
-        return result
-    if isinstance(expr, MatAdd):
-        parts = [evaluate(arg, env) for arg in expr.args]
+class Evaluator:
+    """Explicit values of matrix expressions over ``env``: one ``_eval_<Class>`` method
+    per node type (the most specific class of the node's MRO that has one)."""
+
+    _methods = None    # per subclass: node type -> bound method name
+
+    def __init__(self, env):
+        self.env = env
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}
+
+    def __call__(self, e):
+        name = self._methods.get(type(e))
+        if name is None:
+            name = next((f"_eval_{k.__name__}" for k in type(e).__mro__
+                         if hasattr(self, f"_eval_{k.__name__}")), "_eval_default")
+            self._methods[type(e)] = name
+        return getattr(self, name)(e)
+
+    def _eval_Transpose(self, e):
+        return self(e.arg).T
+
+    def _eval_MatAdd(self, e):
+        parts = [self(arg) for arg in e.args]
         total = parts[0]
         for p in parts[1:]:
             total = total + p
         return total
-    if isinstance(expr, HadamardProduct):
-        parts = [evaluate(arg, env) for arg in expr.args]
+
+    def _eval_HadamardProduct(self, e):
+        parts = [self(arg) for arg in e.args]
         result = parts[0]
         for p in parts[1:]:
             result = result.multiply_elementwise(p)
         return result
-    if isinstance(expr, HadamardPower):
-        base = evaluate(expr.base, env)
-        return base.applyfunc(lambda e: e ** expr.exp)
-    if isinstance(expr, OneMatrix):
-        return ones(*map(int, expr.shape))
-    if isinstance(expr, DiagMatrix):
-        vec = evaluate(expr.args[0], env)
-        return Matrix.diag(*list(vec))
-    if isinstance(expr, BlockMatrix):
-        return Matrix.vstack(*[Matrix.hstack(*[evaluate(blk, env) for blk in row])
-                               for row in expr.blocks.tolist()])
-    if isinstance(expr, Act):
-        arg = evaluate(expr.arg, env)
-        if expr.name in _ELEMENTARY:
-            return arg.applyfunc(_ELEMENTARY[expr.name])
-        rule = activations.definition(expr.name)
-        if expr.order == 0:
+
+    def _eval_HadamardPower(self, e):
+        return self(e.base).applyfunc(lambda v: v ** e.exp)
+
+    def _eval_OneMatrix(self, e):
+        return ones(*(int(s) for s in e.shape))
+
+
+class NetworkEvaluator(Evaluator):
+    """A network's layer quantities over an env of (kind, layer) -> explicit Matrix."""
+
+    def _eval_Var(self, e):
+        key = (e.kind, int(e.layer))
+        if key not in self.env:
+            raise KeyError(f"no value for {e}")
+        return self.env[key]
+
+    def _eval_MatMul(self, e):
+        result = S.One
+        for arg in e.args:
+            result = result * self(arg)
+        return result
+
+    def _eval_DiagMatrix(self, e):
+        return Matrix.diag(*list(self(e.args[0])))
+
+    def _eval_BlockMatrix(self, e):
+        return Matrix.vstack(*[Matrix.hstack(*[self(blk) for blk in row])
+                               for row in e.blocks.tolist()])
+
+    def _eval_Act(self, e):
+        arg = self(e.arg)
+        if e.name in _ELEMENTARY:
+            return arg.applyfunc(_ELEMENTARY[e.name])
+        rule = activations.definition(e.name)
+        if e.order == 0:
             return apply_activation(rule, arg)
         if rule.is_identity:
             return ones(arg.rows, arg.cols)
         return arg.applyfunc(act_function(rule.name, 1))
-    if isinstance(expr, MatrixExpr):
-        raise TypeError(f"cannot evaluate {type(expr).__name__}")
-    return expr  # a scalar
+
+    def _eval_MatrixExpr(self, e):
+        raise TypeError(f"cannot evaluate {type(e).__name__}")
+
+    def _eval_default(self, e):
+        return e  # a scalar
+
+
+def explicit_symbols(X):
+    """The entries of variable X (concrete size) as a Matrix of named symbols."""
+    rows, cols = (int(s) for s in X.shape)
+    if cols == 1 and rows == 1:
+        return Matrix([[Symbol(X.name)]])
+    if cols == 1:
+        return Matrix(rows, 1, lambda r, c: Symbol(f"{X.name}[{r + 1}]"))
+    if rows == 1:
+        return Matrix(1, cols, lambda r, c: Symbol(f"{X.name}[{c + 1}]"))
+    return Matrix(rows, cols, lambda r, c: Symbol(f"{X.name}[{r + 1},{c + 1}]"))
+
+
+class FreeEvaluator(Evaluator):
+    """The catalogue's free matrix expressions (sizes concrete) over an env of variable
+    name -> Matrix of symbols, filled as variables are met."""
+
+    def _eval_MatrixSymbol(self, e):
+        if e.name not in self.env:
+            self.env[e.name] = explicit_symbols(e)
+        return self.env[e.name]
+
+    def _eval_MatMul(self, e):
+        coeff = Mul(*(self(a) for a in e.args if not isinstance(a, MatrixExpr)))
+        mats = [self(a) for a in e.args if isinstance(a, MatrixExpr)]
+        out = mats[0]
+        for m in mats[1:]:
+            out = out * m
+        return coeff * out
+
+    def _eval_Elem(self, e):
+        return self(e.arg).applyfunc(scalar_function(e.name, e.order))
+
+    def _eval_Identity(self, e):
+        return eye(int(e.shape[0]))
+
+    def _eval_ZeroMatrix(self, e):
+        return zeros(*(int(s) for s in e.shape))
+
+    def _eval_AsScalar(self, e):
+        return self(e.matrix)[0, 0]
+
+    def _eval_Trace(self, e):
+        return self(e.arg).trace()
+
+    def _eval_SqNorm(self, e):
+        return sum(v ** 2 for v in self(e.arg))
+
+    def _eval_Indexed(self, e):
+        raise ClaimError("index expressions have no explicit form")
+
+    def _eval_default(self, e):
+        if e.is_Atom:
+            return e
+        args = [self(a) for a in e.args]
+        if any(isinstance(a, Matrix) for a in args):   # a 1×1 matrix inside a scalar
+            args = [a[0, 0] if isinstance(a, Matrix) else a for a in args]
+        return e.func(*args)
+
+
+def evaluate(expr, env):
+    """An explicit Matrix (or scalar) for a network matrix expression over ``env``
+    ((kind, layer) -> Matrix); a layer quantity missing from ``env`` is a KeyError."""
+    return NetworkEvaluator(env)(expr)
+
+
+def explicit(e, env):
+    """``e`` (sizes already concrete) as a SymPy Matrix, or a scalar; ``env`` maps
+    variable names to their Matrix of symbols (filled as needed)."""
+    return FreeEvaluator(env)(e)
 
 
 def normalise(expr):

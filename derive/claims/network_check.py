@@ -20,11 +20,11 @@ True
 import random
 import time
 
-from sympy import Integer, Transpose, count_ops, ones
+from sympy import Integer, Transpose, count_ops
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..calculus.compare import DIGITS, TOLERANCE, exactly_zero, relative_gap
-from ..calculus.evaluate import apply_activation, normalise
+from ..calculus.evaluate import normalise
 from ..engine.certificate import matrix_gradients
 from ..engine.instance import Instance, random_point, target_constraint
 from ..engine.plan import backprop
@@ -219,7 +219,7 @@ def _numeric_at(concrete, dc, widths, kind, k, claim, rng, points, D, lval):
     for _ in range(points):
         inst = Instance(concrete, widths)
         point = random_point(inst, rng)
-        inst.env = _numeric_env(inst, point)
+        inst.env = inst.at(point, DIGITS)
         truth, claimed = _evaluate_pair(dc, inst, kind, k, claim)
         for r in range(truth.rows):
             for c in range(truth.cols):
@@ -252,26 +252,6 @@ def _exact_at(concrete, dc, widths, kind, k, claim, deadline):
                     or not exactly_zero(normalise(diff)):
                 return False
     return True
-
-
-def _numeric_env(inst, point):
-    """The forward pass at a point, layer by layer in 50 digits (never re-evaluating a
-    nested expression)."""
-    env = {key: v.xreplace(point).evalf(DIGITS) for key, v in inst.env.items()
-           if key[0] in ("W", "b", "y") or key == ("z", 0)}
-    z, m = env[("z", 0)], inst.m
-    for l in range(1, inst.depth + 1):
-        zin = z
-        if inst.net.bias == "augmented":
-            zin = z.col_join(ones(1, m))
-            env[("zaug", l - 1)] = zin
-            env[("Wbar", l)] = env[("W", l)][:, :inst.widths[l - 1]]
-        h = env[("W", l)] * zin
-        if inst.net.bias == "explicit":
-            h = h + env[("b", l)] * ones(1, m)
-        z = apply_activation(inst.activation_rule(l), h).evalf(DIGITS)
-        env[("h", l)], env[("z", l)] = h, z
-    return env
 
 
 def _evaluate_pair(dc, inst, kind, k, claim):

@@ -3,18 +3,8 @@
     derive export --widths 4,8,8,1 --activation sigmoid --loss bce -o grads.py
 """
 from ..codegen.module import export_numpy
-from ..errors import DeriveError
-from ..spec.network import Network
 from ..util.files import check_writable, write_atomic
-
-
-def _ints(text):
-    try:
-        values = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise DeriveError(f"--widths must be comma-separated positive integers, got {text!r}") \
-            from None
-    return values
+from .arguments import EXPORT, network_from
 
 
 def register(subparsers):
@@ -38,33 +28,10 @@ def register(subparsers):
     parser.set_defaults(func=run)
 
 
-def network_from(args):
-
-    widths = _ints(args.widths) if args.widths else None
-    depth = args.depth
-    if widths is not None:
-        if depth is not None and depth != len(widths) - 1:
-            raise DeriveError(f"--depth {depth} does not fit --widths (which give "
-                              f"{len(widths) - 1} layers)")
-        depth = len(widths) - 1
-    if args.activations:
-        if args.activation:
-            raise DeriveError("give --activation or --activations, not both")
-        acts = tuple(a.strip() for a in args.activations.split(","))
-    elif args.activation:
-        if depth is None:
-            raise DeriveError("--activation needs --depth or --widths")
-        acts = (args.activation,) * (depth - 1) + (args.output_activation or args.activation,)
-    else:
-        raise DeriveError("give --activation NAME or --activations A,B,…")
-    return Network(activations=acts, loss=args.loss, widths=widths, bias=args.bias,
-                   batch=args.batch, depth=len(acts) if depth is None else depth)
-
-
 def run(args):
 
     check_writable(args.out, args.force)   # fail before any work
-    net = network_from(args)
+    net = network_from(args, EXPORT)
     module = export_numpy(net)
     write_atomic(args.out, module.source, force=args.force)
     print(f"wrote {args.out} ({net.describe()})")

@@ -2,12 +2,13 @@
 import os
 import sys
 
-from .. import Network, backprop
+from .. import backprop
 from ..documents.notes import render, render_svg
 from ..documents.pdf import compile_pdf
-from ..errors import DeriveError, SpecError
+from ..errors import DeriveError
 from ..printing.text import recursion_text
 from ..util.files import check_writable, write_atomic
+from .arguments import NOTES, network_from
 
 
 def register(subparsers):
@@ -28,33 +29,6 @@ def register(subparsers):
     p.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=run)
-
-
-def network_from_args(args):
-
-    depth = args.depth
-    if depth != "L":
-        try:
-            depth = int(depth)
-        except ValueError:
-            raise SpecError(f"depth must be a positive integer or L, got {depth!r}") from None
-    widths = None
-    if args.widths:
-        try:
-            widths = tuple(int(w) for w in args.widths.split(","))
-        except ValueError:
-            raise SpecError(f"widths must be integers separated by commas, "
-                            f"got {args.widths!r}") from None
-    options = dict(loss=args.loss, bias=args.bias, batch=args.batch)
-    if widths:
-        options["widths"] = widths
-    if args.activations:
-        acts = tuple(a.strip() for a in args.activations.split(","))
-        if depth == "L" or depth != len(acts):
-            raise SpecError(f"--activations gives {len(acts)} names but --depth is {depth}")
-        return Network(activations=acts, depth=depth, **options)
-    return Network.uniform(depth=depth, activation=args.activation,
-                           output=args.output_activation, **options)
 
 
 def out_given(args):
@@ -78,7 +52,7 @@ def run(args):
                 raise DeriveError(f"-o {out}: the Markdown file and its diagram would both "
                                   "be this file; give a name ending in .md")
             check_writable(svg_path, args.force)
-    d = backprop(network_from_args(args))
+    d = backprop(network_from(args, NOTES))
     if args.format == "text":
         if not out:
             sys.stdout.write(recursion_text(d) + "\n")

@@ -12,8 +12,7 @@ HOLDS: holds
 """
 from ..claims.network_check import verify
 from ..claims.verdict import format_verdict
-from ..errors import DeriveError, SpecError
-from ..spec.network import Network
+from .arguments import VERIFY, network_from
 
 EXIT_OK, EXIT_DOES_NOT_HOLD = 0, 1
 
@@ -23,7 +22,8 @@ def register(subparsers):
                               "δ_l or ∂J/∂z_l")
     p.add_argument("--depth", default="L", help="an integer depth or L (default L)")
     p.add_argument("--activation", default=None, help="activation of every layer")
-    p.add_argument("--output", default=None, help="output-layer activation, if different")
+    p.add_argument("--output", dest="output_activation", metavar="OUTPUT", default=None,
+                   help="output-layer activation, if different")
     p.add_argument("--activations", default=None,
                    help="comma-separated, one per layer (or hidden,output for depth L)")
     p.add_argument("--loss", required=True)
@@ -37,35 +37,10 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def network_from(args):
-
-    depth = args.depth.strip()
-    if depth != "L":
-        if not depth.isdigit():
-            raise SpecError(f"--depth must be a positive integer or L, got {depth!r}")
-        depth = int(depth)
-    widths = None
-    if args.widths:
-        try:
-            widths = tuple(int(w) for w in args.widths.split(","))
-        except ValueError:
-            raise SpecError(f"--widths must be comma-separated integers, got {args.widths!r}") from None
-    options = dict(loss=args.loss, bias=args.bias, batch=args.batch, widths=widths)
-    if args.activations:
-        acts = tuple(a.strip() for a in args.activations.split(","))
-        return Network(activations=acts, depth=depth, **options)
-    if not args.activation:
-        raise SpecError("give --activation NAME or --activations A,B,…")
-    return Network.uniform(depth=depth, activation=args.activation, output=args.output,
-                           **options)
-
-
 def run(args):
 
-    net = network_from(args)
+    net = network_from(args, VERIFY)
     verdict = verify(net, args.param, args.claim, notation=args.notation)
     print(format_verdict(verdict))
     return EXIT_OK if verdict.holds else EXIT_DOES_NOT_HOLD
 
-
-__all__ = ["register", "run", "network_from", "DeriveError"]

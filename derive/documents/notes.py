@@ -28,8 +28,6 @@ from ..vocab import DEPTH, LAYER, LOSS, WIDTH
 from .diagram import chain, svg
 
 FORMATS = ("latex", "markdown")
-#: concrete depths above this show the matrix forms only for the middle layers
-DETAIL = 2
 
 
 _TEX_PLAIN = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",

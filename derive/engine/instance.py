@@ -1,6 +1,16 @@
 """A network at small concrete widths: a symbol for every weight and input entry, its
 fully expanded forward pass and loss. `certify` and `verify` both build one and
-evaluate matrix forms over it with the one evaluator (`derive.calculus.evaluate`).
+evaluate matrix forms over it with the one evaluator (`derive.calculus.evaluate`);
+`Instance.at` runs the same forward pass at a numeric point (verify's environment).
+
+>>> from sympy import Rational
+>>> from derive import Network
+>>> inst = Instance(Network.uniform(depth=1, activation="identity", loss="sse"), (1, 1))
+>>> inst.env[("z", 1)]
+Matrix([[W1_1_1*x_1_1]])
+>>> half = Rational(1, 2)
+>>> inst.at({s: half for s in inst.env[("z", 1)].free_symbols}, 5)[("z", 1)]
+Matrix([[0.25]])
 """
 from sympy import Integer, Matrix, Rational, S, Symbol, ones
 
@@ -34,32 +44,54 @@ class Instance:
         return Matrix(rows, cols, lambda r, c: Symbol(f"{name}_{r + 1}_{c + 1}", real=True))
 
     def _build(self):
-        net, m = self.net, self.m
-        x = self._matrix("x", self.widths[0], m)
+        x = self._matrix("x", self.widths[0], self.m)
         self.env[("z", 0)] = x
-        z = x
-        for l in range(1, self.depth + 1):
-            extra = 1 if net.bias == "augmented" else 0
-            W = self._matrix(f"W{l}", self.widths[l], self.widths[l - 1] + extra)
-            self.env[("W", l)] = W
-            self.params.append(("W", l, W))
-            if net.bias == "augmented":
-                zin = z.col_join(ones(1, m))
-                self.env[("zaug", l - 1)] = zin
-                self.env[("Wbar", l)] = W[:, :self.widths[l - 1]]
-            else:
-                zin = z
-            h = W * zin
-            if net.bias == "explicit":
-                b = self._matrix(f"b{l}", self.widths[l], 1)
-                self.env[("b", l)] = b
-                self.params.append(("b", l, b))
-                h = h + b * ones(1, m)
-            rule = self.activation_rule(l)
-            z = apply_activation(rule, h)
-            self.env[("h", l)], self.env[("z", l)] = h, z
-        self.env[("y", self.depth)] = self._matrix("y", self.widths[-1], m)
+        z = self.forward(self.env, self._parameters)
+        self.env[("y", self.depth)] = self._matrix("y", self.widths[-1], self.m)
         self.loss = self.loss_from(z)
+
+    def _parameters(self, l):
+        """The symbols of W_l (and b_l), entered into env and params."""
+        extra = 1 if self.net.bias == "augmented" else 0
+        W = self._matrix(f"W{l}", self.widths[l], self.widths[l - 1] + extra)
+        self.env[("W", l)] = W
+        self.params.append(("W", l, W))
+        if self.net.bias != "explicit":
+            return W, None
+        b = self._matrix(f"b{l}", self.widths[l], 1)
+        self.env[("b", l)] = b
+        self.params.append(("b", l, b))
+        return W, b
+
+    def forward(self, env, parameters, finish=None):
+        """The forward pass from ``env[("z", 0)]``, layer by layer: ``parameters(l)``
+        gives (W_l, b_l or None); h_l, z_l (and the augmented z, W̄) enter ``env``;
+        ``finish`` maps each z_l (say to numbers). Returns z_L."""
+        z, m = env[("z", 0)], self.m
+        for l in range(1, self.depth + 1):
+            W, b = parameters(l)
+            zin = z
+            if self.net.bias == "augmented":
+                zin = z.col_join(ones(1, m))
+                env[("zaug", l - 1)] = zin
+                env[("Wbar", l)] = W[:, :self.widths[l - 1]]
+            h = W * zin
+            if b is not None:
+                h = h + b * ones(1, m)
+            z = apply_activation(self.activation_rule(l), h)
+            z = z if finish is None else finish(z)
+            env[("h", l)], env[("z", l)] = h, z
+        return z
+
+    def at(self, point, digits):
+        """The environment at ``point`` (symbol -> rational), in ``digits`` significant
+        digits: the inputs and parameters substituted, the forward pass recomputed
+        layer by layer (never re-evaluating a nested expression)."""
+        env = {key: v.xreplace(point).evalf(digits) for key, v in self.env.items()
+               if key[0] in ("W", "b", "y") or key == ("z", 0)}
+        self.forward(env, lambda l: (env[("W", l)], env.get(("b", l))),
+                     lambda z: z.evalf(digits))
+        return env
 
     def activation_rule(self, l):
         if self.net.symbolic:

@@ -13,11 +13,6 @@ from sympy.matrices.expressions.matexpr import MatrixElement, MatrixExpr
 from . import display
 from .activations import act_function
 
-#: layer quantities: weights, bias, pre-activation, post-activation, target, delta,
-#: augmented input [z; 1], weights without their bias column, ones
-KINDS = ("W", "b", "h", "z", "y", "delta", "zaug", "Wbar")
-
-
 
 def _str(value):
     return value if isinstance(value, Str) else Str(value)
@@ -200,6 +195,3 @@ class Times(Expr):
     def _sympystr(self, printer):
         return " * ".join(f"({printer._print(f)})" for f in self.args)
 
-
-#: elementwise functions that may appear in lifted matrix forms besides activations
-ELEMENTARY = ("exp", "log", "heaviside", "tanh")

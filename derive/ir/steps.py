@@ -29,7 +29,6 @@ class Rule:
     SOFTMAX_JACOBIAN = "softmax Jacobian"
     CANCELLATION = "loss/activation cancellation"
     ASSUMPTION = "assumption"
-    RECURSION = "recursion"
     GENERAL = "general layer"
     UPDATE = "gradient-descent update"
     INDEX = "index notation"

@@ -36,6 +36,7 @@ from sympy import (
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from ..calculus.compare import DIGITS, TOLERANCE, exactly_zero, relative_gap
+from ..calculus.evaluate import explicit, explicit_symbols
 from ..calculus.kronecker import contract
 from ..calculus.numeric import value
 from ..engine.certificate import Certificate
@@ -50,8 +51,6 @@ from .index import (
     Indices,
     component,
     entry,
-    explicit,
-    explicit_symbols,
     rename_dummies,
     scalar_index,
 )

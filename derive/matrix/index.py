@@ -1,10 +1,11 @@
-"""Free matrix expressions in index notation, and evaluated at concrete sizes.
+"""Free matrix expressions in index notation.
 
 `entry(e, i, j)` writes entry (i, j) of a matrix expression with explicit sums
 (SymPy `Sum` over `Indexed` components; a product introduces one summation index per
-inner dimension); `scalar_index(e)` does the same for a scalar. `explicit(e)` builds the
-same expression as a SymPy `Matrix` of symbols at concrete sizes: the brute-force route
-the certificates compare against. The two never share code with `matrix_adjoint`.
+inner dimension); `scalar_index(e)` does the same for a scalar. The explicit form of the
+same expression at concrete sizes, the brute-force route the certificates compare
+against, is `derive.calculus.evaluate.explicit`. Neither shares code with
+`derive.matrix.adjoint`.
 
 >>> from sympy import MatrixSymbol, symbols
 >>> m, n = symbols("m n", integer=True, positive=True)
@@ -24,7 +25,6 @@ from sympy import (
     KroneckerDelta,
     MatAdd,
     MatMul,
-    Matrix,
     MatrixSymbol,
     Mul,
     OneMatrix,
@@ -32,9 +32,6 @@ from sympy import (
     Symbol,
     Trace,
     ZeroMatrix,
-    eye,
-    ones,
-    zeros,
 )
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
@@ -136,73 +133,6 @@ def scalar_index(e, ix):
     if e.is_Atom:
         return e
     return e.func(*(scalar_index(a, ix) for a in e.args))
-
-
-# -- concrete sizes ----------------------------------------------------------------------
-def explicit_symbols(X):
-    """The entries of variable X (concrete size) as a Matrix of named symbols."""
-    rows, cols = (int(s) for s in X.shape)
-    if cols == 1 and rows == 1:
-        return Matrix([[Symbol(X.name)]])
-    if cols == 1:
-        return Matrix(rows, 1, lambda r, c: Symbol(f"{X.name}[{r + 1}]"))
-    if rows == 1:
-        return Matrix(1, cols, lambda r, c: Symbol(f"{X.name}[{c + 1}]"))
-    return Matrix(rows, cols, lambda r, c: Symbol(f"{X.name}[{r + 1},{c + 1}]"))
-
-
-def explicit(e, env):
-    """``e`` (sizes already concrete) as a SymPy Matrix, or a scalar; ``env`` maps
-    variable names to their Matrix of symbols (filled as needed)."""
-    if isinstance(e, MatrixSymbol):
-        if e.name not in env:
-            env[e.name] = explicit_symbols(e)
-        return env[e.name]
-    if isinstance(e, Transpose):
-        return explicit(e.arg, env).T
-    if isinstance(e, MatAdd):
-        out = explicit(e.args[0], env)
-        for t in e.args[1:]:
-            out = out + explicit(t, env)
-        return out
-    if isinstance(e, MatMul):
-        coeff = Mul(*(explicit(a, env) for a in e.args if not isinstance(a, MatrixExpr)))
-        mats = [explicit(a, env) for a in e.args if isinstance(a, MatrixExpr)]
-        out = mats[0]
-        for m in mats[1:]:
-            out = out * m
-        return coeff * out
-    if isinstance(e, HadamardProduct):
-        out = explicit(e.args[0], env)
-        for a in e.args[1:]:
-            out = out.multiply_elementwise(explicit(a, env))
-        return out
-    if isinstance(e, HadamardPower):
-        return explicit(e.base, env).applyfunc(lambda v: v ** e.exp)
-    if isinstance(e, Elem):
-        f = scalar_function(e.name, e.order)
-        return explicit(e.arg, env).applyfunc(f)
-    if isinstance(e, Identity):
-        return eye(int(e.shape[0]))
-    if isinstance(e, OneMatrix):
-        return ones(*(int(s) for s in e.shape))
-    if isinstance(e, ZeroMatrix):
-        return zeros(*(int(s) for s in e.shape))
-    if isinstance(e, AsScalar):
-        return explicit(e.matrix, env)[0, 0]
-    if isinstance(e, Trace):
-        return explicit(e.arg, env).trace()
-    if isinstance(e, SqNorm):
-        return sum(v ** 2 for v in explicit(e.arg, env))
-    if isinstance(e, (Indexed,)):
-        raise ClaimError("index expressions have no explicit form")
-    if e.is_Atom:
-        return e
-    args = [explicit(a, env) for a in e.args]
-    if any(isinstance(a, Matrix) for a in args):   # a 1×1 matrix inside a scalar
-        args = [a[0, 0] if isinstance(a, Matrix) else a for a in args]
-    return e.func(*args)
-
 
 
 def rename_dummies(expr, letters):

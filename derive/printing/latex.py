@@ -19,7 +19,6 @@ from .human_forms import humanize
 VECTOR_KINDS = ("b", "h", "z", "y", "delta", "zaug")
 #: elementary functions printed name(arg) in human forms (SymPy braces the argument)
 HUMAN_CALLS = ("tanh", "log")
-_F = Symbol("F")
 _N = Symbol("N")
 
 

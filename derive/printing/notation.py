@@ -91,7 +91,6 @@ _GREEK = {
 }
 _FONTS = {"mathrm", "mathcal", "mathit", "mathsf"}
 _WRAPS = _FONTS | {"hat", "tilde", "bar", "check", "breve"}
-_SAFE_COMMANDS = _GREEK | _WRAPS
 _TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]|[{}_^' ]")
 
 
