@@ -23,7 +23,8 @@ from sympy import Basic, Symbol
 
 from derive import ClaimError, DeriveError, Network, SpecError, verify
 from derive.claims.grammar import NAMES, parse
-from derive.claims.network_build import ShapeMismatch, build
+from derive.claims.network_build import build
+from derive.claims.shapes import ShapeMismatch
 from derive.spec.custom import parse_custom
 
 PACKAGE = Path(__file__).resolve().parent.parent / "derive"

@@ -22,8 +22,9 @@ from ..errors import ClaimError
 from ..ir.matrix_nodes import AsScalar, realize
 from ..matrix.derivation import Checker, derive_scalar
 from ..printing.matrix_latex import to_claim, to_claim_latex
-from .free_build import ShapeMismatch, build_claim, build_scalar
+from .free_build import build_claim, build_scalar
 from .free_names import parse_derivative, parse_free
+from .shapes import ShapeMismatch
 from .verdict import Verdict, verdict_tail
 
 
