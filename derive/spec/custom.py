@@ -23,6 +23,7 @@ MAX_LENGTH = 400
 MAX_DEPTH = 60
 MAX_EXPONENT = 1000      # |numeric exponent|: x^1000 is fine, x^(9^9) is not
 MAX_BITS = 20000         # size of an exact number such as 9^999 (SymPy computes it)
+UNDEFINED = (zoo, nan, oo, -oo)
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^()])|([A-Za-z_]\w*))")
 
 
@@ -30,6 +31,16 @@ def _fail(message, pos, text):
     raise SpecError(f"custom activation {text!r}: {message} at column {pos + 1}; "
                     f"allowed: numbers, x, e, pi, + - * / ^, parentheses, "
                     f"{', '.join(FUNCTIONS)}")
+
+
+def _undefined(text):
+    raise SpecError(f"custom activation {text!r} is undefined (division by zero)")
+
+
+def _hidden_undefined(value):
+    """A number SymPy keeps unevaluated though it is undefined: 0^((-2e)^e) (its size is
+    zoo, and comparing it raises TypeError)."""
+    return bool(value.is_number and not value.has(*UNDEFINED) and abs(value).has(*UNDEFINED))
 
 
 def _tokens(text):
@@ -106,13 +117,19 @@ class _Parser:
             exponent = self.unary()
             self.depth -= 1
             self.check_power(base, exponent, pos)
-            return base ** exponent
+            value = base ** exponent
+            if _hidden_undefined(value):
+                _undefined(self.text)
+            return value
         return base
 
     def check_power(self, base, exponent, pos):
-        """Refuse powers SymPy would compute exactly for minutes (9^9^9, x^(10^9))."""
+        """Refuse powers SymPy would compute exactly for minutes (9^9^9, x^(10^9)), and
+        exponents that are undefined numbers SymPy keeps unevaluated."""
         if not exponent.is_number:
             return
+        if _hidden_undefined(exponent):
+            _undefined(self.text)
         if exponent.is_comparable and abs(exponent) > MAX_EXPONENT:
             _fail(f"exponent larger than {MAX_EXPONENT}", pos, self.text)
         if base.is_Rational and exponent.is_Rational and abs(base) != 1 and base != 0:
@@ -157,6 +174,6 @@ def parse_custom(text, var):
         _fail(f"unexpected {tok!r}", pos, text)
     if var not in value.free_symbols:
         raise SpecError(f"custom activation {text!r} does not depend on x")
-    if value.has(zoo, nan, oo, -oo):
-        raise SpecError(f"custom activation {text!r} is undefined (division by zero)")
+    if value.has(*UNDEFINED):
+        _undefined(text)
     return value
