@@ -37,12 +37,6 @@ def _undefined(text):
     raise SpecError(f"custom activation {text!r} is undefined (division by zero)")
 
 
-def _hidden_undefined(value):
-    """A number SymPy keeps unevaluated though it is undefined: 0^((-2e)^e) (its size is
-    zoo, and comparing it raises TypeError)."""
-    return bool(value.is_number and not value.has(*UNDEFINED) and abs(value).has(*UNDEFINED))
-
-
 def _tokens(text):
     pos, out = 0, []
     while pos < len(text):
@@ -117,10 +111,7 @@ class _Parser:
             exponent = self.unary()
             self.depth -= 1
             self.check_power(base, exponent, pos)
-            value = base ** exponent
-            if _hidden_undefined(value):
-                _undefined(self.text)
-            return value
+            return base ** exponent
         return base
 
     def check_power(self, base, exponent, pos):
@@ -128,10 +119,12 @@ class _Parser:
         exponents that are undefined numbers SymPy keeps unevaluated."""
         if not exponent.is_number:
             return
-        if _hidden_undefined(exponent):
-            _undefined(self.text)
-        if exponent.is_comparable and abs(exponent) > MAX_EXPONENT:
-            _fail(f"exponent larger than {MAX_EXPONENT}", pos, self.text)
+        if exponent.is_comparable:
+            size = abs(exponent)
+            if size.has(zoo, nan):        # comparing it would raise TypeError
+                _undefined(self.text)
+            if size > MAX_EXPONENT:
+                _fail(f"exponent larger than {MAX_EXPONENT}", pos, self.text)
         if base.is_Rational and exponent.is_Rational and abs(base) != 1 and base != 0:
             size = max(abs(base.p).bit_length(), base.q.bit_length()) * abs(exponent)
             if size > MAX_BITS:
