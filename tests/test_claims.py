@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from derive import ClaimError, Network
 from derive.claims.grammar import parse, parse_param
 from derive.claims.lexer import MAX_LENGTH, MAX_NESTING, tokenize
-from derive.claims.network_build import ShapeMismatch, build
+from derive.claims.network_build import build
+from derive.claims.shapes import ShapeMismatch
 from derive.printing.claim_text import to_claim, to_latex
 
 SAME = [

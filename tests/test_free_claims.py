@@ -2,7 +2,7 @@
 at the right column, and no input makes anything else escape (hypothesis fuzz)."""
 import pytest
 from conftest import examples
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from derive import ClaimError
@@ -91,6 +91,7 @@ def _trees():
 
 @settings(max_examples=examples(150))
 @given(_trees())
+@example("σ((2/||A||^2))")            # once printed 1/||A||^2 for 1/||A||^4
 def test_fuzz_well_formed_trees_derive_or_refuse(text):
     """A well-formed expression either derives (and its result verifies) or is refused
     with a ClaimError naming a shape problem; nothing else escapes."""
@@ -107,3 +108,17 @@ def test_fuzz_well_formed_trees_derive_or_refuse(text):
 def _claim(d):
     from derive.printing.matrix_latex import to_claim
     return to_claim(d.result)
+
+
+@pytest.mark.parametrize("text,claim", [
+    ("σ((2/||A||^2))", "(-4) 1/(||A||^2)^2 sigma'(2 1/||A||^2) A"),
+    ("y^T σ(2/||A||^2) x", "(-4) 1/(||A||^2)^2 tr(y^T x) sigma'(2 1/||A||^2) A"),
+])
+def test_fuzz_found_correct_form_keeps_every_power(text, claim):
+    """A negative power of a norm printed as 1/||A||^2 lost a power (found by the fuzz
+    test above); the correct form now keeps it and verifies."""
+    d = matrix_derivative(text, "A")
+    assert _claim(d) == claim
+    assert verify_identity(f"d/dA ({text})", claim).holds
+    assert verify_identity(f"d/dA ({text})", claim.replace("(||A||^2)^2", "||A||^2")).holds \
+        is False

@@ -24,7 +24,8 @@ from sympy import Basic, Symbol
 
 from derive import ClaimError, DeriveError, Network, SpecError, verify
 from derive.claims.grammar import NAMES, parse
-from derive.claims.network_build import ShapeMismatch, build
+from derive.claims.network_build import build
+from derive.claims.shapes import ShapeMismatch
 from derive.spec.custom import parse_custom
 
 PACKAGE = Path(__file__).resolve().parent.parent / "derive"
@@ -236,3 +237,8 @@ def test_fuzz_found_cases_stay_fixed():
         with pytest.raises(SpecError, match="exponent larger|too large"):
             parse_custom(text, X)
     assert parse_custom("x^1000 + 9^999", X).has(X)
+    # once a TypeError: 0^((-2e)^e) stays unevaluated, its size is zoo, and zoo > 1000 raised
+    # and zoo^(-e), whose size is nan
+    for text in ("(x)^(sin(pi))^(-((e)+(e)))^(e)", "(x)^(-(log(0)))^(-(e))"):
+        with pytest.raises(SpecError, match="is undefined"):
+            parse_custom(text, X)

@@ -32,13 +32,10 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from ..errors import ClaimError
 from ..ir.matrix_nodes import AsScalar, Elem, SqNorm, scalar_function
 from .free_names import parse_free  # noqa: F401 (the doctest above uses it)
+from .shapes import ShapeMismatch
 
 ONE = "one"                     # the literal dimension 1
 DIM_LETTERS = "mnlpqrs"         # names for inferred dimensions, in this order
-
-
-class ShapeMismatch(ClaimError):
-    """Two shapes that a product, sum or trace needs to agree do not."""
 
 
 @dataclass

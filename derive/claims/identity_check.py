@@ -22,9 +22,10 @@ from ..errors import ClaimError
 from ..ir.matrix_nodes import AsScalar, realize
 from ..matrix.derivation import Checker, derive_scalar
 from ..printing.matrix_latex import to_claim, to_claim_latex
-from .free_build import ShapeMismatch, build_claim, build_scalar
+from .free_build import build_claim, build_scalar
 from .free_names import parse_derivative, parse_free
-from .verdict import Verdict, verdict_tail
+from .shapes import ShapeMismatch
+from .verdict import Verdict
 
 
 def verify_identity(identity, claim, shapes=None, sizes=None, seed=0, points=2, exact=True):
@@ -97,16 +98,3 @@ def _counterexample(check, sizes, at, truth, entry):
                     "point": {str(k): v for k, v in point.items()}}
     return None
 
-
-def format_identity_verdict(v):
-    """The verdict as readable lines (used by ``derive catalogue --claim``)."""
-    lines = [("HOLDS: " if v.holds else "DOES NOT HOLD: ") + v.reason]
-    if v.checked:
-        sizes = ", ".join(f"{k}={n}" for k, n in v.checked[0].items())
-        lines.append(f"checked at sizes {sizes} (50 digits)" +
-                     ("; proved exactly" if v.exact else ""))
-    cex = v.counterexample
-    if cex:
-        lines.append(f"counterexample: entry {cex['entry']}: true {cex['true']:.6g}, "
-                     f"claimed {cex['claimed']:.6g}")
-    return "\n".join(lines + verdict_tail(v))

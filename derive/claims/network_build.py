@@ -20,10 +20,7 @@ from ..errors import ClaimError
 from ..ir.nodes import Act, Var
 from ..printing.claim_text import shape_text, to_claim
 from ..vocab import BATCH, DEPTH, LAYER, WIDTH
-
-
-class ShapeMismatch(Exception):
-    """A well-formed claim whose shapes do not fit; the message names the misfit."""
+from .shapes import ShapeMismatch
 
 
 def _show(e):

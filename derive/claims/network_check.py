@@ -33,7 +33,8 @@ from ..printing.claim_text import shape_text, to_claim, to_latex
 from ..spec.network import Network
 from ..vocab import LAYER
 from .grammar import parse, parse_param
-from .network_build import Builder, ShapeMismatch, build
+from .network_build import Builder, build
+from .shapes import ShapeMismatch
 from .verdict import Verdict
 
 SYMBOLIC_DEPTHS = range(1, 7)
@@ -187,10 +188,10 @@ def _check_at(net, kind, pspec, tree, transposed, D, lval, rng, points, exact, v
         raise _Skip
     try:
         claim = Builder(net, D if net.symbolic else None).build(tree)
+    except ShapeMismatch as exc:       # a ClaimError too: caught first
+        return f"shape mismatch at L = {D}: {exc}", None
     except ClaimError:
         raise _Skip from None
-    except ShapeMismatch as exc:
-        return f"shape mismatch at L = {D}: {exc}", None
     claim = claim.xreplace(sub)
     widths = _widths(net, D, rng)
     concrete = net.with_widths(widths) if net.widths is None else net

@@ -5,6 +5,10 @@ r"""`Verdict`: what checking a claim found, and its text for the command line.
 DOES NOT HOLD: differs
 correct form: (z_2 - y) z_1^T
        LaTeX: (z_2 - y) z_1^\top
+>>> print(format_verdict(Verdict(True, "holds", checked=[{"m": 2, "n": 3}],
+...                              exact=[{"m": 2, "n": 3}])))
+HOLDS: holds
+checked at sizes m=2, n=3 (50 digits); proved exactly
 """
 from dataclasses import dataclass, field
 
@@ -18,8 +22,8 @@ class Verdict:
     counterexample: dict = None
     correct: str = ""
     correct_latex: str = ""
-    checked: list = field(default_factory=list)    # depths checked numerically
-    exact: list = field(default_factory=list)      # depths proved exactly
+    checked: list = field(default_factory=list)    # depths checked, or [sizes dict]
+    exact: list = field(default_factory=list)      # depths proved exactly, or [sizes]
 
     def __bool__(self):
         return self.holds
@@ -30,15 +34,27 @@ class Verdict:
 
 
 def format_verdict(v):
-    """The verdict as readable lines (used by ``derive verify``)."""
+    """The verdict as readable lines (``derive verify`` and ``derive catalogue --claim``).
+
+    A network verdict's ``checked`` holds the depths checked; an identity verdict's
+    holds one dict of the concrete sizes (``{"m": 2, "n": 3}``).
+    """
     lines = [("HOLDS: " if v.holds else "DOES NOT HOLD: ") + v.reason]
-    if v.checked:
+    identity = bool(v.checked) and isinstance(v.checked[0], dict)
+    if identity:
+        sizes = ", ".join(f"{k}={n}" for k, n in v.checked[0].items())
+        lines.append(f"checked at sizes {sizes} (50 digits)" +
+                     ("; proved exactly" if v.exact else ""))
+    elif v.checked:
         lines.append("checked numerically (50 digits) at L = "
                      + ", ".join(map(str, v.checked))
                      + (f"; proved exactly at L = {', '.join(map(str, sorted(set(v.exact))))}"
                         if v.exact else ""))
     cex = v.counterexample
-    if cex:
+    if cex and "sizes" in cex:
+        lines.append(f"counterexample: entry {cex['entry']}: true {cex['true']:.6g}, "
+                     f"claimed {cex['claimed']:.6g}")
+    elif cex:
         lines.append(f"counterexample: depth {cex['L']}, widths {cex['widths']}, "
                      f"entry {cex['entry']}: true {cex['true']}, claimed {cex['claimed']}")
     return "\n".join(lines + verdict_tail(v))

@@ -23,7 +23,8 @@ from sympy import sstr
 
 from ..api import catalogue_document, matrix_derivative
 from ..claims.free_names import parse_wrt
-from ..claims.identity_check import format_identity_verdict, verify_identity
+from ..claims.identity_check import verify_identity
+from ..claims.verdict import format_verdict
 from ..documents.catalogue import ENTRIES, render_one
 from ..documents.pdf import compile_pdf
 from ..errors import DeriveError
@@ -125,7 +126,7 @@ def _check(args, shapes, fmt):
         raise DeriveError("--claim prints its verdict; it takes no --format or -o")
     identity = f"d/d{parse_wrt(args.wrt)} ({args.expr})"
     verdict = verify_identity(identity, args.claim, shapes or None)
-    print(format_identity_verdict(verdict))
+    print(format_verdict(verdict))
     return EXIT_OK if verdict.holds else EXIT_DOES_NOT_HOLD
 
 

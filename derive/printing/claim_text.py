@@ -1,19 +1,40 @@
-"""Our network matrix expressions printed in the claim syntax (plain and LaTeX), so
-that a correct form can be pasted back into `verify`, and shapes as the verdicts
-write them.
+"""The claim printer: matrix expressions in the claim syntax (SPEC §3), plain or LaTeX,
+so that a correct form can be pasted back into `verify` or `verify_identity`; and
+shapes as the verdicts write them.
+
+`ClaimPrinter` is one SymPy `StrPrinter` with two name policies, as the grammar has:
+``policy="network"`` prints our network nodes (`Var`, `Act`, ``diag``) in a notation
+preset (``notation``: hz, gh, pq, za), every scalar in SymPy's text; ``policy="free"``
+prints the catalogue's free expressions (MatrixSymbol, `Elem`, `AsScalar`, `SqNorm`,
+Trace, Identity, sizes) and raises ValueError for what the claim syntax cannot say.
+``latex=True`` gives the LaTeX claim syntax.
 
 >>> from derive.ir.nodes import Var
 >>> to_claim(Var("W", 3, 2, 4).T * Var("delta", 3, 2, 1))
 'W_3^T delta_3'
 >>> shape_text((Var("W", 3, 2, 4).shape[0], 4))
 '2×4'
+>>> from sympy import MatrixSymbol, Symbol
+>>> A, n = MatrixSymbol("A", 2, 3), Symbol("n")
+>>> ClaimPrinter(dict(policy="free", latex=True)).doprint(Rational(1, 2) * n * A.T)
+'\\\\frac{1}{2} n A^\\\\top'
 """
 import re
 
-from sympy import OneMatrix
-from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, Transpose
+from sympy import Add, Function, Identity, Mul, OneMatrix, Pow, Rational, Symbol, Trace, ZeroMatrix
+from sympy.matrices.expressions import (
+    HadamardPower,
+    HadamardProduct,
+    MatAdd,
+    MatMul,
+    MatrixSymbol,
+    Transpose,
+)
 from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy.printing.str import StrPrinter
 
+from ..ir.matrix_nodes import BUILTIN, AsScalar, Elem, SqNorm
 from ..ir.nodes import Act, Var
 
 
@@ -30,11 +51,38 @@ def shape_text(shape):
                     else d for d in (a, b))
 
 
-TEXT = {"had": " ⊙ ", "T": "^T", "x": "x", "delta": "delta", "prime": "'", "one": "1"}
+GREEK = {"sigma": r"\sigma", "phi": r"\varphi", "sigmoid": r"\operatorname{sigmoid}",
+         "exp": r"\exp", "log": r"\log", "tanh": r"\tanh"}
+
+
+def function_tex(name, order):
+    """σ_{1}' for ('sigma_{1}', 1)."""
+    base, _, sub = name.partition("_")
+    text = GREEK.get(base, rf"\operatorname{{{base}}}") + (f"_{sub}" if sub else "")
+    return text + "'" * order
+
+
+def is_vector(X):
+    return X.shape[1] == 1 or X.shape[0] == 1
+
+
+TEXT = {"had": " ⊙ ", "T": "^T", "x": "x", "delta": "delta", "prime": "'", "one": "1",
+        "tr": "tr", "lnorm": "||", "rnorm": "||"}
 LATEX = {"had": " \\odot ", "T": "^\\top", "x": "x", "delta": "\\delta", "prime": "'",
-         "one": "1"}
+         "one": "1", "tr": "\\operatorname{tr}", "lnorm": "\\lVert ", "rnorm": " \\rVert"}
 LETTERS = {"hz": {}, "gh": {"h": "g", "z": "h"}, "pq": {"h": "p", "z": "q"},
            "za": {"h": "z", "z": "a"}}
+#: per name policy: the nodes it prints (anything else is a scalar in SymPy's text for
+#: a network, and has no claim syntax for a free expression), the nodes printed without
+#: brackets in a product, and the name whose transpose needs none
+NODES = {"network": (Var, Act, DiagMatrix, Transpose, OneMatrix, HadamardPower,
+                     HadamardProduct, MatMul, MatAdd),
+         "free": (MatrixSymbol, Transpose, Identity, OneMatrix, ZeroMatrix, Elem,
+                  HadamardPower, HadamardProduct, MatMul, MatAdd, Add, AsScalar, Trace,
+                  SqNorm, Rational, Symbol, Mul, Pow, Function)}
+ATOMIC = {"network": (Var, Act, OneMatrix), "free": (MatrixSymbol, Elem, Identity, AsScalar,
+                                                     SqNorm, Trace)}
+NAMED = {"network": Var, "free": MatrixSymbol}
 
 
 def _width(match):
@@ -46,76 +94,186 @@ def _layer(value):
     return text if len(text) == 1 else "{" + text + "}"
 
 
-class _Printer:
-    def __init__(self, table, notation, latex):
-        self.t, self.letters, self.latex = table, LETTERS.get(notation, {}), latex
+def _negative(term):
+    coeff = term.as_coeff_mmul()[0] if term.is_Matrix else term.as_coeff_Mul()[0]
+    return bool(coeff.is_number and coeff.is_extended_negative)
+
+
+class ClaimPrinter(StrPrinter):
+    """Matrix expressions in the claim syntax (see the module docstring for settings)."""
+
+    printmethod = "_claim_text"
+    _default_settings = dict(StrPrinter._default_settings, latex=False, notation="hz",
+                             policy="network")
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self.t = LATEX if self._settings["latex"] else TEXT
+        self.policy = self._settings["policy"]
+        notation = self._settings["notation"]
+        self.letters = LETTERS.get(notation, {})
         self.mark = "^" if notation in ("gh", "za") else "_"
 
-    def atomic(self, e):
-        return isinstance(e, (Var, Act, OneMatrix)) or (
-            isinstance(e, Transpose) and isinstance(e.arg, Var))
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, NODES[self.policy]):
+            return super()._print(expr, **kwargs)
+        if self.policy == "network":
+            return self._network_scalar(expr)
+        raise ValueError(f"no claim syntax for {expr}")
 
-    def wrap(self, e):
-        return self.p(e) if self.atomic(e) else f"({self.p(e)})"
+    # -- shared structure ------------------------------------------------------------
+    def _atomic(self, e):
+        return isinstance(e, ATOMIC[self.policy]) or (
+            isinstance(e, Transpose) and isinstance(e.arg, NAMED[self.policy]))
 
-    def p(self, e):
-        if isinstance(e, Var):
-            if e.kind == "y":
-                return "y"
-            if e.kind == "z" and e.layer == 0:
-                return self.t["x"]
-            name = self.t["delta"] if e.kind == "delta" else self.letters.get(e.kind, e.kind)
-            return f"{name}{self.mark}{_layer(e.layer)}"
-        if isinstance(e, Transpose):
-            return self.wrap(e.arg) + self.t["T"]
-        if isinstance(e, OneMatrix):
-            return self.t["one"]
-        if isinstance(e, Act):
-            name = e.name
-            if self.latex:
-                name = "\\sigma" if name == "sigmoid" else f"\\operatorname{{{name}}}"
-            return f"{name}{self.t['prime'] * e.order}({self.p(e.arg)})"
-        if isinstance(e, DiagMatrix):
-            name = "\\operatorname{diag}" if self.latex else "diag"
-            return f"{name}({self.p(e.args[0])})"
-        if isinstance(e, HadamardPower):
-            return f"{self.wrap(e.base)}^{{{e.exp}}}"
-        if isinstance(e, HadamardProduct):
-            return self.t["had"].join(self.wrap(a) for a in e.args)
-        if isinstance(e, MatMul):
+    def _wrap(self, e):
+        return self._print(e) if self._atomic(e) else f"({self._print(e)})"
+
+    def _scalar(self, c):
+        """A scalar as a factor: a sum in brackets."""
+        return f"({self._print(c)})" if isinstance(c, Add) else self._print(c)
+
+    def _print_Transpose(self, e):
+        return self._wrap(e.arg) + self.t["T"]
+
+    def _print_OneMatrix(self, e):
+        return self.t["one"]
+
+    def _print_HadamardProduct(self, e):
+        return self.t["had"].join(self._wrap(a) for a in e.args)
+
+    def _print_HadamardPower(self, e):
+        if self.policy == "network":
+            return f"{self._wrap(e.base)}^{{{e.exp}}}"
+        if not (e.exp.is_Integer and e.exp > 0):
+            raise ValueError("no claim syntax for an elementwise reciprocal")
+        return self.t["had"].join([self._wrap(e.base)] * int(e.exp))
+
+    def _print_MatMul(self, e):
+        if self.policy == "network":
             coeff, mats = e.as_coeff_matrices()
-            body = " ".join(self.wrap(a) for a in mats)
-            if coeff == 1:
-                return body
-            if coeff == -1:
-                return "-" + body
-            return f"{self.scalar(coeff)} {body}"
-        if isinstance(e, MatAdd):
-            terms = sorted(e.args, key=lambda a: self.negative(a))
-            out = self.p(terms[0])
-            for a in terms[1:]:
-                out += f" - {self.p(-a)}" if self.negative(a) else f" + {self.p(a)}"
-            return out
-        return self.scalar(e)
+        else:
+            coeff = Mul(*[a for a in e.args if not isinstance(a, MatrixExpr)])
+            mats = [a for a in e.args if isinstance(a, MatrixExpr)]
+        body = " ".join(self._wrap(a) for a in mats)
+        if coeff == 1:
+            return body
+        if coeff == -1:
+            return "-" + body
+        return f"{self._scalar(coeff)} {body}"
 
-    @staticmethod
-    def negative(e):
-        return isinstance(e, MatMul) and e.as_coeff_matrices()[0].could_extract_minus_sign()
+    def _negative(self, e):
+        if self.policy == "network":
+            return isinstance(e, MatMul) and e.as_coeff_matrices()[0].could_extract_minus_sign()
+        return _negative(e)
 
-    def scalar(self, c):
-        if self.latex and c.is_Rational and not c.is_Integer:
+    def _print_MatAdd(self, e):
+        terms = sorted(e.args, key=self._negative)
+        out = self._print(terms[0])
+        for a in terms[1:]:
+            out += f" - {self._print(-a)}" if self._negative(a) else f" + {self._print(a)}"
+        return out
+
+    _print_Add = _print_MatAdd
+
+    # -- network names ---------------------------------------------------------------
+    def _print_Var(self, e):
+        if e.kind == "y":
+            return "y"
+        if e.kind == "z" and e.layer == 0:
+            return self.t["x"]
+        name = self.t["delta"] if e.kind == "delta" else self.letters.get(e.kind, e.kind)
+        return f"{name}{self.mark}{_layer(e.layer)}"
+
+    def _print_Act(self, e):
+        name = e.name
+        if self._settings["latex"]:
+            name = "\\sigma" if name == "sigmoid" else f"\\operatorname{{{name}}}"
+        return f"{name}{self.t['prime'] * e.order}({self._print(e.arg)})"
+
+    def _print_DiagMatrix(self, e):
+        name = "\\operatorname{diag}" if self._settings["latex"] else "diag"
+        return f"{name}({self._print(e.args[0])})"
+
+    def _network_scalar(self, c):
+        if self._settings["latex"] and c.is_Rational and not c.is_Integer:
             return f"\\frac{{{c.p}}}{{{c.q}}}"
         if c.is_Integer and c >= 0:
             return str(c)
         text = str(c).replace("**", "^").replace("*", " ")
         return "(" + re.sub(r"n\[([^\]]*)\]", _width, text) + ")"
 
+    # -- free names ------------------------------------------------------------------
+    def _function(self, name, order):
+        if self._settings["latex"]:
+            return function_tex(name, order)
+        return name + "'" * order
+
+    def _print_MatrixSymbol(self, X):
+        base, _, sub = X.name.partition("_")
+        if self._settings["latex"] and is_vector(X) and base.islower():
+            base = rf"\mathbf{{{base}}}"
+        return base + (f"_{sub}" if sub else "")
+
+    def _print_Identity(self, e):
+        return "I"
+
+    def _print_ZeroMatrix(self, e):
+        return "0"
+
+    def _print_Elem(self, e):
+        if e.name == "exp" and e.order == 1:
+            return f"{self._function('exp', 0)}({self._print(e.arg)})"
+        return f"{self._function(e.name, e.order)}({self._print(e.arg)})"
+
+    def _print_AsScalar(self, c):
+        return f"({self._print(c.matrix)})"
+
+    def _print_Trace(self, c):
+        return f"{self.t['tr']}({self._print(c.arg)})"
+
+    def _print_SqNorm(self, c):
+        return f"{self.t['lnorm']}{self._print(c.arg)}{self.t['rnorm']}^2"
+
+    def _print_Rational(self, c):
+        if self._settings["latex"]:
+            return f"\\frac{{{c.p}}}{{{c.q}}}"
+        return f"({c.p}/{c.q})"
+
+    def _print_Integer(self, c):
+        return str(c) if c >= 0 else f"({c})"
+
+    def _print_Symbol(self, c):      # a size (m, n): printed, though claims have no sizes
+        return str(c)
+
+    def _print_Mul(self, c):
+        return " ".join(self._scalar(f) for f in c.args)
+
+    def _print_Pow(self, c):
+        if not c.exp.is_Integer:
+            raise ValueError(f"no claim syntax for {c}")
+        base = self._scalar(c.base)
+        if c.exp > 0:
+            return f"{base}^{int(c.exp)}"
+        if c.exp == -1:
+            return f"1/{base}"
+        if isinstance(c.base, SqNorm):    # 1/(||A||^2)^2: the power after the norm's ^2
+            base = f"({base})"
+        return f"1/{base}^{-int(c.exp)}"
+
+    def _print_Function(self, c):
+        f = type(c)
+        name = getattr(f, "catalogue_name", f.__name__ if f in BUILTIN.values() else None)
+        if name is None:
+            raise ValueError(f"no claim syntax for {c}")
+        return f"{self._function(name, getattr(f, 'order', 0))}({self._print(c.args[0])})"
+
 
 def to_claim(expr, notation="hz"):
-    """Our matrix expression in the plain claim syntax (parseable by `claims.parse`)."""
-    return _Printer(TEXT, notation, False).p(expr)
+    """Our network expression in the plain claim syntax (parseable by `claims.parse`)."""
+    return ClaimPrinter(dict(notation=notation)).doprint(expr)
 
 
 def to_latex(expr, notation="hz"):
-    """Our matrix expression in the LaTeX claim syntax."""
-    return _Printer(LATEX, notation, True).p(expr)
+    """Our network expression in the LaTeX claim syntax."""
+    return ClaimPrinter(dict(notation=notation, latex=True)).doprint(expr)

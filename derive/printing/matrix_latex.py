@@ -14,39 +14,16 @@ indicator 𝟙[i=j], as everywhere in our documents.
 'y x^T'
 """
 from sympy import (
-    Add,
-    Identity,
     Indexed,
     KroneckerDelta,
-    MatAdd,
-    MatMul,
-    MatrixSymbol,
     Mul,
-    OneMatrix,
     Sum,
-    Trace,
-    ZeroMatrix,
 )
-from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
-from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.printing.latex import LatexPrinter
 
-from ..ir.matrix_nodes import BUILTIN, AsScalar, Elem, SqNorm
+from ..ir.matrix_nodes import AsScalar, SqNorm
+from .claim_text import GREEK, ClaimPrinter, function_tex, is_vector
 from .latex import NotesLatexPrinter
-
-_GREEK = {"sigma": r"\sigma", "phi": r"\varphi", "sigmoid": r"\operatorname{sigmoid}",
-          "exp": r"\exp", "log": r"\log", "tanh": r"\tanh"}
-
-
-def function_tex(name, order):
-    """σ_{1}' for ('sigma_{1}', 1)."""
-    base, _, sub = name.partition("_")
-    text = _GREEK.get(base, rf"\operatorname{{{base}}}") + (f"_{sub}" if sub else "")
-    return text + "'" * order
-
-
-def _is_vector(X):
-    return X.shape[1] == 1 or X.shape[0] == 1
 
 
 class CatalogueLatexPrinter(NotesLatexPrinter):
@@ -76,7 +53,7 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
 
     def _print_MatrixSymbol(self, expr):
         base, _, sub = expr.name.partition("_")
-        text = rf"\mathbf{{{base}}}" if _is_vector(expr) and base.islower() else base
+        text = rf"\mathbf{{{base}}}" if is_vector(expr) and base.islower() else base
         return text + (f"_{sub}" if sub else "")
 
     def _print_Indexed(self, expr):
@@ -106,7 +83,7 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
                    rf"{self._print(expr.args[0])}\right)"
             return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
         if len(expr.args) == 1 and isinstance(expr.args[0], AsScalar) and exp is None:
-            name = _GREEK.get(cls.__name__, rf"\operatorname{{{cls.__name__}}}")
+            name = GREEK.get(cls.__name__, rf"\operatorname{{{cls.__name__}}}")
             return rf"{name}\left({self._print(expr.args[0].matrix)}\right)"
         return super()._print_Function(expr, exp)
 
@@ -154,111 +131,11 @@ def latex(expr, names=()):
 
 
 # -- the claim syntax --------------------------------------------------------------------
-_TEXT = dict(T="^T", had=" ⊙ ", tr="tr", lnorm="||", rnorm="||", prime="'")
-_LATEX = dict(T="^\\top", had=" \\odot ", tr="\\operatorname{tr}", lnorm="\\lVert ",
-              rnorm=" \\rVert", prime="'")
-
-
-class _ClaimPrinter:
-    def __init__(self, table, latex_names):
-        self.t, self.tex = table, latex_names
-
-    def name(self, X):
-        base, _, sub = X.name.partition("_")
-        if self.tex and _is_vector(X) and base.islower():
-            base = rf"\mathbf{{{base}}}"
-        return base + (f"_{sub}" if sub else "")
-
-    def function(self, name, order):
-        if self.tex:
-            return function_tex(name, order)
-        return name + "'" * order
-
-    def atomic(self, e):
-        return isinstance(e, (MatrixSymbol, Elem, Identity, AsScalar, SqNorm, Trace)) or (
-            isinstance(e, Transpose) and isinstance(e.arg, MatrixSymbol))
-
-    def wrap(self, e):
-        return self.p(e) if self.atomic(e) else f"({self.p(e)})"
-
-    def p(self, e):
-        if isinstance(e, MatrixSymbol):
-            return self.name(e)
-        if isinstance(e, Transpose):
-            return self.wrap(e.arg) + self.t["T"]
-        if isinstance(e, Identity):
-            return "I"
-        if isinstance(e, OneMatrix):
-            return "1"
-        if isinstance(e, ZeroMatrix):
-            return "0"
-        if isinstance(e, Elem):
-            if e.name == "exp" and e.order == 1:
-                return f"{self.function('exp', 0)}({self.p(e.arg)})"
-            return f"{self.function(e.name, e.order)}({self.p(e.arg)})"
-        if isinstance(e, HadamardPower):
-            if not (e.exp.is_Integer and e.exp > 0):
-                raise ValueError("no claim syntax for an elementwise reciprocal")
-            return self.t["had"].join([self.wrap(e.base)] * int(e.exp))
-        if isinstance(e, HadamardProduct):
-            return self.t["had"].join(self.wrap(a) for a in e.args)
-        if isinstance(e, MatMul):
-            scalars = [a for a in e.args if not isinstance(a, MatrixExpr)]
-            mats = [a for a in e.args if isinstance(a, MatrixExpr)]
-            body = " ".join(self.wrap(a) for a in mats)
-            coeff = Mul(*scalars)
-            if coeff == 1:
-                return body
-            if coeff == -1:
-                return "-" + body
-            return f"{self.scalar(coeff)} {body}"
-        if isinstance(e, (MatAdd, Add)):
-            terms = sorted(e.args, key=_negative)
-            out = self.p(terms[0])
-            for a in terms[1:]:
-                out += f" - {self.p(-a)}" if _negative(a) else f" + {self.p(a)}"
-            return out
-        return self.scalar(e)
-
-    def scalar(self, c):
-        if isinstance(c, AsScalar):
-            return f"({self.p(c.matrix)})"
-        if isinstance(c, Trace):
-            return f"{self.t['tr']}({self.p(c.arg)})"
-        if isinstance(c, SqNorm):
-            return f"{self.t['lnorm']}{self.p(c.arg)}{self.t['rnorm']}^2"
-        if c.is_Rational and not c.is_Integer:
-            return f"\\frac{{{c.p}}}{{{c.q}}}" if self.tex else f"({c.p}/{c.q})"
-        if c.is_Integer:
-            return str(c) if c >= 0 else f"({c})"
-        if c.is_Symbol:      # a size (m, n): printed, though the claim syntax has no sizes
-            return str(c)
-        if isinstance(c, Mul):
-            return " ".join(self.scalar(f) if not isinstance(f, Add) else f"({self.p(f)})"
-                            for f in c.args)
-        if isinstance(c, Add):
-            return f"({self.p(c)})"
-        if c.is_Pow and c.exp.is_Integer:
-            return f"{self.scalar(c.base)}^{int(c.exp)}" if c.exp > 0 else \
-                f"1/{self.scalar(c.base)}"
-        f = type(c)
-        name = getattr(f, "catalogue_name", f.__name__ if f in BUILTIN.values() else None)
-        if name is not None:
-            return f"{self.function(name, getattr(f, 'order', 0))}({self.p(c.args[0])})"
-        raise ValueError(f"no claim syntax for {c}")
-
-
-def _negative(term):
-    coeff = term.as_coeff_mmul()[0] if term.is_Matrix else term.as_coeff_Mul()[0]
-    return bool(coeff.is_number and coeff.is_extended_negative)
-
-
 def to_claim(expr):
     """A matrix form in the plain claim syntax (parseable by `parse_free`)."""
-    return _ClaimPrinter(_TEXT, False).p(expr)
+    return ClaimPrinter(dict(policy="free")).doprint(expr)
 
 
 def to_claim_latex(expr):
     """A matrix form in the LaTeX claim syntax."""
-    return _ClaimPrinter(_LATEX, True).p(expr)
-
+    return ClaimPrinter(dict(policy="free", latex=True)).doprint(expr)

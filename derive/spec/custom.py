@@ -23,6 +23,7 @@ MAX_LENGTH = 400
 MAX_DEPTH = 60
 MAX_EXPONENT = 1000      # |numeric exponent|: x^1000 is fine, x^(9^9) is not
 MAX_BITS = 20000         # size of an exact number such as 9^999 (SymPy computes it)
+UNDEFINED = (zoo, nan, oo, -oo)
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^()])|([A-Za-z_]\w*))")
 
 
@@ -30,6 +31,10 @@ def _fail(message, pos, text):
     raise SpecError(f"custom activation {text!r}: {message} at column {pos + 1}; "
                     f"allowed: numbers, x, e, pi, + - * / ^, parentheses, "
                     f"{', '.join(FUNCTIONS)}")
+
+
+def _undefined(text):
+    raise SpecError(f"custom activation {text!r} is undefined (division by zero)")
 
 
 def _tokens(text):
@@ -110,11 +115,16 @@ class _Parser:
         return base
 
     def check_power(self, base, exponent, pos):
-        """Refuse powers SymPy would compute exactly for minutes (9^9^9, x^(10^9))."""
+        """Refuse powers SymPy would compute exactly for minutes (9^9^9, x^(10^9)), and
+        exponents that are undefined numbers SymPy keeps unevaluated."""
         if not exponent.is_number:
             return
-        if exponent.is_comparable and abs(exponent) > MAX_EXPONENT:
-            _fail(f"exponent larger than {MAX_EXPONENT}", pos, self.text)
+        if exponent.is_comparable:
+            size = abs(exponent)
+            if size.has(zoo, nan):        # comparing it would raise TypeError
+                _undefined(self.text)
+            if size > MAX_EXPONENT:
+                _fail(f"exponent larger than {MAX_EXPONENT}", pos, self.text)
         if base.is_Rational and exponent.is_Rational and abs(base) != 1 and base != 0:
             size = max(abs(base.p).bit_length(), base.q.bit_length()) * abs(exponent)
             if size > MAX_BITS:
@@ -157,6 +167,6 @@ def parse_custom(text, var):
         _fail(f"unexpected {tok!r}", pos, text)
     if var not in value.free_symbols:
         raise SpecError(f"custom activation {text!r} does not depend on x")
-    if value.has(zoo, nan, oo, -oo):
-        raise SpecError(f"custom activation {text!r} is undefined (division by zero)")
+    if value.has(*UNDEFINED):
+        _undefined(text)
     return value
