@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,3 +39,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def examples(n):
     """``n`` examples under the ``ci`` profile, proportionally more under ``fuzz``."""
     return n * settings.default.max_examples // CI_EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def built_gallery(tmp_path_factory):
+    """The gallery built once per test worker (no PDFs), for the tests that read it; a
+    test that changes files copies it first. Tests using it carry
+    ``pytest.mark.xdist_group("gallery")`` so that one worker builds it once."""
+    from derive.cli.gallery import build
+
+    folder = tmp_path_factory.mktemp("gallery")
+    build(str(folder), pdf=False)
+    return folder

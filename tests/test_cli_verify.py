@@ -1,15 +1,32 @@
-"""`derive verify` through a subprocess: output and exit codes (SPEC §6)."""
+"""`derive verify`: output and exit codes (SPEC §6).
+
+The commands run in-process through `derive.cli.main.main` with captured output; the
+first one also runs as a real `python -m derive` subprocess, which proves the entry
+point gives the same output and exit code.
+"""
+import contextlib
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+
+from derive.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["verify", *args])
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def run_process(*args):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "derive", "verify", *args],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
@@ -22,6 +39,8 @@ def test_holds_exits_0():
     out = run(*BASE, "--param", "W_L", "--claim", "(z_L - y) z_{L-1}^T")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("HOLDS") and "correct form: (z_L - y) z_{L-1}^T" in out.stdout
+    real = run_process(*BASE, "--param", "W_L", "--claim", "(z_L - y) z_{L-1}^T")
+    assert (real.returncode, real.stdout, real.stderr) == (0, out.stdout, "")
 
 
 def test_does_not_hold_exits_1_with_counterexample_and_correct_form():

@@ -4,14 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from derive.cli.gallery import build, entries
+from derive.cli.gallery import entries
 
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 
 
 @pytest.mark.slow
-def test_regenerating_reproduces_committed_output(tmp_path):
-    build(str(tmp_path), pdf=False)
+@pytest.mark.xdist_group("gallery")
+def test_regenerating_reproduces_committed_output(built_gallery):
+    tmp_path = built_gallery
     made = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".tex", ".md", ".svg"))
     committed = sorted(p.name for p in OUTPUT.iterdir() if p.suffix in (".tex", ".md", ".svg"))
     assert made == committed
