@@ -57,7 +57,7 @@ def test_each_section_walks_from_index_notation_to_matrix_form(documents):
     for section, entry in zip(sections, ENTRIES):
         assert section.count("### With respect to") == len(entry.wrt)
         assert "\\sum" in section or "\\operatorname{tr}" in section
-        assert "\\mathbb{1}[" in section            # the indicator, never a bare δ
+        assert "\\mathbb{I}[" in section            # the indicator (KaTeX-safe), never a bare δ
         assert "\\delta" not in section
 
 

@@ -18,6 +18,7 @@ from sympy import Symbol
 
 from ..errors import SpecError
 from ..ir.steps import Rule
+from ..printing.latex import INDICATOR
 from ..printing.matrix_latex import CatalogueLatexPrinter
 from ..util.templates import environment
 
@@ -67,9 +68,10 @@ def _shape_tex(printer, shape):
     return rf"\mathbb{{R}}^{{{rows} \times {cols}}}"
 
 
-def _section(entry, ds, numbers, certify=True):
+def _section(entry, ds, numbers, certify=True, fmt="latex"):
     first = ds[0]
-    printer = CatalogueLatexPrinter(dict(names=tuple(first.scalar.order)))
+    printer = CatalogueLatexPrinter(dict(names=tuple(first.scalar.order),
+                                         indicator=INDICATOR[fmt]))
     shapes = [dict(name=printer.doprint(first.scalar.symbols[label]),
                    space=_shape_tex(printer, first.scalar.shapes[label]))
               for label in first.scalar.order]
@@ -96,9 +98,9 @@ def _symbol(name):
     return Symbol(name)
 
 
-def context(derived, certify=True):
+def context(derived, certify=True, fmt="latex"):
     numbers = _Blocks()
-    sections = [_section(e, ds, numbers, certify) for e, ds in derived]
+    sections = [_section(e, ds, numbers, certify, fmt) for e, ds in derived]
     summary = [dict(cost=s["cost"], wrt=p["wrt"], lhs=p["result"]["lhs"],
                     rhs=p["result"]["rhs"]) for s in sections for p in s["parts"]]
     return dict(sections=sections, summary=summary)
@@ -110,7 +112,7 @@ def render_catalogue(fmt, derived, certify=True):
     if fmt not in FORMATS:
         raise SpecError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
     template = environment("latex").get_template(f"catalogue/{fmt}.j2")
-    return template.render(**context(derived, certify))
+    return template.render(**context(derived, certify, fmt))
 
 
 def render_one(d, fmt="markdown"):
@@ -118,6 +120,6 @@ def render_one(d, fmt="markdown"):
     if fmt not in FORMATS:
         raise SpecError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
     numbers = _Blocks()
-    section = _section(Entry(d.text, (d.wrt.name,), ""), [d], numbers)
+    section = _section(Entry(d.text, (d.wrt.name,), ""), [d], numbers, fmt=fmt)
     template = environment("latex").get_template(f"catalogue/{fmt}.j2")
     return template.render(sections=[section], summary=[])
