@@ -93,7 +93,7 @@ def _results(steps):
     the general layer is stated with, without re-deriving them."""
     last = {}
     for s in steps:
-        if s.form == "matrix" and s.group not in ("out", "wbar"):
+        if s.form == "matrix" and s.group not in ("out", "wbar", "dJdz"):
             last[FAMILY.get(s.group, s.group)] = s
     return list(last.values())
 
@@ -214,8 +214,18 @@ def _last_per_layer(steps):
             and s.group != "dJdz"]
 
 
+def _rows(doc):
+    """The summary's results; with a symbolic depth the layer below the output is left
+    out, as the general layer gives it by renaming (l = L - 1)."""
+    rows, net = doc.d.summary(), doc.d.net
+    k = 2 + (net.bias == "explicit")
+    if (net.symbolic or net.depth > 4) and len(rows) > 2 * k:
+        rows = rows[:k] + rows[-k:]
+    return rows
+
+
 def _summary(doc):
-    return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs)) for lhs, rhs in doc.d.summary()]
+    return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs)) for lhs, rhs in _rows(doc)]
 
 
 def _algorithm(doc):
@@ -226,9 +236,7 @@ def _algorithm(doc):
     elif net.depth > 4:
         keep = {Integer(1), net.L}
         fwd = [s for s in fwd if s.layer in keep]
-    rows = d.summary()
-    if not net.symbolic and net.depth > 4:
-        rows = rows[:2 + (net.bias == "explicit")] + rows[-2 - (net.bias == "explicit"):]
+    rows = _rows(doc)
     return dict(forward=[doc.tex(s.lhs) + " = " + doc.tex(s.rhs) for s in fwd],
                 backward=[doc.tex(l) + " = " + doc.tex(r) for l, r in rows],
                 long=not net.symbolic and net.depth > 4)
