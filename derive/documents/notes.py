@@ -12,6 +12,7 @@ layout only; every formula they show arrives here already printed.
 >>> "\\\\boldsymbol{\\\\delta}_{2} = \\\\mathbf{z}_{2} - \\\\mathbf{y}" in text
 True
 """
+import os
 import re
 
 from sympy import Integer, KroneckerDelta, Symbol
@@ -29,6 +30,7 @@ from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 
 FORMATS = ("latex", "markdown")
+DETAILS = ("brief", "standard", "full")
 #: concrete depths above this show the matrix forms only for the middle layers
 DETAIL = 2
 
@@ -98,15 +100,18 @@ def _results(steps):
     return list(last.values())
 
 
-def _displays(doc, sec):
+def _displays(doc, sec, detail="standard"):
     numbers = Numbers()
     out = {k: [] for k in ORDER}
+    if detail == "brief":
+        return out
     out["forward"] = [_plain_display(doc, sec["forward"], "forward")] if sec["forward"] else []
     out["updates"] = [_plain_display(doc, sec["updates"], "updates")] if sec["updates"] else []
     general = _results(sec["general"])
     out["general"] = [_plain_display(doc, general, "general")] if general else []
     out["rest"] = [_plain_display(doc, sec["rest"], "rest")] if sec["rest"] else []
-    for name in ("loss", "output", "hidden"):
+    full = ("rest",) + (("general",) if doc.d.net.symbolic else ()) if detail == "full" else ()
+    for name in ("loss", "output", "hidden") + full:
         out[name] = displays(sec[name], doc, numbers)
     numbers.finish([out[name] for name in ORDER])
     return out
@@ -171,7 +176,7 @@ def _activations(doc):
     return out
 
 
-def _sections(doc):
+def _sections(doc, detail="standard"):
     """The engine's steps sorted into the document's sections (steps, not printed)."""
     d, net = doc.d, doc.d.net
     L = net.L
@@ -198,10 +203,11 @@ def _sections(doc):
             sec["hidden"].append(s)
         elif net.symbolic:
             sec["general"].append(s)
-        elif s.form == "matrix" and s.group in ("delta_matrix", "dW", "db", "dJdz") \
-                and s.layer not in detailed:
+        elif detail == "full" or (s.form == "matrix" and s.layer not in detailed
+                                  and s.group in ("delta_matrix", "dW", "db", "dJdz")):
             sec["rest"].append(s)
-    sec["rest"] = _last_per_layer(sec["rest"])
+    if detail != "full":
+        sec["rest"] = _last_per_layer(sec["rest"])
     return sec
 
 
@@ -242,7 +248,8 @@ def _algorithm(doc):
                 long=not net.symbolic and net.depth > 4)
 
 
-def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", title=None):
+def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", title=None,
+            detail="standard"):
     nt = _notation.get(notation, layout)
     doc = _Doc(d, nt, fmt)
     net = d.net
@@ -259,7 +266,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
                sigma0=_notation.act_latex("input"), u="u")
-    sections = _displays(doc, _sections(doc))
+    sections = _displays(doc, _sections(doc, detail), detail)
     loss_row = rules.loss(net.loss)
     cancel = any(s.rule == Rule.CANCELLATION for s in d.steps)
     return dict(
@@ -274,7 +281,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
-        title=title, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
+        title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")
 
 
@@ -282,9 +289,17 @@ def _diagram(doc):
     return chain(doc)
 
 
-def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", title=None):
+def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", title=None,
+           detail="standard", standalone=True, templates=None):
     """A complete document: ``fmt`` is ``"latex"`` (a .tex file) or ``"markdown"``;
     ``title`` names the network in the heading (by default one is made from the network).
+
+    ``detail``: ``"brief"`` (the boxed results and the algorithm), ``"standard"`` (the
+    derivation: output layer and the one before it in full, the rest by renaming and the
+    recursion) or ``"full"`` (also the general or remaining layers derived in full).
+    ``standalone=False`` gives a fragment: no preamble (LaTeX: to ``\\input`` into a
+    document that loads amsmath, amssymb, xcolor and tikz), no title block (Markdown).
+    ``templates`` is a folder whose files replace the shipped templates of the same name.
 
     ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
     derivatives, for ``gh``; ``denominator`` otherwise).
@@ -293,8 +308,13 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
         raise SpecError(f"render takes a Derivation (from backprop), got {type(d).__name__}")
     if fmt not in FORMATS:
         raise SpecError(f"format {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
-    ctx = context(d, notation, layout, fmt, svg_name, title)
-    template = environment("latex").get_template(f"notes/{fmt}/document.j2")
+    if detail not in DETAILS:
+        raise SpecError(f"detail {detail!r} is not allowed; allowed: {', '.join(DETAILS)}")
+    if templates is not None and not os.path.isdir(templates):
+        raise SpecError(f"templates: {templates!r} is not a folder")
+    ctx = context(d, notation, layout, fmt, svg_name, title, detail)
+    ctx["standalone"] = bool(standalone)
+    template = environment("latex", templates).get_template(f"notes/{fmt}/document.j2")
     text = template.render(**ctx)
     return re.sub(r"\n{3,}", "\n\n", text)
 
