@@ -85,3 +85,15 @@ def test_cli_options(tmp_path, capsys):
                  str(tmp_path / "t")]) == 0
     assert "MINE:" in capsys.readouterr().out
     assert main(["notes", "--depth", "2", "--detail", "verbose"]) == 2
+
+
+def test_za_names_bp1_to_bp4_in_the_boxed_summary():
+    net = Network.uniform(depth="L", activation="sigmoid", loss="mse", bias="explicit")
+    md = render(backprop(net), "markdown", "za")
+    box = md.split(r"\boxed{")[1].split("}\n$$")[0]
+    for k, lhs in ((1, r"\boldsymbol{\delta}^{L} &"), (2, r"\boldsymbol{\delta}^{l} &"),
+                   (3, r"\frac{\partial C}{\partial \mathbf{b}^{l}} &"),
+                   (4, r"\frac{\partial C}{\partial W^{l}} &")):
+        line = next(x for x in box.splitlines() if x.startswith(lhs))
+        assert line.rstrip(" \\").endswith(rf"\text{{(BP{k})}}"), line
+    assert "BP1" not in render(backprop(net), "markdown", "hz")

@@ -231,7 +231,23 @@ def _rows(doc):
 
 
 def _summary(doc):
-    return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs)) for lhs, rhs in _rows(doc)]
+    rows = _rows(doc)
+    return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs), name=_bp_name(doc, lhs) if
+                 doc.nt.name == "za" else "") for lhs, rhs in rows]
+
+
+def _bp_name(doc, lhs):
+    """Nielsen's names of the four equations (za): BP1 the output error, BP2 the
+    recursion, BP3 the bias gradient, BP4 the weight gradient (general layer)."""
+    target = lhs.wrt if isinstance(lhs, MatPartial) else lhs
+    if not isinstance(target, Var):
+        return ""
+    output = target.layer == doc.d.net.L
+    if target.kind == "delta":
+        return "BP1" if output else ("BP2" if target.layer == LAYER else "")
+    if target.layer != LAYER:
+        return ""
+    return {"b": "BP3", "W": "BP4"}.get(target.kind, "")
 
 
 def _algorithm(doc):
