@@ -72,8 +72,8 @@ def build(folder="output", pdf=None):
     for e in entries():
         d = backprop(e.net)
         base = os.path.join(folder, e.name)
-        tex = render(d, "latex", e.notation)
-        md = render(d, "markdown", e.notation, svg_name=e.name + ".svg")
+        tex = render(d, "latex", e.notation, title=e.title)
+        md = render(d, "markdown", e.notation, svg_name=e.name + ".svg", title=e.title)
         files = {".tex": tex, ".md": md, ".svg": render_svg(d, e.notation)}
         if pdf:
             files[".pdf"] = compile_pdf(tex)

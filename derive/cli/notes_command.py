@@ -26,6 +26,11 @@ def register(subparsers):
     p.add_argument("--layout", default=None, help="numerator or denominator")
     p.add_argument("--format", default="latex",
                    help="latex, markdown, pdf, or text (the results, for the terminal)")
+    p.add_argument("--detail", default="standard", help="brief, standard or full")
+    p.add_argument("--body-only", action="store_true",
+                   help="a fragment: no preamble (LaTeX) or title block (Markdown)")
+    p.add_argument("--templates", default=None,
+                   help="folder whose templates replace the shipped ones of the same name")
     p.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=run)
@@ -60,10 +65,12 @@ def run(args):
         write_atomic(out, recursion_text(d) + "\n", args.force)
         return 0
     if args.format == "pdf":
-        write_atomic(out, compile_pdf(render(d, "latex", args.notation, args.layout)),
+        write_atomic(out, compile_pdf(render(d, "latex", args.notation, args.layout,
+                                              detail=args.detail, templates=args.templates)),
                      args.force)
         return 0
-    text = render(d, args.format, args.notation, args.layout, svg_name=svg_name)
+    text = render(d, args.format, args.notation, args.layout, svg_name=svg_name,
+                  detail=args.detail, standalone=not args.body_only, templates=args.templates)
     if not out:
         sys.stdout.write(text)
         return 0

@@ -18,6 +18,7 @@ from sympy import Symbol
 
 from ..errors import SpecError
 from ..ir.steps import Rule
+from ..printing.latex import INDICATOR
 from ..printing.matrix_latex import CatalogueLatexPrinter
 from ..util.templates import environment
 
@@ -47,15 +48,27 @@ ENTRIES = (
 
 
 class _Blocks:
-    """Numbers the displayed equations of one document."""
+    """Numbers the definition displays of one document (the only ones referred to)."""
 
     def __init__(self):
         self.count = 0
 
     def block(self, step, printer):
-        self.count += 1
-        return dict(kind=step.rule, number=self.count, lhs=printer.doprint(step.lhs),
+        return dict(kind=step.rule, lhs=printer.doprint(step.lhs),
                     rhs=printer.doprint(step.rhs), form=step.form)
+
+    def number(self):
+        self.count += 1
+        return self.count
+
+
+def _chain(blocks):
+    """The lines of one aligned display: the left-hand side only where it changes."""
+    lines, prev = [], None
+    for b in blocks:
+        lines.append(dict(b, lhs="" if b["lhs"] == prev else b["lhs"]))
+        prev = b["lhs"]
+    return lines
 
 
 def _shape_tex(printer, shape):
@@ -67,28 +80,30 @@ def _shape_tex(printer, shape):
     return rf"\mathbb{{R}}^{{{rows} \times {cols}}}"
 
 
-def _section(entry, ds, numbers, certify=True):
+def _section(entry, ds, numbers, certify=True, fmt="latex"):
     first = ds[0]
-    printer = CatalogueLatexPrinter(dict(names=tuple(first.scalar.order)))
+    printer = CatalogueLatexPrinter(dict(names=tuple(first.scalar.order),
+                                         indicator=INDICATOR[fmt]))
     shapes = [dict(name=printer.doprint(first.scalar.symbols[label]),
                    space=_shape_tex(printer, first.scalar.shapes[label]))
               for label in first.scalar.order]
     definition = [numbers.block(s, printer) for s in first.steps
                   if s.rule in (Rule.DEFINITION, Rule.INDEX)]
+    number = numbers.number()
     parts = []
     for d in ds:
         blocks = [numbers.block(s, printer) for s in d.steps
                   if s.rule not in (Rule.DEFINITION, Rule.INDEX)]
         cert = d.certify() if certify else None
         parts.append(dict(
-            wrt=printer.doprint(d.wrt), blocks=blocks,
+            wrt=printer.doprint(d.wrt), blocks=blocks, lines=_chain(blocks[:-1]),
             result=dict(lhs=blocks[-1]["lhs"], rhs=blocks[-1]["rhs"]),
             cert=None if cert is None else dict(
                 holds=cert.holds, exact=cert.exact, entries=cert.entries // 2,
                 sizes=", ".join(f"{printer.doprint(_symbol(k))} = {v}"
                                 for k, v in cert.widths))))
     return dict(source=entry.source, cost=definition[0]["rhs"], shapes=shapes,
-                definition=definition, parts=parts,
+                definition=_chain(definition), number=number, parts=parts,
                 free=[printer.doprint(k) for k in first.free if not k.is_Integer])
 
 
@@ -96,12 +111,16 @@ def _symbol(name):
     return Symbol(name)
 
 
-def context(derived, certify=True):
+def context(derived, certify=True, fmt="latex"):
     numbers = _Blocks()
-    sections = [_section(e, ds, numbers, certify) for e, ds in derived]
-    summary = [dict(cost=s["cost"], wrt=p["wrt"], lhs=p["result"]["lhs"],
-                    rhs=p["result"]["rhs"]) for s in sections for p in s["parts"]]
-    return dict(sections=sections, summary=summary)
+    sections = [_section(e, ds, numbers, certify, fmt) for e, ds in derived]
+    return dict(sections=sections, summary=_summary(sections))
+
+
+def _summary(sections):
+    return [dict(cost=s["cost"], wrt=p["wrt"], lhs=p["result"]["lhs"], cert=p["cert"],
+                 rhs=p["result"]["rhs"], source=s["source"])
+            for s in sections for p in s["parts"]]
 
 
 def render_catalogue(fmt, derived, certify=True):
@@ -110,7 +129,7 @@ def render_catalogue(fmt, derived, certify=True):
     if fmt not in FORMATS:
         raise SpecError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
     template = environment("latex").get_template(f"catalogue/{fmt}.j2")
-    return template.render(**context(derived, certify))
+    return template.render(**context(derived, certify, fmt))
 
 
 def render_one(d, fmt="markdown"):
@@ -118,6 +137,6 @@ def render_one(d, fmt="markdown"):
     if fmt not in FORMATS:
         raise SpecError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
     numbers = _Blocks()
-    section = _section(Entry(d.text, (d.wrt.name,), ""), [d], numbers)
+    section = _section(Entry(d.text, (d.wrt.name,), ""), [d], numbers, fmt=fmt)
     template = environment("latex").get_template(f"catalogue/{fmt}.j2")
-    return template.render(sections=[section], summary=[])
+    return template.render(sections=[section], summary=_summary([section]))

@@ -8,8 +8,6 @@ from html import escape
 
 from sympy import Integer
 
-from ..ir.nodes import Var
-from ..printing.text import text
 from ..vocab import DEPTH, LOSS
 
 #: concrete depths above this are drawn with an ellipsis in the middle
@@ -45,18 +43,16 @@ def chain(doc):
 
 
 def _plain(doc, kind, layer):
+    """A node's label in the preset's letters, as plain text (g^{N}, q_0, δ^{F})."""
     nt = doc.nt
-    label = text(Var(kind, layer, 1, 1))
     letters = {"h": nt.pre, "z": nt.post, "delta": "δ"}
     name = letters.get(kind, kind)
-    if kind == "z" and layer == 0:
-        return nt.input if nt.input else f"{nt.post}0"
-    if nt.output_name and (layer == DEPTH or (not doc.d.net.symbolic and layer == doc.d.net.L)):
-        if kind == "z" and nt.output_post:
-            return nt.output_post
-        lay = nt.output_name
-    else:
-        lay = label.split("_", 1)[1].strip("{}") if "_" in label else ""
+    if kind == "z" and layer == 0 and nt.input:
+        return nt.input
+    lay = doc.layer(layer)
+    if kind == "z" and nt.output_post and lay == nt.output_name:
+        return nt.output_post
+    lay = lay if len(lay) == 1 else "{" + lay + "}"
     return f"{name}{'^' if nt.script == 'super' else '_'}{lay}"
 
 

@@ -12,6 +12,7 @@ layout only; every formula they show arrives here already printed.
 >>> "\\\\boldsymbol{\\\\delta}_{2} = \\\\mathbf{z}_{2} - \\\\mathbf{y}" in text
 True
 """
+import os
 import re
 
 from sympy import Integer, KroneckerDelta, Symbol
@@ -21,13 +22,15 @@ from ..errors import SpecError
 from ..ir.nodes import Act, MatPartial, Var
 from ..ir.steps import Rule, Step
 from ..printing import notation as _notation
-from ..printing.latex import NotesLatexPrinter
+from ..printing.latex import INDICATOR, NotesLatexPrinter
 from ..spec import rules
 from ..util.templates import environment
 from ..vocab import DEPTH, LAYER, LOSS, WIDTH
+from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 
 FORMATS = ("latex", "markdown")
+DETAILS = ("brief", "standard", "full")
 
 
 _TEX_PLAIN = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
@@ -49,34 +52,22 @@ def plain(value, fmt):
 
 def code(value, fmt):
     """A name shown as code (an activation such as ``leaky_relu`` or ``custom:x^2``):
-    whitespace collapsed, escaped for LaTeX's text mode; Markdown code spans need none."""
+    whitespace collapsed; ``\\texttt`` in LaTeX (backticks there print as quotes), a code
+    span in Markdown."""
     value = " ".join(str(value).split())
-    return plain(value, fmt) if fmt == "latex" else value
-
-
-def slug(rule):
-    return re.sub(r"[^a-z]+", "_", rule.lower()).strip("_")
+    return rf"\texttt{{{plain(value, fmt)}}}" if fmt == "latex" else f"`{value}`"
 
 
 class _Doc:
-    """Collects numbered equation blocks for one document."""
+    """The printer of one document, with the helpers the displays need."""
 
-    def __init__(self, d, nt):
+    def __init__(self, d, nt, fmt="latex"):
         self.d, self.nt = d, nt
         depth = None if d.net.symbolic else Integer(d.net.depth)
-        self.p = NotesLatexPrinter(dict(notation=nt, depth=depth))
-        self.count = 0
+        self.p = NotesLatexPrinter(dict(notation=nt, depth=depth, indicator=INDICATOR[fmt]))
 
     def tex(self, expr):
         return self.p.doprint(expr)
-
-    def block(self, step, kind=None):
-        """One displayed equation; numbered later, in document order (`_number`)."""
-        return dict(kind=kind or slug(step.rule), rule=step.rule, number=0, prev=0,
-                    lhs=self.tex(step.lhs), rhs=self.tex(step.rhs),
-                    rel=r"\leftarrow" if step.topic == "update" else "=",
-                    layer=self.layer(step.layer), note=step.note, form=step.form,
-                    group=step.group, show=step.group != "wbar")
 
     def layer(self, layer):
         return self.p.layer_tex(layer) if layer is not None else ""
@@ -89,19 +80,39 @@ class _Doc:
 ORDER = ("forward", "loss", "output", "hidden", "general", "rest", "updates")
 
 
-def _number(sections):
-    """Number the equations in the order the reader meets them; ``prev`` is the number
-    of the equation just before within the same section (0 at a section start)."""
-    count = 0
-    for name in ORDER:
-        first = True
-        for b in sections[name]:
-            if not b["show"]:       # a definition stated in words only
-                continue
-            count += 1
-            b["number"], b["prev"] = count, (0 if first else count - 1)
-            first = False
-    return sections
+def _plain_display(doc, steps, kind):
+    """Several results in one display, each line with its own left-hand side."""
+    lines = [dict(lhs=doc.tex(s.lhs), rhs=doc.tex(s.rhs), why=[],
+                  rel=r"\leftarrow" if s.topic == "update" else "=") for s in steps]
+    return dict(kind=kind, rule=kind, lines=lines, number=0, layer="", note="",
+                topic=kind, has={}, lhs=lines[-1]["lhs"], rhs=lines[-1]["rhs"])
+
+
+def _results(steps):
+    """The last (matrix) line of every family of the general layer's steps: the results
+    the general layer is stated with, without re-deriving them."""
+    last = {}
+    for s in steps:
+        if s.form == "matrix" and s.group not in ("out", "wbar", "dJdz"):
+            last[FAMILY.get(s.group, s.group)] = s
+    return list(last.values())
+
+
+def _displays(doc, sec, detail="standard"):
+    numbers = Numbers()
+    out = {k: [] for k in ORDER}
+    if detail == "brief":
+        return out
+    out["forward"] = [_plain_display(doc, sec["forward"], "forward")] if sec["forward"] else []
+    out["updates"] = [_plain_display(doc, sec["updates"], "updates")] if sec["updates"] else []
+    general = _results(sec["general"])
+    out["general"] = [_plain_display(doc, general, "general")] if general else []
+    out["rest"] = [_plain_display(doc, sec["rest"], "rest")] if sec["rest"] else []
+    full = ("rest",) + (("general",) if doc.d.net.symbolic else ()) if detail == "full" else ()
+    for name in ("loss", "output", "hidden") + full:
+        out[name] = displays(sec[name], doc, numbers)
+    numbers.finish([out[name] for name in ORDER])
+    return out
 
 
 def _shapes(doc):
@@ -163,45 +174,78 @@ def _activations(doc):
     return out
 
 
-def _sections(doc):
+def _sections(doc, detail="standard"):
+    """The engine's steps sorted into the document's sections (steps, not printed)."""
     d, net = doc.d, doc.d.net
-    steps = d.steps
     L = net.L
     Lm1 = L - 1 if (net.symbolic or net.depth > 1) else None
     detailed = {L, Lm1}
     first = Integer(1) if not net.symbolic else LAYER
-    sec = {k: [] for k in ("forward", "loss", "output", "hidden", "general", "rest",
-                           "updates")}
+    sec = {k: [] for k in ORDER}
     if doc.nt.sigma0:
         z0 = Var("z", 0, net.width(0), net.samples)
-        sec["forward"].append(doc.block(Step(z0, Act("input", Var("h", 0, *z0.shape)),
-                                             Rule.DEFINITION, Integer(0), "forward"),
-                                        "input_sigma0"))
-    for s in steps:
+        sec["forward"].append(Step(z0, Act("input", Var("h", 0, *z0.shape)),
+                                   Rule.DEFINITION, Integer(0), "forward"))
+    for s in d.steps:
         if s.topic == "forward":
-            if s.form == "index" and s.layer != first:
-                continue
-            sec["forward"].append(doc.block(s))
-        elif s.topic == "loss":
-            sec["loss"].append(doc.block(s))
+            if s.form == "matrix" or s.layer == first:
+                sec["forward"].append(s)
+        elif s.topic in ("loss", "general"):
+            if s.topic == "loss" or net.symbolic or net.depth > 2:
+                sec[s.topic].append(s)
         elif s.topic == "update":
-            sec["updates"].append(doc.block(s))
-        elif s.topic == "general":
-            sec["general"].append(doc.block(s))
+            sec["updates"].append(s)
         elif s.layer == L:
-            sec["output"].append(doc.block(s))
+            sec["output"].append(s)
         elif s.layer == Lm1:
-            sec["hidden"].append(doc.block(s))
+            sec["hidden"].append(s)
         elif net.symbolic:
-            sec["general"].append(doc.block(s))
-        elif s.form == "matrix" and s.group in ("delta_matrix", "dW", "db", "dJdz") \
-                and s.layer not in detailed:
-            sec["rest"].append(doc.block(s))
+            sec["general"].append(s)
+        elif detail == "full" or (s.form == "matrix" and s.layer not in detailed
+                                  and s.group in ("delta_matrix", "dW", "db", "dJdz")):
+            sec["rest"].append(s)
+    if detail != "full":
+        sec["rest"] = _last_per_layer(sec["rest"])
     return sec
 
 
+def _last_per_layer(steps):
+    """The final form of each remaining layer's error and gradients."""
+    last = {}
+    for s in steps:
+        last[(s.layer, FAMILY.get(s.group, s.group))] = s
+    return [s for s in steps if last[(s.layer, FAMILY.get(s.group, s.group))] is s
+            and s.group != "dJdz"]
+
+
+def _rows(doc):
+    """The summary's results; with a symbolic depth the layer below the output is left
+    out, as the general layer gives it by renaming (l = L - 1)."""
+    rows, net = doc.d.summary(), doc.d.net
+    k = 2 + (net.bias == "explicit")
+    if (net.symbolic or net.depth > 4) and len(rows) > 2 * k:
+        rows = rows[:k] + rows[-k:]
+    return rows
+
+
 def _summary(doc):
-    return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs)) for lhs, rhs in doc.d.summary()]
+    rows = _rows(doc)
+    return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs), name=_bp_name(doc, lhs) if
+                 doc.nt.name == "za" else "") for lhs, rhs in rows]
+
+
+def _bp_name(doc, lhs):
+    """Nielsen's names of the four equations (za): BP1 the output error, BP2 the
+    recursion, BP3 the bias gradient, BP4 the weight gradient (general layer)."""
+    target = lhs.wrt if isinstance(lhs, MatPartial) else lhs
+    if not isinstance(target, Var):
+        return ""
+    output = target.layer == doc.d.net.L
+    if target.kind == "delta":
+        return "BP1" if output else ("BP2" if target.layer == LAYER else "")
+    if target.layer != LAYER:
+        return ""
+    return {"b": "BP3", "W": "BP4"}.get(target.kind, "")
 
 
 def _algorithm(doc):
@@ -212,17 +256,16 @@ def _algorithm(doc):
     elif net.depth > 4:
         keep = {Integer(1), net.L}
         fwd = [s for s in fwd if s.layer in keep]
-    rows = d.summary()
-    if not net.symbolic and net.depth > 4:
-        rows = rows[:2 + (net.bias == "explicit")] + rows[-2 - (net.bias == "explicit"):]
+    rows = _rows(doc)
     return dict(forward=[doc.tex(s.lhs) + " = " + doc.tex(s.rhs) for s in fwd],
                 backward=[doc.tex(l) + " = " + doc.tex(r) for l, r in rows],
                 long=not net.symbolic and net.depth > 4)
 
 
-def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg"):
+def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", title=None,
+            detail="standard"):
     nt = _notation.get(notation, layout)
-    doc = _Doc(d, nt)
+    doc = _Doc(d, nt, fmt)
     net = d.net
     sym = dict(loss=nt.loss, rate=doc.tex(Var("W", 1, 1, 1)) and nt.rate,
                x=doc.var("z", 0), y=doc.var("y", net.L),
@@ -231,13 +274,13 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg"):
                W_l1=doc.var("W", LAYER + 1, 2, 2), z_l=doc.var("z", LAYER),
                h_l=doc.var("h", LAYER), z_L=doc.var("z", net.L), h_L=doc.var("h", net.L),
                z_l0=doc.var("z", LAYER - 1), L=doc.layer(net.L),
-               Lm1=doc.layer(net.L - 1), l=doc.layer(LAYER),
+               Lm1=doc.layer(net.L - 1), l=doc.layer(LAYER), l1=doc.layer(LAYER + 1),
                dJdz_l=doc.tex(MatPartial(LOSS, Var("z", LAYER, 2, 1))),
                p0=doc.var("h", 0) if nt.sigma0 else "",
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
                sigma0=_notation.act_latex("input"), u="u")
-    sections = _number(_sections(doc))
+    sections = _displays(doc, _sections(doc, detail), detail)
     loss_row = rules.loss(net.loss)
     cancel = any(s.rule == Rule.CANCELLATION for s in d.steps)
     return dict(
@@ -249,19 +292,28 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg"):
                 rowvec=nt.layout == "numerator", sigma0=nt.sigma0,
                 output_name=nt.output_name),
         sym=sym, shapes=_shapes(doc), sections=sections,
-        activations=[dict(a, name=code(a["name"], fmt)) for a in _activations(doc)],
+        activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
-        m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
-        ref=(lambda n: f"\\eqref{{eq:{n}}}") if fmt == "latex" else (lambda n: f"({n})"))
+        title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
+        c=lambda value: code(value, fmt), ref=lambda n: f"({n})")
 
 
 def _diagram(doc):
     return chain(doc)
 
 
-def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg"):
-    """A complete document: ``fmt`` is ``"latex"`` (a .tex file) or ``"markdown"``.
+def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", title=None,
+           detail="standard", standalone=True, templates=None):
+    """A complete document: ``fmt`` is ``"latex"`` (a .tex file) or ``"markdown"``;
+    ``title`` names the network in the heading (by default one is made from the network).
+
+    ``detail``: ``"brief"`` (the boxed results and the algorithm), ``"standard"`` (the
+    derivation: output layer and the one before it in full, the rest by renaming and the
+    recursion) or ``"full"`` (also the general or remaining layers derived in full).
+    ``standalone=False`` gives a fragment: no preamble (LaTeX: to ``\\input`` into a
+    document that loads amsmath, amssymb, xcolor and tikz), no title block (Markdown).
+    ``templates`` is a folder whose files replace the shipped templates of the same name.
 
     ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
     derivatives, for ``gh``; ``denominator`` otherwise).
@@ -270,8 +322,13 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg"):
         raise SpecError(f"render takes a Derivation (from backprop), got {type(d).__name__}")
     if fmt not in FORMATS:
         raise SpecError(f"format {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
-    ctx = context(d, notation, layout, fmt, svg_name)
-    template = environment("latex").get_template(f"notes/{fmt}/document.j2")
+    if detail not in DETAILS:
+        raise SpecError(f"detail {detail!r} is not allowed; allowed: {', '.join(DETAILS)}")
+    if templates is not None and not os.path.isdir(templates):
+        raise SpecError(f"templates: {templates!r} is not a folder")
+    ctx = context(d, notation, layout, fmt, svg_name, title, detail)
+    ctx["standalone"] = bool(standalone)
+    template = environment("latex", templates).get_template(f"notes/{fmt}/document.j2")
     text = template.render(**ctx)
     return re.sub(r"\n{3,}", "\n\n", text)
 

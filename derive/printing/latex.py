@@ -22,13 +22,19 @@ HUMAN_CALLS = ("tanh", "log")
 _N = Symbol("N")
 
 
+#: the indicator's letter per output: KaTeX has no blackboard-bold digits (it draws
+#: ``\mathbb{1}`` as a plain 1), so Markdown gets the double-struck I both renderers have
+INDICATOR = {"latex": r"\mathbb{1}", "markdown": r"\mathbb{I}"}
+
+
 class NotesLatexPrinter(LatexPrinter):
     """Prints Var, Act, Partial, MatPartial, Jacobian, Times and the matrix algebra
     (⊙, ⊘, ᵀ, 1, diag) the way lecture notes write them."""
 
     printmethod = "_notes_latex"
     _default_settings = dict(LatexPrinter._default_settings, notation=None, depth=None,
-                             order="none", mat_str="bmatrix", mat_delim="", human=False)
+                             indicator=INDICATOR["latex"], order="none",
+                             mat_str="bmatrix", mat_delim="", human=False)
 
     def __init__(self, settings=None):
         settings = dict(settings or {})
@@ -165,7 +171,7 @@ class NotesLatexPrinter(LatexPrinter):
 
     def _print_KroneckerDelta(self, expr, exp=None):
         i, j = (self._print(a) for a in expr.args)
-        text = rf"\mathbb{{1}}[{i}={j}]"
+        text = rf"{self._settings['indicator']}[{i}={j}]"
         return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
     # -- derivatives ---------------------------------------------------------------------

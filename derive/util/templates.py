@@ -33,9 +33,15 @@ def _loader():
 
 
 @lru_cache(maxsize=None)
-def environment(syntax):
-    """The Jinja environment for templates written in ``syntax`` ("latex" or "python")."""
+def environment(syntax, override=None):
+    """The Jinja environment for templates written in ``syntax`` ("latex" or "python").
+
+    ``override`` is a folder of the user's: a template there replaces the shipped one of
+    the same name (``notes/steps/delta.j2``, ...); undefined names stay errors.
+    """
+    loader = _loader() if override is None else jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(override), _loader()])
     return jinja2.Environment(
-        loader=_loader(), undefined=jinja2.StrictUndefined, autoescape=False,
+        loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         **DELIMITERS[syntax])

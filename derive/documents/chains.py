@@ -1,0 +1,148 @@
+"""Displays: a section's steps grouped into aligned chains of equalities.
+
+Consecutive steps of one group (a δ written entry by entry and then as a vector are one
+family) become one display; a side result derived in the middle of a chain (the local
+derivative of an activation, the Jacobian of a linear map) becomes a display of its own,
+placed just before the chain that uses it. Each line after the first carries codes for
+its justification (which earlier display it uses, whether an indicator was summed out,
+whether the line moves from entries to the whole vector); the templates turn the codes
+into words. What a display contains (a ⊙, an indicator, a δ of the layer above, a
+bias, a softmax Jacobian, the cancellation) is read off the SymPy objects, never off
+printed LaTeX, so the lead-in sentence can say only what the equation shows.
+"""
+from sympy import Basic, DiagMatrix, KroneckerDelta, Transpose
+from sympy.matrices.expressions.hadamard import HadamardProduct
+
+from ..ir.nodes import MatPartial, Partial, Var
+from ..ir.steps import Rule
+
+#: groups that continue another group's chain (entries first, then the whole vector)
+FAMILY = {"delta_matrix": "delta", "jacobian": "local"}
+
+
+def chains(steps):
+    """The steps in display order, as lists of steps (one list per display)."""
+    order, members = [], {}
+    for i, s in enumerate(steps):
+        key = FAMILY.get(s.group, s.group) or s.rule
+        if key not in members:
+            order.append(key)
+            members[key] = []
+        members[key].append((i, s))
+    span = {k: (v[0][0], v[-1][0]) for k, v in members.items()}
+
+    def place(key):
+        first = span[key][0]
+        for other in order:
+            lo, hi = span[other]
+            if other != key and lo < first < hi:
+                return (lo, 0, first)
+        return (first, 1, 0)
+
+    return [[s for _, s in members[k]] for k in sorted(order, key=place)]
+
+
+def _count(expr, cls):
+    return sum(1 for a in _nodes(expr) if isinstance(a, cls))
+
+
+def _nodes(expr):
+    return list(expr.atoms(KroneckerDelta, HadamardProduct, Var, Partial, MatPartial,
+                           Transpose, DiagMatrix)) if isinstance(expr, Basic) else []
+
+
+def _derivatives(expr):
+    return {a for a in _nodes(expr) if isinstance(a, (Partial, MatPartial))}
+
+
+def features(lines, layer):
+    """What a display contains, from its SymPy objects (for the lead-in)."""
+    rhs = [s.rhs for s in lines]
+    last = lines[-1]
+    above = any(isinstance(a, Var) and a.kind == "delta" and a.layer != layer
+                for r in rhs for a in _nodes(r))
+    return dict(
+        hadamard=_count(last.rhs, HadamardProduct) > 0,
+        indicator=_count(lines[0].rhs, KroneckerDelta) > 0,
+        indicator_left=_count(last.rhs, KroneckerDelta) > 0,
+        above=above,
+        transpose=_count(last.rhs, Transpose) > 0,
+        softmax=any(s.rule == Rule.SOFTMAX_JACOBIAN for s in lines)
+        or any(_count(r, DiagMatrix) for r in rhs),
+        cancel=any(s.rule == Rule.CANCELLATION for s in lines),
+        matrix=last.form == "matrix", index=lines[0].form == "index",
+        vector=any(s.form == "matrix" for s in lines) and lines[0].form == "index")
+
+
+def justify(prev, step, known):
+    """Codes for why ``step`` follows from ``prev``: ("ref", n) for an earlier numbered
+    display whose left-hand side disappeared, "contract" when an indicator was summed
+    out, "vector" when the line collects the entries into a vector, "cancel"."""
+    codes = []
+    gone = _derivatives(prev.rhs) - _derivatives(step.rhs)
+    if step.form == prev.form:
+        for number in sorted({n for key, n in known if key in gone}):
+            codes.append(("ref", number))
+    if _count(step.rhs, KroneckerDelta) < _count(prev.rhs, KroneckerDelta):
+        codes.append(("contract", 0))
+    if step.rule == Rule.CANCELLATION and step.form == prev.form:
+        codes.append(("cancel", 0))
+    if step.form == "matrix" and prev.form == "index":
+        codes.append(("vector", 0))
+    if not codes:
+        codes.append(("rule", step.rule))
+    return codes
+
+
+def displays(steps, printer, numbers):
+    """Printed displays for one section; ``numbers`` (shared by the document) hands out
+    equation numbers to displays that a later line refers to."""
+    out = []
+    for group in chains(steps):
+        head = group[0]
+        lines, prev = [], None
+        for s in group if head.group != "wbar" else []:
+            why = [] if prev is None else justify(prev, s, numbers.known)
+            for code, n in why:
+                if code == "ref":
+                    numbers.used.add(n)
+            same = prev is not None and s.lhs == prev.lhs
+            lines.append(dict(lhs="" if same else printer.tex(s.lhs), rhs=printer.tex(s.rhs),
+                              rel=r"\leftarrow" if s.topic == "update" else "=", why=why))
+            prev = s
+        number = numbers.next()
+        for s in group:
+            numbers.known.append((s.lhs, number))
+        out.append(dict(kind=FAMILY.get(head.group, head.group) or "rule", rule=head.rule,
+                        lines=lines, number=number, layer=printer.layer(head.layer),
+                        up=printer.layer(head.layer + 1) if isinstance(head.layer, Basic) else "",
+                        note=head.note, topic=head.topic, has=features(group, head.layer),
+                        lhs=printer.tex(group[-1].lhs), rhs=printer.tex(group[-1].rhs)))
+    return out
+
+
+class Numbers:
+    """Candidate numbers for a document's displays; only the used ones are printed."""
+
+    def __init__(self):
+        self.count, self.known, self.used = 0, [], set()
+
+    def next(self):
+        self.count += 1
+        return self.count
+
+    def finish(self, sections):
+        """Renumber: displays that are referred to get 1, 2, … in reading order, the
+        others none (0); the references inside lines follow."""
+        new, k = {}, 0
+        for blocks in sections:
+            for b in blocks:
+                if b["number"] in self.used:
+                    k += 1
+                    new[b["number"]] = k
+        for blocks in sections:
+            for b in blocks:
+                b["number"] = new.get(b["number"], 0)
+                for line in b["lines"]:
+                    line["why"] = [(c, new.get(n, n) if c == "ref" else n)
+                                   for c, n in line["why"]]

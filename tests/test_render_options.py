@@ -1,0 +1,99 @@
+"""render's options: detail levels, fragments (standalone=False / --body-only) and
+template overrides (templates=DIR / --templates DIR)."""
+import shutil
+
+import jinja2
+import pytest
+
+from derive import Network, SpecError, backprop, render
+from derive.documents.pdf import compile_pdf
+
+SYMBOLIC = Network.uniform(depth="L", activation="sigmoid", output="identity", loss="sse")
+
+
+@pytest.fixture(scope="module")
+def d():
+    return backprop(SYMBOLIC)
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown"])
+def test_detail_levels(d, fmt):
+    brief, standard, full = (render(d, fmt, "gh", detail=k) for k in ("brief", "standard", "full"))
+    assert len(brief) < len(standard) < len(full)
+    for text in (brief, standard, full):
+        assert r"\boxed{" in text
+    assert "Forward pass}" not in brief and "## Forward pass" not in brief
+    # standard states the general layer by renaming; full derives it (a chain-rule sum)
+    general = {k: t.split("he general layer")[1].split("he update rule")[0]
+               for k, t in (("standard", standard), ("full", full))}
+    assert r"\sum" not in general["standard"] and r"\sum" in general["full"]
+
+
+def test_full_derives_the_remaining_layers_of_a_concrete_network():
+    d4 = backprop(Network.uniform(depth=4, activation="sigmoid", loss="bce"))
+    standard, full = render(d4, "markdown"), render(d4, "markdown", detail="full")
+    assert r"\delta_{1,k}" not in standard and r"\delta_{1,k}" in full
+
+
+def test_bad_detail_and_templates(d, tmp_path):
+    with pytest.raises(SpecError):
+        render(d, "latex", detail="verbose")
+    with pytest.raises(SpecError):
+        render(d, "latex", templates=str(tmp_path / "missing"))
+
+
+def test_fragments(d):
+    tex = render(d, "latex", "gh", standalone=False)
+    md = render(d, "markdown", "gh", standalone=False)
+    assert r"\documentclass" not in tex and r"\end{document}" not in tex
+    assert r"\begin{document}" not in tex and r"\section*{" in tex
+    assert not md.startswith("# ") and "\n# " not in md
+    assert md.startswith("These notes")
+
+
+def test_fragment_can_be_input(d, tmp_path):
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    body = render(d, "latex", "gh", standalone=False)
+    preamble = render(d, "latex", "gh").split(r"\begin{document}")[0]
+    assert compile_pdf(preamble + "\\begin{document}\n" + body + "\\end{document}\n",
+                       runs=1).startswith(b"%PDF")
+
+
+def test_template_override(d, tmp_path):
+    steps = tmp_path / "notes" / "steps"
+    steps.mkdir(parents=True)
+    (steps / "delta.j2").write_text("OVERRIDDEN for layer <<m(b.layer)>>:\n")
+    md = render(d, "markdown", "gh", templates=str(tmp_path))
+    assert md.count("OVERRIDDEN for layer") == 2 and "OVERRIDDEN for layer $F$" in md
+    assert "The error of layer" not in md
+    (steps / "delta.j2").write_text("<< no_such_name >>\n")
+    with pytest.raises(jinja2.UndefinedError):          # StrictUndefined still holds
+        render(d, "markdown", "gh", templates=str(tmp_path))
+
+
+def test_cli_options(tmp_path, capsys):
+    from derive.cli.main import main
+    steps = tmp_path / "t" / "notes" / "steps"
+    steps.mkdir(parents=True)
+    (steps / "delta.j2").write_text("MINE:\n")
+    assert main(["notes", "--depth", "2", "--format", "markdown", "--body-only",
+                 "--detail", "brief"]) == 0
+    out = capsys.readouterr().out
+    assert not out.startswith("# ") and r"\boxed{" in out and "## Forward pass" not in out
+    assert main(["notes", "--depth", "2", "--format", "latex", "--templates",
+                 str(tmp_path / "t")]) == 0
+    assert "MINE:" in capsys.readouterr().out
+    assert main(["notes", "--depth", "2", "--detail", "verbose"]) == 2
+
+
+def test_za_names_bp1_to_bp4_in_the_boxed_summary():
+    net = Network.uniform(depth="L", activation="sigmoid", loss="mse", bias="explicit")
+    md = render(backprop(net), "markdown", "za")
+    box = md.split(r"\boxed{")[1].split("}\n$$")[0]
+    for k, lhs in ((1, r"\boldsymbol{\delta}^{L} &"), (2, r"\boldsymbol{\delta}^{l} &"),
+                   (3, r"\frac{\partial C}{\partial \mathbf{b}^{l}} &"),
+                   (4, r"\frac{\partial C}{\partial W^{l}} &")):
+        line = next(x for x in box.splitlines() if x.startswith(lhs))
+        assert line.rstrip(" \\").endswith(rf"\text{{(BP{k})}}"), line
+    assert "BP1" not in render(backprop(net), "markdown", "hz")
