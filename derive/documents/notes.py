@@ -64,7 +64,8 @@ class _Doc:
     def __init__(self, d, nt, fmt="latex"):
         self.d, self.nt = d, nt
         depth = None if d.net.symbolic else Integer(d.net.depth)
-        self.p = NotesLatexPrinter(dict(notation=nt, depth=depth, indicator=INDICATOR[fmt]))
+        self.p = NotesLatexPrinter(dict(notation=nt, depth=depth, indicator=INDICATOR[fmt],
+                                        human=True))
 
     def tex(self, expr):
         return self.p.doprint(expr)
