@@ -87,6 +87,11 @@ def build_parser():
                     "Without a command, derive builds the gallery of the source notes'\n"
                     "networks in output/ (.tex, .md, .svg, and .pdf when pdflatex is installed).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-o", "--output", metavar="FOLDER", default=None,
+                        help="the gallery's folder (default: output)")
+    parser.add_argument("--force", action="store_true",
+                        help="let the gallery replace files in its folder that it did not "
+                             "write (it never replaces a folder, FIFO or device)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for module in COMMANDS:
         module.register(sub)
