@@ -40,7 +40,26 @@ def matrix_derivative(expr, wrt, shapes=None):
     label = parse_wrt(wrt)
     tree = parse_free(expr)
     scalar = build_scalar(tree, label, shapes)
+    depth = function_nesting(scalar.expr)
+    if depth > MAX_FUNCTION_NESTING:
+        raise ClaimError(f"the expression nests functions {depth} deep; the limit is "
+                         f"{MAX_FUNCTION_NESTING} (each level multiplies the work of the "
+                         "derivation and of its certificate)")
     return derive_scalar(expr, scalar, label)
+
+
+MAX_FUNCTION_NESTING = 10
+
+
+def function_nesting(expr):
+    """How deeply applied functions (exp, σ, log …) nest in ``expr``."""
+    deepest, stack = 0, [(expr, 0)]
+    while stack:
+        node, depth = stack.pop()
+        depth += bool(getattr(node, "is_Function", False))
+        deepest = max(deepest, depth)
+        stack.extend((arg, depth) for arg in node.args)
+    return deepest
 
 
 def catalogue_derivations(entries=ENTRIES):
