@@ -50,7 +50,7 @@ def _number(v):
 
 def _exp(a):
     if a.real > MAX_EXP_ARGUMENT if isinstance(a, mpmath.mpc) else a > MAX_EXP_ARGUMENT:
-        raise SpecError(f"a value too large to evaluate: exp of {mpmath.nstr(a, 3)} "
+        raise SpecError(f"cannot evaluate numerically: exp of {mpmath.nstr(a, 3)} "
                         f"(the limit is exp of {MAX_EXP_ARGUMENT:.0e}); an expression that "
                         "grows this fast cannot be checked numerically")
     return mpmath.exp(a)
@@ -60,12 +60,14 @@ def _sized(x, what):
     """``x`` if it is a real number within 10^MAX_DIGITS, else a SpecError."""
     if isinstance(x, mpmath.mpc):
         if x.imag != 0:
-            raise SpecError(f"{what} is not a real number (it is {mpmath.nstr(x, 4)}); "
+            raise SpecError(f"cannot evaluate numerically: {what} is not a real number (it "
+                            f"is {mpmath.nstr(x, 4)}); "
                             "the expression is complex at this point, e.g. a negative "
                             "number to a fractional power")
         x = x.real
     if mpmath.isinf(x) or mpmath.isnan(x) or (x != 0 and abs(mpmath.mag(x)) > MAX_BITS):
-        raise SpecError(f"{what} is too large to evaluate (the limit is 2^{MAX_BITS:.0e})")
+        raise SpecError(f"cannot evaluate numerically: {what} is too large (the limit "
+                        f"is 2^{MAX_BITS:.0e})")
     return x
 
 
@@ -73,7 +75,7 @@ def _power(base, exponent):
     """base^exponent, refused before computing when its size would pass `MAX_BITS`."""
     size = abs(exponent) * abs(mpmath.mag(base)) if base else 0
     if size > MAX_BITS:
-        raise SpecError(f"a value too large to evaluate: {mpmath.nstr(base, 3)} to the "
+        raise SpecError(f"cannot evaluate numerically: {mpmath.nstr(base, 3)} to the "
                         f"power {mpmath.nstr(exponent, 3)} (the limit is 2^{MAX_BITS:.0e})")
     return _sized(base ** exponent, "a power")
 
