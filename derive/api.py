@@ -38,6 +38,11 @@ def matrix_derivative(expr, wrt, shapes=None):
     if not isinstance(expr, str):
         raise ClaimError(f"expr must be text in the claim syntax, got {type(expr).__name__}")
     label = parse_wrt(wrt)
+    for name, dims in (shapes or {}).items():
+        if any(isinstance(n, int) and n > MAX_DIMENSION for n in dims):
+            raise ClaimError(f"shape of {name}: {dims} is too large; numeric sizes are at "
+                             f"most {MAX_DIMENSION} (the certificate checks every entry; "
+                             "use a letter such as m for a general size)")
     tree = parse_free(expr)
     scalar = build_scalar(tree, label, shapes)
     depth = function_nesting(scalar.expr)
@@ -49,6 +54,7 @@ def matrix_derivative(expr, wrt, shapes=None):
 
 
 MAX_FUNCTION_NESTING = 10
+MAX_DIMENSION = 16
 
 
 def function_nesting(expr):

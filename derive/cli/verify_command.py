@@ -12,6 +12,7 @@ HOLDS: holds
 """
 from ..claims.network_check import verify
 from ..claims.verdict import format_verdict
+from ..engine.certificate import check_size
 from .arguments import (
     BIAS_CHOICES,
     LOSS_CHOICES,
@@ -53,6 +54,8 @@ def register(subparsers):
 def run(args):
 
     net = network_from(args, VERIFY)
+    if net.widths is not None:      # verify checks at these widths: bounded like certify
+        check_size(net, tuple(net.widths))
     verdict = verify(net, args.param, args.claim, notation=args.notation)
     print(format_verdict(verdict))
     return EXIT_OK if verdict.holds else EXIT_DOES_NOT_HOLD

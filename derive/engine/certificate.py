@@ -32,7 +32,7 @@ def check_size(net, widths):
     if any(not isinstance(w, int) or w < 1 for w in widths):
         raise SpecError(f"widths: positive integers, got {widths}")
     if max(widths) > MAX_WIDTH:
-        raise SpecError(f"widths: certify checks at small widths, at most {MAX_WIDTH} "
+        raise SpecError(f"widths: checks run at small concrete widths, at most {MAX_WIDTH} "
                         f"per layer (got {max(widths)})")
     extra = 1 if net.bias != "none" else 0
     entries = sum(w * (v + extra) for v, w in zip(widths, widths[1:]))
