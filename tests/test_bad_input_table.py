@@ -31,16 +31,20 @@ A row's setup may hold special files, ``("fifo", name)``, ``("dir", name)``,
 import contextlib
 import io
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from derive import Network, SpecError, backprop
+from derive.cli import gallery
 from derive.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -404,8 +408,6 @@ def test_case5_dash_is_stdout(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_case6_the_gallery_leaves_a_users_file_alone(tmp_path, monkeypatch, capsys):
-    from derive.cli import gallery
-
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(gallery, "pdflatex_available", lambda: False)
     (tmp_path / "output").mkdir()
@@ -432,11 +434,11 @@ def test_case9_towers_are_refused_under_every_hash_seed(tmp_path, seed, tower):
 
 
 def test_case10_certify_refuses_large_widths_quickly():
-    from derive import Network, SpecError, backprop
-
     d = backprop(Network.uniform(depth=2, activation="tanh", loss="mse"))
+    start = time.monotonic()
     with pytest.raises(SpecError, match="at most 16 per layer"):
         d.certify(widths=(1000, 1000, 1000))
+    assert time.monotonic() - start < 1
     with pytest.raises(SpecError, match="the limit is 72"):
         d.certify(widths=(9, 9, 9))
 
@@ -456,9 +458,6 @@ def _pdflatex_children(tmp):
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_case11_a_signal_during_pdflatex_leaves_nothing_behind(tmp_path, sig, status):
-    import shutil
-    import time
-
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex is not installed")
     tmp = tmp_path / "tmp"
@@ -479,3 +478,21 @@ def test_case11_a_signal_during_pdflatex_leaves_nothing_behind(tmp_path, sig, st
     time.sleep(0.2)
     assert _pdflatex_children(tmp) == [] and list(tmp.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+
+
+def test_gallery_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, bar in ((Terminal(), True), (io.StringIO(), False)):
+        progress = gallery.Progress(2, stream)
+        progress.step("output/a")
+        progress.step("output/b")
+        progress.done()
+        text = stream.getvalue()
+        if bar:
+            assert text.count("\r") == 3 and text.rstrip(" \n").endswith("#] 2/2")
+            assert "[" + "#" * 12 + "." * 12 + "] 2/2 b" in text
+        else:
+            assert text == "[1/2] output/a\n[2/2] output/b\n"
