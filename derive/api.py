@@ -9,6 +9,8 @@ submodule a user imports first.
 >>> d.result
 A.T*y*x.T
 """
+from sympy import S
+
 from .claims.free_build import build_scalar
 from .claims.free_names import parse_free, parse_wrt
 from .documents import notebook
@@ -38,13 +40,13 @@ def matrix_derivative(expr, wrt, shapes=None):
     if not isinstance(expr, str):
         raise ClaimError(f"expr must be text in the claim syntax, got {type(expr).__name__}")
     label = parse_wrt(wrt)
-    for name, dims in (shapes or {}).items():
-        if any(isinstance(n, int) and n > MAX_DIMENSION for n in dims):
-            raise ClaimError(f"shape of {name}: {dims} is too large; numeric sizes are at "
-                             f"most {MAX_DIMENSION} (the certificate checks every entry; "
-                             "use a letter such as m for a general size)")
     tree = parse_free(expr)
     scalar = build_scalar(tree, label, shapes)
+    for name, dims in scalar.shapes.items():          # checked by build_scalar; bounded here
+        if any(getattr(n, "is_Integer", False) and n > MAX_DIMENSION for n in map(S, dims)):
+            raise ClaimError(f"shape of {name}: {tuple(dims)} is too large; numeric sizes "
+                             f"are at most {MAX_DIMENSION} (the certificate checks every "
+                             "entry; use a letter such as m for a general size)")
     depth = function_nesting(scalar.expr)
     if depth > MAX_FUNCTION_NESTING:
         raise ClaimError(f"the expression nests functions {depth} deep; the limit is "
