@@ -1,4 +1,9 @@
-"""Test setup: the repository on sys.path, and the Hypothesis profiles.
+"""Test setup: the repository on sys.path, the node packages, the Hypothesis profiles.
+
+The KaTeX/MathJax tests need ``node_modules``: when node is installed and they are
+missing, the first step of the session is ``npm ci`` (once, in the controller process),
+so the README's one test command is all a fresh machine needs. In CI a failure of it
+fails the run.
 
 Profiles (``HYPOTHESIS_PROFILE=…`` or ``pytest --hypothesis-profile=…``):
 
@@ -13,13 +18,16 @@ Tests give their example counts as ``examples(n)``: ``n`` under ``ci``, scaled u
 ``fuzz``; no test sets ``derandomize`` itself, so the profile governs it everywhere.
 """
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -39,6 +47,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def examples(n):
     """``n`` examples under the ``ci`` profile, proportionally more under ``fuzz``."""
     return n * settings.default.max_examples // CI_EXAMPLES
+
+
+def pytest_configure(config):
+    """``npm ci`` when node is here but the packages of package-lock.json are not."""
+    if hasattr(config, "workerinput") or (ROOT / "node_modules" / "katex").is_dir():
+        return
+    npm = shutil.which("npm")
+    if npm is None or not (ROOT / "package-lock.json").is_file():
+        return
+    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0 and IN_CI:
+        raise RuntimeError("npm ci failed: " + proc.stderr[-1000:])
 
 
 @pytest.fixture(scope="session")

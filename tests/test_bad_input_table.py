@@ -19,18 +19,32 @@ empty, very long, bytes that are not UTF-8, exact powers too large to compute); 
 files that exist, are folders, or sit under a file; for ``derive catalogue``:
 expressions that are not scalars or do not fit, unknown variables, functions, names and
 shapes, hostile and nested expressions and claims. The rows run in parallel.
+
+Issue 14's eleven cases are rows too (``case1`` … ``case11``): the refusals (a device,
+a FIFO, a folder in the gallery's way, towers of exp, nested catalogue expressions, old
+option spellings) in ``ROWS``; what is about the process itself (a full disk, a closed
+pipe, ``-o -``, the gallery and a user's file, hash seeds, certify's widths, signals) in
+``PROCESS_CASES`` below, each run as a real ``python -m derive`` where it matters.
+A row's setup may hold special files, ``("fifo", name)``, ``("dir", name)``,
+``("chr", name)``, ``("file", name, text)``; the folder must be exactly as it was after.
 """
 import contextlib
 import io
 import os
+import shutil
+import signal
+import stat
 import subprocess
 import sys
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from derive import Network, SpecError, backprop
+from derive.cli import gallery
 from derive.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +56,11 @@ VERIFY = ["verify", "--depth", "3", "--activation", "sigmoid", "--loss", "bce"]
 CLAIM = VERIFY + ["--param", "W_3", "--claim"]
 EXPORT = ["export", "--loss", "mse", "-o", "g.py"]
 CAT = ["catalogue", "--expr"]
+NESTED_EXP = "exp(" * 30 + "y^T A x" + ")" * 30
+TOWERS = ["custom:exp(exp(exp(exp(x))))", "custom:x^x^x^x^x^x"]
+TOWER_VERIFY = ["verify", "--depth", "2", "--loss", "mse", "--param", "W_2", "--claim",
+                "(z_2 - y) z_1^T", "--activation"]
+GALLERY_TEX = "output/000_sigmoid_bce_depth3.tex"
 
 #: (id, argv, words the one stderr line must contain, files to create first)
 ROWS = [
@@ -201,6 +220,28 @@ ROWS = [
     ("file-under-a-file", NOTES + ["-o", "notes.tex/n.tex"], ["cannot write", "notes.tex is a file, not a folder"],
      ["notes.tex"]),
     ("file-newline-in-name", NOTES + ["-o", "a\nb.tex"], ["a b.tex exists"], ["a\nb.tex"]),
+    # --- issue 14: only regular files are replaced, bounds, option spellings
+    ("case3-device", ["notes", "--depth", "1", "-o", "full", "--force"],
+     ["full is a character device", "only regular files"], [("chr", "full")]),
+    ("case4-fifo", ["notes", "--depth", "1", "-o", "p.tex", "--force"],
+     ["p.tex is a FIFO", "only regular files"], [("fifo", "p.tex")]),
+    ("case7-gallery-folder", [], [GALLERY_TEX, "is a folder", "only regular files"],
+     [("dir", GALLERY_TEX)]),
+    ("case8-gallery-fifo", [], [GALLERY_TEX, "is a FIFO"], [("fifo", GALLERY_TEX)]),
+    ("case9-tower-exp", TOWER_VERIFY + [TOWERS[0]], ["cannot evaluate numerically",
+                                                     "the limit is"]),
+    ("case9-tower-power", TOWER_VERIFY + [TOWERS[1]], ["cannot evaluate numerically"]),
+    ("case10-catalogue-nesting", CAT + [NESTED_EXP, "--wrt", "A"],
+     ["nests functions 30 deep", "the limit is 10"]),
+    ("case10-verify-widths", TOWER_VERIFY[:-1] + ["--activation", "tanh", "--widths",
+                                                  "1000,1000,1000"], ["at most 16 per layer"]),
+    ("case10-catalogue-shape", CAT + ["y^T A x", "--wrt", "A", "--shape", "A=1000,1000"],
+     ["1000", "is too large", "at most 16"]),
+    ("old-export-out", ["export", "--widths", "2,1", "--activation", "tanh", "--loss", "mse",
+                        "--out", "g.py"], ["--out", "no longer accepted", "-o/--output"]),
+    ("old-verify-output", ["verify", "--activation", "tanh", "--output", "identity",
+                           "--loss", "mse", "--param", "W_L", "--claim", "z_L"],
+     ["--output", "no longer accepted", "--output-activation"]),
 ]
 
 
@@ -208,16 +249,44 @@ ROWS = [
 #: status and "no traceback" of a real interpreter (argparse, a parser error, bytes that are
 #: not UTF-8, hostile input, a custom activation, a file that exists, the catalogue)
 SUBPROCESS_ROWS = ["command", "option", "depth-huge", "claim-python", "claim-not-utf8",
-                   "custom-python", "cat-python", "file-exists-export"]
+                   "custom-python", "cat-python", "file-exists-export", "case4-fifo",
+                   "case8-gallery-fifo", "case9-tower-exp"]
+
+
+def _make(folder, item):
+    kind, name, *text = ("file", item, "keep me") if isinstance(item, str) else item
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "file":
+        path.write_text(text[0] if text else "keep me")
+    elif kind == "dir":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:                                   # a character device: /dev/full's numbers
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        except PermissionError:
+            pytest.skip("mknod needs root")
+
+
+def snapshot(folder):
+    """{relative path: (file type, content of a regular file)}; a FIFO is never opened."""
+    out = {}
+    for p in sorted(Path(folder).rglob("*")):
+        mode = os.lstat(p).st_mode
+        out[p.relative_to(folder).as_posix()] = (
+            stat.S_IFMT(mode), p.read_bytes() if stat.S_ISREG(mode) else None)
+    return out
 
 
 def _folder(row, base):
     name, argv, words, *rest = row
     folder = base / name
     folder.mkdir()
-    for made in (rest[0] if rest else []):
-        (folder / made).write_text("keep me")
-    return folder, sorted(rest[0] if rest else [])
+    for item in (rest[0] if rest else []):
+        _make(folder, item)
+    return folder, snapshot(folder)
 
 
 def _run(row, base):
@@ -225,7 +294,7 @@ def _run(row, base):
     folder, made = _folder(row, base)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     args = [sys.executable, "-m", "derive", *row[1]]
-    proc = subprocess.run(args, cwd=folder, capture_output=True, timeout=300, env=env)
+    proc = subprocess.run(args, cwd=folder, capture_output=True, timeout=120, env=env)
     return proc.returncode, proc.stdout.decode("utf-8", "replace"), \
         proc.stderr.decode("utf-8", "replace"), folder, made
 
@@ -269,9 +338,7 @@ def _assert_refused(row, code, out, err, folder, made):
     assert lines[0].startswith("derive: ")
     for word in words:
         assert word in lines[0], (word, lines[0])
-    assert sorted(p.name for p in folder.iterdir()) == made    # nothing written, no pwned
-    for kept in made:
-        assert (folder / kept).read_text() == "keep me"
+    assert snapshot(folder) == made       # nothing written or replaced, no pwned
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row[0] for row in ROWS])
@@ -290,3 +357,142 @@ def test_bad_input_through_the_real_entry_point(results, row):
 def test_the_table_is_large_and_ids_are_unique():
     assert len({row[0] for row in ROWS}) == len(ROWS) >= 60
     assert set(SUBPROCESS_ROWS) <= {row[0] for row in ROWS}
+
+
+# --- issue 14, the cases about the process: exit codes, pipes, signals --------------------
+def _shell(command, folder, timeout=120, **extra):
+    """``command`` in bash, with ``derive`` meaning ``python -m derive`` from this tree;
+    (exit status of derive, stdout, stderr)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               **extra)
+    script = f'derive() {{ "{sys.executable}" -m derive "$@"; }}\n{command}\nexit ${{PIPESTATUS[0]}}'
+    proc = subprocess.run(["bash", "-c", script], cwd=folder, capture_output=True, env=env,
+                          timeout=timeout)
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), \
+        proc.stderr.decode("utf-8", "replace")
+
+
+#: (case, id, shell command, exit status, words of the one stderr line or "" for none)
+PROCESS_CASES = [
+    (1, "full-disk", "derive notes --depth 1 > /dev/full", 2,
+     "cannot write to standard output: No space left on device"),
+    (2, "pipe-catalogue", "derive catalogue | head -1", 0, ""),
+    (2, "pipe-catalogue-closed", "derive catalogue | true", 0, ""),
+    (2, "pipe-verify", 'derive verify --depth L --activation sigmoid --loss bce --param W_L '
+     '--claim "(z_L - y) z_{L-1}^T" | head -1', 0, ""),
+    (2, "pipe-verify-closed", 'derive verify --depth 2 --activation tanh --loss mse '
+     '--param W_2 --claim "z_1" | true', 0, ""),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", PROCESS_CASES, ids=[f"case{c[0]}-{c[1]}" for c in PROCESS_CASES])
+def test_the_process_cases(tmp_path, case):
+    number, name, command, status, words = case
+    code, out, err = _shell(command, tmp_path)
+    assert "Traceback" not in out + err and "Exception ignored" not in err, err
+    assert code == status, (code, err)
+    assert err == (f"derive: {words}\n" if words else ""), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_case5_dash_is_stdout(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["notes", "--depth", "1", "-o", "-"]) == 0
+    assert capsys.readouterr().out.startswith("\\documentclass")
+    assert main(["export", "--widths", "2,1", "--activation", "tanh", "--loss", "mse",
+                 "-o", "-"]) == 0
+    assert capsys.readouterr().out.startswith('"""Gradients')
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_case6_the_gallery_leaves_a_users_file_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(gallery, "pdflatex_available", lambda: False)
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "README.md").write_text("mine")
+    assert main([]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "[1/11] output/000_sigmoid_bce_depth3"        # progress, per document
+    assert err[-1].startswith("derive: left alone 1 file(s)") and "output/README.md" in err[-1]
+    assert "--force" in err[-1] and (tmp_path / "output" / "README.md").read_text() == "mine"
+    assert (tmp_path / "output" / "000_sigmoid_bce_depth3.tex").is_file()
+    manifest = (tmp_path / "output" / gallery.MANIFEST).read_text().splitlines()
+    assert "README.md" not in manifest and "000_sigmoid_bce_depth3.tex" in manifest
+    assert main(["--force"]) == 0 and "mine" not in (tmp_path / "output/README.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", ["0", "1", "2"])
+@pytest.mark.parametrize("tower", TOWERS)
+def test_case9_towers_are_refused_under_every_hash_seed(tmp_path, seed, tower):
+    argv = " ".join(f"'{a}'" for a in TOWER_VERIFY + [tower])
+    code, out, err = _shell(f"derive {argv}", tmp_path, PYTHONHASHSEED=seed)
+    assert "Traceback" not in out + err and "j)" not in out     # never a complex "verdict"
+    assert (code, err.count("\n")) == (2, 1) and "cannot evaluate numerically" in err, err
+
+
+def test_case10_certify_refuses_large_widths_quickly():
+    d = backprop(Network.uniform(depth=2, activation="tanh", loss="mse"))
+    start = time.monotonic()
+    with pytest.raises(SpecError, match="at most 16 per layer"):
+        d.certify(widths=(1000, 1000, 1000))
+    assert time.monotonic() - start < 1
+    with pytest.raises(SpecError, match="the limit is 72"):
+        d.certify(widths=(9, 9, 9))
+
+
+def _pdflatex_children(tmp):
+    """Processes whose working folder is under ``tmp`` (pdflatex runs in one there)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.readlink(f"/proc/{pid}/cwd").startswith(str(tmp)):
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_case11_a_signal_during_pdflatex_leaves_nothing_behind(tmp_path, sig, status):
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp),
+               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "derive", "notes", "--depth", "2",
+                             "--format", "pdf", "-o", "x.pdf"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not _pdflatex_children(tmp) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _pdflatex_children(tmp), "pdflatex never started"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == status, err
+    assert b"Traceback" not in err and err.count(b"\n") == 1
+    time.sleep(0.2)
+    assert _pdflatex_children(tmp) == [] and list(tmp.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+
+
+def test_gallery_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, bar in ((Terminal(), True), (io.StringIO(), False)):
+        progress = gallery.Progress(2, stream)
+        progress.step("output/a")
+        progress.step("output/b")
+        progress.done()
+        text = stream.getvalue()
+        if bar:
+            assert text.count("\r") == 3 and text.rstrip(" \n").endswith("#] 2/2")
+            assert "[" + "#" * 12 + "." * 12 + "] 2/2 b" in text
+        else:
+            assert text == "[1/2] output/a\n[2/2] output/b\n"

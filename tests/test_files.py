@@ -142,7 +142,7 @@ def test_a_failed_render_leaves_no_file(tmp_path, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise KeyboardInterrupt            # Ctrl-C in the middle of rendering
     monkeypatch.setattr(sys.modules["derive.cli.notes_command"], "render", broken)
-    assert main(NOTES + ["--format", "latex", "-o", str(tmp_path / "n.tex")]) == 2
+    assert main(NOTES + ["--format", "latex", "-o", str(tmp_path / "n.tex")]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert listing(tmp_path) == []
 
@@ -164,7 +164,7 @@ def test_an_interrupted_export_write_leaves_no_file(tmp_path, capsys, monkeypatc
     def interrupted(src, dst):
         raise KeyboardInterrupt
     monkeypatch.setattr(files.os, "replace", interrupted)
-    assert main(EXPORT + ["-o", str(tmp_path / "g.py")]) == 2
+    assert main(EXPORT + ["-o", str(tmp_path / "g.py")]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert listing(tmp_path) == []
 

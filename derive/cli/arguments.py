@@ -14,10 +14,79 @@ Traceback (most recent call last):
 ...
 derive.errors.SpecError: depth must be a positive integer or L, got 'two'
 """
+import argparse
 from dataclasses import dataclass
 
-from ..errors import SpecError
-from ..spec.network import Network
+from ..errors import DeriveError, SpecError
+from ..printing.notation import LAYOUTS, PRESETS
+from ..spec.network import BIAS_MODES, Network
+from ..spec.rules import ACTIVATIONS, LOSSES
+
+# --- the option conventions every subcommand shares (SPEC §6) ---------------------------
+#: closed sets are argparse ``choices`` (so --help lists them and argparse checks them);
+#: activations are open (custom:EXPR), so they get a metavar listing the names and are
+#: checked by the rule table
+LOSS_CHOICES = tuple(LOSSES)
+BIAS_CHOICES = BIAS_MODES
+NOTATION_CHOICES = tuple(PRESETS)
+LAYOUT_CHOICES = LAYOUTS
+ACTIVATION_METAVAR = "{" + ",".join(ACTIVATIONS) + ",custom:EXPR}"
+EXIT_CODES = ("exit status: 0 success, 1 a verified claim does not hold, 2 bad input "
+              "(one line on stderr),\n  130 interrupted (Ctrl-C), 143 terminated (SIGTERM)")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The epilog kept as written; each option's default shown unless it is None/off."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("%(default)" not in text and action.option_strings and
+                action.default not in (None, False, argparse.SUPPRESS)):
+            text += " (default: %(default)s)"
+        return text
+
+
+def epilog(*examples):
+    """The epilog of a subcommand: its examples and the exit codes."""
+    return "examples:\n" + "".join(f"  {e}\n" for e in examples) + "\n" + EXIT_CODES
+
+
+def subcommand(subparsers, name, help, examples, description=None):
+    """A subcommand parser with the house formatter and an epilog of ``examples``."""
+    return subparsers.add_parser(name, help=help, description=description or help,
+                                 epilog=epilog(*examples), formatter_class=HelpFormatter)
+
+
+def refused_spelling(parser, old, new):
+    """``old`` (an option spelling no longer accepted) is refused naming ``new``."""
+
+    class Refuse(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            raise DeriveError(f"{old} is no longer accepted; use {new}")
+
+    parser.add_argument(old, nargs="?", action=Refuse, help=argparse.SUPPRESS)
+
+
+def add_activation_options(parser, default=None):
+    """--activation, --output-activation, --activations (the old --output refused)."""
+    names = f"{', '.join(ACTIVATIONS)} or custom:EXPR in x"
+    parser.add_argument("--activation", default=default, metavar=ACTIVATION_METAVAR,
+                        help=f"the activation of every layer: {names}")
+    parser.add_argument("--output-activation", default=None, metavar=ACTIVATION_METAVAR,
+                        help="the output layer's activation, if different "
+                             "(default: --activation)")
+    parser.add_argument("--activations", default=None, metavar="A,B,…",
+                        help="one activation per layer, comma-separated, each one of "
+                             "--activation's values")
+
+
+def add_output_file(parser, required=False, what="the file to write"):
+    """-o/--output FILE (``-`` is stdout) and --force."""
+    parser.add_argument("-o", "--output", required=required, default=None, metavar="FILE",
+                        help=f"{what} ('-' is standard output)"
+                             + ("" if required else "; default: standard output"))
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing regular file")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from ..documents.catalogue import ENTRIES, render_one
 from ..documents.pdf import compile_pdf
 from ..errors import DeriveError
 from ..printing.matrix_latex import to_claim
-from ..util.files import check_writable, write_atomic
+from ..util.files import check_writable, is_stdout, write_atomic
+from .arguments import add_output_file, subcommand
 
 EXIT_OK, EXIT_DOES_NOT_HOLD = 0, 1
 FORMATS = ("text", "latex", "markdown", "pdf")
@@ -37,17 +38,18 @@ EXTENSIONS = {".tex": "latex", ".md": "markdown", ".pdf": "pdf", ".txt": "text"}
 
 
 def register(subparsers):
-    p = subparsers.add_parser("catalogue", help="derivatives of scalars with respect to "
-                              "matrices, derived in index notation (seed 003)")
+    p = subcommand(subparsers, "catalogue", "derivatives of scalars with respect to "
+                   "matrices, derived in index notation (seed 003)", [
+                       'derive catalogue --expr "1/2 x^T A^T A x" --wrt A',
+                       'derive catalogue --expr "y^T A x" --wrt A --claim "y x^T"'])
     p.add_argument("--expr", default=None, help='a scalar, e.g. "1/2 x^T A^T A x"')
     p.add_argument("--wrt", default=None, help="the variable to differentiate by, e.g. A")
     p.add_argument("--shape", action="append", default=[], metavar="NAME=ROWS,COLS",
                    help="a shape, e.g. A=m,n or x=3,1 (repeatable; default: inferred)")
     p.add_argument("--claim", default=None, help='a claimed derivative, e.g. "A x x^T"')
-    p.add_argument("--format", default=None,
-                   help="text, latex, markdown or pdf (default: from -o, else text)")
-    p.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("--format", default=None, choices=FORMATS,
+                   help="the document (default: from -o's extension, else text)")
+    add_output_file(p)
     p.set_defaults(func=run)
 
 
@@ -70,11 +72,8 @@ def parse_shapes(items):
 
 def _format(args):
     if args.format is not None:
-        if args.format not in FORMATS:
-            raise DeriveError(f"format {args.format!r} is not allowed; allowed: "
-                              f"{', '.join(FORMATS)}")
         return args.format
-    if args.output:
+    if args.output and not is_stdout(args.output):
         ext = os.path.splitext(args.output)[1].lower()
         if ext not in EXTENSIONS:
             raise DeriveError(f"-o {args.output}: cannot tell the format from {ext or 'no'} "
@@ -105,7 +104,8 @@ def run(args):
         if fmt == "pdf":
             data = compile_pdf(text)
         write_atomic(args.output, data, args.force)
-        print(f"wrote {args.output}")
+        if not is_stdout(args.output):
+            print(f"wrote {args.output}")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK

@@ -3,10 +3,15 @@
 Each entry is written as .tex, .md (with an .svg beside it) and, when pdflatex is
 installed, .pdf; `output/README.md` indexes them. Output is deterministic, so the
 committed text files can be checked by regenerating them (tests/test_gallery.py).
-The gallery owns `output/`: regenerating replaces its files (a file is rewritten only
-when its content changes).
+The gallery owns the files it wrote, and only those: `output/.gallery-manifest` lists
+them, and regenerating replaces them (a file is rewritten only when its content
+changes). Any other file in the way is left alone and named (``--force`` replaces it;
+a file already holding exactly what the gallery would write is adopted). A folder, a
+FIFO or a device in the way stops the job before anything is written. Progress goes to
+stderr, one line per document, or a bar when stderr is a terminal.
 """
 import os
+import sys
 from dataclasses import dataclass
 
 from .. import Network, backprop
@@ -14,7 +19,8 @@ from ..api import catalogue_derivations
 from ..documents.catalogue import render_catalogue
 from ..documents.notes import render, render_svg
 from ..documents.pdf import compile_pdf, pdflatex_available
-from ..util.files import write_atomic
+from ..errors import DeriveError
+from ..util.files import kind_of, write_atomic
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,26 @@ def entries():
     ]
 
 
-def build(folder="output", pdf=None):
-    """Write every gallery entry into ``folder``; returns the paths written."""
+MANIFEST = ".gallery-manifest"
+CATALOGUE = "003_matrix_derivative_catalogue"
+DOCUMENT_EXTENSIONS = (".tex", ".md", ".svg")
+
+
+def targets(pdf):
+    """Every file name the gallery writes, in order."""
+    ext_pdf = (".pdf",) if pdf else ()
+    names = [e.name + ext for e in entries() for ext in DOCUMENT_EXTENSIONS + ext_pdf]
+    names += [CATALOGUE + ext for ext in (".tex", ".md") + ext_pdf]
+    return names + ["README.md", ".gitignore", MANIFEST]
+
+
+def build(folder="output", pdf=None, force=False, progress=None):
+    """Write every gallery entry into ``folder``; returns the paths written (or already
+    up to date). Files the gallery does not own are left alone: see `Owner`."""
     pdf = pdflatex_available() if pdf is None else pdf
-    written = []
+    owner = Owner(folder, force)
+    owner.check_in_the_way(targets(pdf))
+    progress = progress or Progress(len(entries()) + 1, stream=None)
     lines = ["# Gallery", "",
              "Backpropagation derived by backprop-derive for the networks that the source "
              "notes work through, each in the notation of the note it comes from. "
@@ -70,56 +92,131 @@ def build(folder="output", pdf=None):
              "pdflatex is installed and are not committed.", "",
              "| network | source | notation | files |", "|---|---|---|---|"]
     for e in entries():
+        progress.step(os.path.join(folder, e.name))
         d = backprop(e.net)
-        base = os.path.join(folder, e.name)
         tex = render(d, "latex", e.notation, title=e.title)
         md = render(d, "markdown", e.notation, svg_name=e.name + ".svg", title=e.title)
         files = {".tex": tex, ".md": md, ".svg": render_svg(d, e.notation)}
         if pdf:
             files[".pdf"] = compile_pdf(tex)
         for ext, data in files.items():
-            _update(base + ext, data)
-            written.append(base + ext)
+            owner.update(e.name + ext, data)
         links = ", ".join(f"[{ext[1:]}]({e.name}{ext})"
                           for ext in (".md", ".tex", ".svg", ".pdf"))
         lines.append(f"| {e.title} | {e.source} | `{e.notation}` | {links} |")
-    written += _catalogue(folder, pdf)
+    progress.step(os.path.join(folder, CATALOGUE))
+    _catalogue(owner, pdf)
+    progress.done()
     lines += ["", "The catalogue of matrix derivatives that 003 builds backpropagation on, "
               "each derived in index notation and certified: "
               + ", ".join(f"[{ext[1:]}]({CATALOGUE}{ext})" for ext in (".md", ".tex", ".pdf"))
               + "."]
-    _update(os.path.join(folder, "README.md"), "\n".join(lines) + "\n")
-    _update(os.path.join(folder, ".gitignore"), "*.pdf\n")
-    return written
+    owner.update("README.md", "\n".join(lines) + "\n")
+    owner.update(".gitignore", "*.pdf\n")
+    owner.save()
+    return owner
 
 
-CATALOGUE = "003_matrix_derivative_catalogue"
+def _catalogue(owner, pdf):
 
-
-def _catalogue(folder, pdf):
-
-    base = os.path.join(folder, CATALOGUE)
     derived = catalogue_derivations()
     tex = render_catalogue("latex", derived)
     files = {".tex": tex, ".md": render_catalogue("markdown", derived)}
     if pdf:
         files[".pdf"] = compile_pdf(tex)
     for ext, data in files.items():
-        _update(base + ext, data)
-    return [base + ext for ext in files]
+        owner.update(CATALOGUE + ext, data)
 
 
-def _update(path, data):
-    mode = "rb" if isinstance(data, bytes) else "r"
-    if os.path.exists(path):
-        with open(path, mode, **({} if mode == "rb" else {"encoding": "utf-8"})) as fh:
-            if fh.read() == data:
+class Owner:
+    """The files of ``folder`` that the gallery owns (those in its manifest), and what
+    one run wrote and left alone."""
+
+    def __init__(self, folder, force=False):
+        self.folder, self.force = folder, force
+        self.owned = set(_read_manifest(os.path.join(folder, MANIFEST)))
+        self.written, self.left_alone = [], []
+
+    def check_in_the_way(self, names):
+        """Refuse, before any work, a folder, FIFO, device … where a file goes."""
+        for name in names:
+            kind = kind_of(os.path.join(self.folder, name))
+            if kind not in (None, "file"):
+                kind = "a folder" if kind == "folder" else kind
+                raise DeriveError(f"{os.path.join(self.folder, name)} is {kind}, not a "
+                                  "regular file; the gallery replaces only regular files")
+
+    def update(self, name, data):
+        path = os.path.join(self.folder, name)
+        if kind_of(path) == "file":
+            if _content(path, data) == data:     # up to date: ours now, if it was not
+                self.written.append(path)
+                self.owned.add(name)
                 return
-    write_atomic(path, data, force=True)
+            if name not in self.owned and not self.force:
+                self.left_alone.append(path)
+                return
+        write_atomic(path, data, force=True)
+        self.written.append(path)
+        self.owned.add(name)
+
+    def save(self):
+        text = "# the files derive's gallery wrote, and may replace\n" + "".join(
+            f"{name}\n" for name in sorted(self.owned - {MANIFEST}))
+        self.owned.add(MANIFEST)                  # the manifest is always the gallery's
+        self.update(MANIFEST, text)
+
+
+def _read_manifest(path):
+    if kind_of(path) != "file":
+        return []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+
+
+def _content(path, like):
+    """The file's content, as bytes or text like ``like`` (a regular file: checked)."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if isinstance(like, bytes):
+        return raw
+    return raw.decode("utf-8", "replace")
+
+
+class Progress:
+    """One line per document on ``stream`` (stderr), or a bar when it is a terminal."""
+
+    WIDTH = 24
+
+    def __init__(self, total, stream=None):
+        self.total, self.count = total, 0
+        self.stream = stream or sys.stderr
+        self.bar = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def step(self, name):
+        self.count += 1
+        if self.bar:
+            filled = self.WIDTH * (self.count - 1) // self.total
+            line = f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] " \
+                   f"{self.count}/{self.total} {os.path.basename(name)}"
+            self.stream.write(f"{line:<79}"[:79])
+        else:
+            self.stream.write(f"[{self.count}/{self.total}] {name}\n")
+        self.stream.flush()
+
+    def done(self):
+        if self.bar:
+            self.stream.write(f"\r[{'#' * self.WIDTH}] {self.total}/{self.total}".ljust(79)
+                              + "\n")
+            self.stream.flush()
 
 
 def main(args=None):
     folder = getattr(args, "output", None) or "output"
-    paths = build(folder)
-    print(f"wrote the gallery: {len(paths)} files in {folder}/ (index: {folder}/README.md)")
+    owner = build(folder, force=getattr(args, "force", False))
+    print(f"wrote the gallery: {len(owner.written)} files in {folder}/ "
+          f"(index: {folder}/README.md)")
+    if owner.left_alone:
+        raise DeriveError(f"left alone {len(owner.left_alone)} file(s) the gallery did not "
+                          f"write: {', '.join(owner.left_alone)}; pass --force to replace them")
     return 0

@@ -3,36 +3,50 @@ import os
 import sys
 
 from .. import backprop
-from ..documents.notes import render, render_svg
+from ..documents.notes import DETAILS, render, render_svg
 from ..documents.pdf import compile_pdf
 from ..errors import DeriveError
 from ..printing.text import recursion_text
-from ..util.files import check_writable, write_atomic
-from .arguments import NOTES, network_from
+from ..util.files import STDOUT, check_writable, is_stdout, write_atomic
+from .arguments import (
+    BIAS_CHOICES,
+    LAYOUT_CHOICES,
+    LOSS_CHOICES,
+    NOTATION_CHOICES,
+    NOTES,
+    add_activation_options,
+    add_output_file,
+    network_from,
+    subcommand,
+)
+
+FORMATS = ("latex", "markdown", "pdf", "text")
 
 
 def register(subparsers):
-    p = subparsers.add_parser("notes", help="lecture notes for one network")
+    p = subcommand(subparsers, "notes", "lecture notes for one network", [
+        "derive notes --depth 3 --activation sigmoid --loss bce -o notes.tex",
+        "derive notes --depth L --activation tanh --loss mse --format markdown -o notes.md"])
     p.add_argument("--depth", default="3", help="number of layers, or L (symbolic)")
-    p.add_argument("--activation", default="sigmoid", help="activation of every layer")
-    p.add_argument("--output-activation", default=None,
-                   help="activation of the output layer (default: --activation)")
-    p.add_argument("--activations", default=None, help="one per layer, comma separated")
-    p.add_argument("--loss", default="bce")
-    p.add_argument("--widths", default=None, help="n_0,…,n_L (default: symbolic)")
-    p.add_argument("--bias", default="none", help="none, augmented or explicit")
+    add_activation_options(p, default="sigmoid")
+    p.add_argument("--loss", default="bce", choices=LOSS_CHOICES, help="the loss")
+    p.add_argument("--widths", default=None, metavar="N0,…,NL",
+                   help="layer widths n_0,…,n_L (default: symbolic)")
+    p.add_argument("--bias", default="none", choices=BIAS_CHOICES, help="the bias terms")
     p.add_argument("--batch", action="store_true", help="columns are samples")
-    p.add_argument("--notation", default="hz", help="hz, gh, pq or za")
-    p.add_argument("--layout", default=None, help="numerator or denominator")
-    p.add_argument("--format", default="latex",
-                   help="latex, markdown, pdf, or text (the results, for the terminal)")
-    p.add_argument("--detail", default="standard", help="brief, standard or full")
+    p.add_argument("--notation", default="hz", choices=NOTATION_CHOICES,
+                   help="the symbols of a source note")
+    p.add_argument("--layout", default=None, choices=LAYOUT_CHOICES,
+                   help="derivative layout (default: the notation's)")
+    p.add_argument("--format", default="latex", choices=FORMATS,
+                   help="the document (text: the results, for the terminal)")
+    add_output_file(p, what="the file to write (pdf needs one)")
+    p.add_argument("--detail", default="standard", choices=DETAILS,
+                   help="brief: the boxed results; full: every layer derived")
     p.add_argument("--body-only", action="store_true",
                    help="a fragment: no preamble (LaTeX) or title block (Markdown)")
-    p.add_argument("--templates", default=None,
+    p.add_argument("--templates", default=None, metavar="DIR",
                    help="folder whose templates replace the shipped ones of the same name")
-    p.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=run)
 
 
@@ -42,12 +56,9 @@ def out_given(args):
 
 def run(args):
 
-    if args.format not in ("latex", "markdown", "pdf", "text"):
-        raise DeriveError(f"format {args.format!r} is not allowed; "
-                          "allowed: latex, markdown, pdf, text")
     if args.format == "pdf" and not out_given(args):
         raise DeriveError("--format pdf needs -o FILE")
-    out = args.output
+    out = None if is_stdout(args.output) else args.output     # -o - is stdout
     svg_name = os.path.splitext(os.path.basename(out))[0] + ".svg" if out else "diagram.svg"
     svg_path = os.path.join(os.path.dirname(out), svg_name) if out else None
     if out:   # refuse before any work, for every file this run would write
@@ -65,8 +76,9 @@ def run(args):
         write_atomic(out, recursion_text(d) + "\n", args.force)
         return 0
     if args.format == "pdf":
-        write_atomic(out, compile_pdf(render(d, "latex", args.notation, args.layout,
-                                              detail=args.detail, templates=args.templates)),
+        write_atomic(out or STDOUT, compile_pdf(render(d, "latex", args.notation, args.layout,
+                                                       detail=args.detail,
+                                                       templates=args.templates)),
                      args.force)
         return 0
     text = render(d, args.format, args.notation, args.layout, svg_name=svg_name,

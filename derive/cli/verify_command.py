@@ -12,34 +12,50 @@ HOLDS: holds
 """
 from ..claims.network_check import verify
 from ..claims.verdict import format_verdict
-from .arguments import VERIFY, network_from
+from ..engine.certificate import check_size
+from .arguments import (
+    BIAS_CHOICES,
+    LOSS_CHOICES,
+    NOTATION_CHOICES,
+    VERIFY,
+    add_activation_options,
+    network_from,
+    refused_spelling,
+    subcommand,
+)
 
 EXIT_OK, EXIT_DOES_NOT_HOLD = 0, 1
 
 
 def register(subparsers):
-    p = subparsers.add_parser("verify", help="check a closed form for ∂J/∂W_l, ∂J/∂b_l, "
-                              "δ_l or ∂J/∂z_l")
-    p.add_argument("--depth", default="L", help="an integer depth or L (default L)")
-    p.add_argument("--activation", default=None, help="activation of every layer")
-    p.add_argument("--output", dest="output_activation", metavar="OUTPUT", default=None,
-                   help="output-layer activation, if different")
-    p.add_argument("--activations", default=None,
-                   help="comma-separated, one per layer (or hidden,output for depth L)")
-    p.add_argument("--loss", required=True)
-    p.add_argument("--widths", default=None, help="comma-separated n_0,…,n_L")
+    p = subcommand(subparsers, "verify", "check a closed form for ∂J/∂W_l, ∂J/∂b_l, δ_l "
+                   "or ∂J/∂z_l", [
+                       'derive verify --depth L --activation sigmoid --loss bce --param W_L '
+                       '--claim "(z_L - y) z_{L-1}^T"',
+                       'derive verify --depth 2 --activation identity --loss sse --param W_2 '
+                       '--claim "2 (z_2 - y) z_1^T"'])
+    p.add_argument("--depth", default="L", help="an integer depth or L")
+    add_activation_options(p)
+    refused_spelling(p, "--output", "--output-activation for the output layer's "
+                     "activation (-o/--output is a file, and verify writes none)")
+    p.add_argument("--loss", required=True, choices=LOSS_CHOICES, help="the loss")
+    p.add_argument("--widths", default=None, metavar="N0,…,NL",
+                   help="layer widths n_0,…,n_L")
     p.add_argument("--param", required=True, help="W_L, W_{L-1}, W_2, b_1, delta_2, z_1 …")
     p.add_argument("--claim", required=True, help='e.g. "(z_L - y) z_{L-1}^T"')
     p.add_argument("--bias", nargs="?", const="explicit", default="none",
-                   help="none, augmented or explicit (--bias alone: explicit)")
-    p.add_argument("--batch", action="store_true")
-    p.add_argument("--notation", default="hz", help="hz (default), gh, pq or za")
+                   choices=BIAS_CHOICES, help="the bias terms (--bias alone: explicit)")
+    p.add_argument("--batch", action="store_true", help="columns are samples")
+    p.add_argument("--notation", default="hz", choices=NOTATION_CHOICES,
+                   help="the symbols the claim is written in")
     p.set_defaults(func=run)
 
 
 def run(args):
 
     net = network_from(args, VERIFY)
+    if net.widths is not None:      # verify checks at these widths: bounded like certify
+        check_size(net, tuple(net.widths))
     verdict = verify(net, args.param, args.claim, notation=args.notation)
     print(format_verdict(verdict))
     return EXIT_OK if verdict.holds else EXIT_DOES_NOT_HOLD

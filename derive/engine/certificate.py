@@ -21,6 +21,24 @@ from ..vocab import DEPTH, LAYER
 from .instance import Instance, random_point, target_constraint
 
 DEFAULT_WIDTHS = (2, 3, 2, 2)
+#: the certificate differentiates the fully expanded loss once per parameter entry, and
+#: that loss grows with every width: widths (6, 6, 6), 72 entries, take about 4 s
+MAX_ENTRIES = 72
+MAX_WIDTH = 16
+
+
+def check_size(net, widths):
+    """Refuse, before any work, widths whose certificate would run for minutes."""
+    if any(not isinstance(w, int) or w < 1 for w in widths):
+        raise SpecError(f"widths: positive integers, got {widths}")
+    if max(widths) > MAX_WIDTH:
+        raise SpecError(f"widths: checks run at small concrete widths, at most {MAX_WIDTH} "
+                        f"per layer (got {max(widths)})")
+    extra = 1 if net.bias != "none" else 0
+    entries = sum(w * (v + extra) for v, w in zip(widths, widths[1:]))
+    if entries > MAX_ENTRIES:
+        raise SpecError(f"widths {widths}: {entries} parameter entries to certify; the "
+                        f"limit is {MAX_ENTRIES} (each one differentiates the expanded loss)")
 
 
 @dataclass
@@ -82,6 +100,7 @@ def certify(d, widths=None, exact=True, points=2, seed=0):
         raise SpecError("widths: this network has fixed widths; certify it at those")
     if net.symbolic and len(widths) < 2:
         raise SpecError("widths: a symbolic depth needs at least 2 layers to certify")
+    check_size(net, widths)
     inst = Instance(net, widths)
     claimed = matrix_gradients(d, inst)
     constraint = target_constraint(inst)

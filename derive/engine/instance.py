@@ -12,11 +12,12 @@ Matrix([[W1_1_1*x_1_1]])
 >>> inst.at({s: half for s in inst.env[("z", 1)].free_symbols}, 5)[("z", 1)]
 Matrix([[0.25]])
 """
-from sympy import Integer, Matrix, Rational, S, Symbol, ones
+from sympy import Float, Integer, Matrix, Rational, S, Symbol, ones
 
 from ..calculus.evaluate import apply_activation, evaluate
+from ..calculus.numeric import value
 from ..spec import rules
-from ..vocab import BATCH, DEPTH, WIDTH
+from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, WIDTH
 
 CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
 
@@ -63,10 +64,11 @@ class Instance:
         self.params.append(("b", l, b))
         return W, b
 
-    def forward(self, env, parameters, finish=None):
+    def forward(self, env, parameters, finish=None, activate=apply_activation):
         """The forward pass from ``env[("z", 0)]``, layer by layer: ``parameters(l)``
         gives (W_l, b_l or None); h_l, z_l (and the augmented z, W̄) enter ``env``;
-        ``finish`` maps each z_l (say to numbers). Returns z_L."""
+        ``activate(rule, h)`` applies σ; ``finish`` maps each z_l (say to numbers).
+        Returns z_L."""
         z, m = env[("z", 0)], self.m
         for l in range(1, self.depth + 1):
             W, b = parameters(l)
@@ -78,7 +80,7 @@ class Instance:
             h = W * zin
             if b is not None:
                 h = h + b * ones(1, m)
-            z = apply_activation(self.activation_rule(l), h)
+            z = activate(self.activation_rule(l), h)
             z = z if finish is None else finish(z)
             env[("h", l)], env[("z", l)] = h, z
         return z
@@ -90,7 +92,8 @@ class Instance:
         env = {key: v.xreplace(point).evalf(digits) for key, v in self.env.items()
                if key[0] in ("W", "b", "y") or key == ("z", 0)}
         self.forward(env, lambda l: (env[("W", l)], env.get(("b", l))),
-                     lambda z: z.evalf(digits))
+                     lambda z: z.applyfunc(lambda e: _number_at(e, digits)),
+                     lambda rule, h: _activate_at(rule, h, digits))
         return env
 
     def activation_rule(self, l):
@@ -139,3 +142,16 @@ def random_point(inst, rng):
         for r in range(y.rows):
             values[y[r, c]] = col[r]
     return values
+
+
+def _number_at(e, digits):
+    return e.evalf(digits) if e.is_Number else Float(value(e, {}, digits), digits)
+
+
+def _activate_at(rule, h, digits):
+    """σ at numbers through the one guarded evaluator: an activation that grows past
+    its limits (a tower of exp) is a SpecError naming them, never a MemoryError."""
+    if rule.is_identity or not rule.elementwise:
+        return apply_activation(rule, h)
+    return h.applyfunc(lambda v: Float(value(rule.forward, {ACTIVATION_INPUT: v}, digits),
+                                       digits))

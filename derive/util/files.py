@@ -8,8 +8,12 @@ The contract:
   place with `os.replace`, so the file is whole or absent: an exception, a full disk or
   Ctrl-C while writing leaves neither a partial file nor the temporary file behind;
 - missing parent folders are created;
-- operating-system failures (permission denied, a folder in the way, a parent that is
-  a file) become a one-line `DeriveError` naming the path.
+- only regular files are ever replaced: a folder, a device, a FIFO or a socket in the
+  way is a one-line `DeriveError`, found with `os.stat` (which never opens it), before
+  anything is written;
+- ``-`` is standard output (text as UTF-8, bytes as they are);
+- operating-system failures (permission denied, a full disk, a parent that is a file)
+  become a one-line `DeriveError` naming the path.
 
 >>> import os, tempfile
 >>> folder = tempfile.mkdtemp()
@@ -25,12 +29,38 @@ derive.errors.DeriveError: ... exists; pass --force to overwrite it
 ['notes.md']
 """
 import os
+import stat
+import sys
 import tempfile
 
 from ..errors import DeriveError
 
 TEMP_PREFIX = ".derive-"
 TEMP_SUFFIX = ".tmp"
+STDOUT = "-"
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
+
+
+def is_stdout(path):
+    """True for ``-``, the name of standard output."""
+    return isinstance(path, str) and path == STDOUT
+
+
+def kind_of(path):
+    """None when nothing is at ``path``; else "file", "folder", or what else it is (a
+    FIFO, a device, …). Uses `os.stat`, so a FIFO is never opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):   # a parent that is a file: said later
+        return "file" if os.path.lexists(path) else None    # a dangling link: replaceable
+    except OSError as exc:
+        raise DeriveError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
 def check_writable(path, force=False):
@@ -39,11 +69,33 @@ def check_writable(path, force=False):
     path = os.fspath(path)
     if not path:
         raise DeriveError("the output file name is empty")
-    if os.path.isdir(path):
+    if is_stdout(path):
+        return path
+    kind = kind_of(path)
+    if kind == "folder":
         raise DeriveError(f"{path} is a folder; give a file name")
-    if os.path.lexists(path) and not force:
+    if kind not in (None, "file"):
+        raise DeriveError(f"{path} is {kind}, not a regular file; derive replaces only "
+                          "regular files")
+    if kind is not None and not force:
         raise DeriveError(f"{path} exists; pass --force to overwrite it")
     return path
+
+
+def write_stdout(data):
+    """``data`` (str or bytes) on standard output; a full disk is a `DeriveError` (a
+    closed pipe, `BrokenPipeError`, is left to the command line, which exits quietly)."""
+    try:
+        if isinstance(data, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise DeriveError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def write_atomic(path, data, force=False):
@@ -52,6 +104,9 @@ def write_atomic(path, data, force=False):
     path = check_writable(path, force)
     if not isinstance(data, (str, bytes)):
         raise TypeError(f"write_atomic writes str or bytes, got {type(data).__name__}")
+    if is_stdout(path):
+        write_stdout(data)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     above = folder
     while not os.path.exists(above) and os.path.dirname(above) != above:
@@ -69,8 +124,7 @@ def write_atomic(path, data, force=False):
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)      # mkstemp makes 0600; give a normal file's mode
-        if not force and os.path.lexists(path):   # appeared while we were writing
-            raise DeriveError(f"{path} exists; pass --force to overwrite it")
+        check_writable(path, force)    # something appeared while we were writing
         os.replace(tmp, path)
     except BaseException as exc:
         if os.path.lexists(tmp):

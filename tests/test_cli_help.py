@@ -1,0 +1,48 @@
+"""The help of every subcommand, from argparse itself (SPEC §6): the allowed values of
+every closed option, the defaults, two examples and the exit codes."""
+import contextlib
+import io
+
+import pytest
+
+from derive.cli.main import build_parser
+from derive.printing.notation import PRESETS
+from derive.spec.network import BIAS_MODES
+from derive.spec.rules import ACTIVATIONS, LOSSES
+
+ALLOWED = {
+    "notes": [*LOSSES, *BIAS_MODES, *PRESETS, "numerator", "denominator", "latex",
+              "markdown", "pdf", "text", *ACTIVATIONS, "custom:EXPR"],
+    "verify": [*LOSSES, *BIAS_MODES, *PRESETS, *ACTIVATIONS, "custom:EXPR"],
+    "export": [*LOSSES, *BIAS_MODES, *ACTIVATIONS, "custom:EXPR"],
+    "catalogue": ["text", "latex", "markdown", "pdf"],
+}
+
+
+def help_of(*argv):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*argv, "--help"])
+    assert exit_.value.code == 0
+    return " ".join(out.getvalue().split())     # argparse wraps lines anywhere
+
+
+@pytest.mark.parametrize("command", sorted(ALLOWED))
+def test_the_help_of_every_subcommand_lists_its_allowed_values(command):
+    text = help_of(command)
+    for value in ALLOWED[command]:
+        assert value in text, (command, value)
+    assert text.count(f"derive {command} ") >= 2           # two examples
+    for status in ("0 success", "1 a verified claim does not hold", "2 bad input", "130",
+                   "143"):
+        assert status in text
+    assert "-o FILE, --output FILE" in text or command == "verify"
+    assert "--output-activation" in text or command == "catalogue"
+
+
+def test_defaults_are_shown_and_the_top_level_names_the_gallery():
+    assert "(default: bce)" in help_of("notes") and "(default: hz)" in help_of("verify")
+    top = help_of()
+    assert "gallery" in top and "output/" in top and "--version" in top
+    for command in ALLOWED:
+        assert command in top
