@@ -1,27 +1,17 @@
-"""The softmax output layer: its forward component and δ_L through its full Jacobian.
+"""The softmax output layer: δ_L through the softmax op's full Jacobian.
 
 Softmax is the one activation whose Jacobian is not diagonal, ∂z_i/∂h_k = z_i(δ_ik − z_k);
 δ_L = (diag(z) − z zᵀ) ∂J/∂z is derived here in index notation, with the cancellation
 against categorical cross-entropy when y is a probability vector (an assumption the
 derivation records).
 """
-from sympy import KroneckerDelta, OneMatrix, S, Sum, Symbol, cancel, diff, expand, simplify
-from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
-from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy import KroneckerDelta, S, Sum, cancel, diff, expand, simplify
 
 from ..calculus.kronecker import contract, lift
 from ..ir.nodes import Jacobian, MatPartial, Partial
 from ..ir.steps import Rule, Step
-from ..spec import rules
 from ..vocab import DEPTH, LOSS, i, k, s
-
-q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
-
-
-def softmax_index(sh, h, row, sample):
-    num = rules.ACTIVATIONS["softmax"].forward
-    return num.xreplace({rules.x: sh.comp(h, row, sample)}) / Sum(
-        num.xreplace({rules.x: sh.comp(h, q, sample)}), (q, 1, h.shape[0]))
+from .ops import OPS, softmax_index, softmax_jacobian
 
 
 def softmax_delta(sh, loss, grad_z, grad_z_matrix):
@@ -39,7 +29,7 @@ def softmax_delta(sh, loss, grad_z, grad_z_matrix):
     steps.append(Step(Partial(zi, hk), raw, Rule.ELEMENTWISE, L, "output", "index", "local"))
     steps.append(Step(Partial(zi, hk), claim, Rule.SOFTMAX_JACOBIAN, L, "output", "index",
                       "local"))
-    jac = DiagMatrix(z) - z * Transpose(z) if not sh.batch else None
+    jac = softmax_jacobian(sh, L)
     if jac is not None:
         steps.append(Step(Jacobian(z, h), jac, Rule.SOFTMAX_JACOBIAN, L, "output", "matrix",
                           "jacobian"))
@@ -64,13 +54,10 @@ def softmax_delta(sh, loss, grad_z, grad_z_matrix):
         matrix = lift(simplified, z.shape)
         steps.append(Step(d, matrix, Rule.CANCELLATION, L, "output", "matrix", "delta_matrix"))
         return matrix, steps, assumptions
+    vjp = OPS["softmax"].vjps["h"]
+    matrix = vjp(sh, L, grad_z_matrix)
     if not sh.batch:
-        matrix = MatMul(jac, grad_z_matrix)
-        steps.append(Step(d, MatMul(jac, MatPartial(LOSS, z)), Rule.MATRIX_PRODUCT, L,
+        steps.append(Step(d, vjp(sh, L, MatPartial(LOSS, z)), Rule.MATRIX_PRODUCT, L,
                           "output", "matrix", "delta_matrix"))
-    else:  # column by column: z ⊙ g − z ⊙ (𝟙𝟙ᵀ(z ⊙ g))
-        ones = OneMatrix(n, 1)
-        zg = HadamardProduct(z, grad_z_matrix)
-        matrix = zg - HadamardProduct(z, ones * Transpose(ones) * zg)
     steps.append(Step(d, matrix, Rule.SUBSTITUTION, L, "output", "matrix", "delta_matrix"))
     return matrix, steps, assumptions
