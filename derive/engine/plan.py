@@ -7,7 +7,7 @@
 >>> d.grad("W", 2)
 delta_2*z_1.T
 """
-from sympy import Integer
+from sympy import Basic, Integer
 
 from ..errors import SpecError
 from ..ir.steps import Rule, Step
@@ -32,21 +32,46 @@ def _plan(net):
 
 
 class _Instantiate:
-    """Substitutes a layer (and the depth and any fixed widths) into template steps."""
+    """Substitutes a layer (and the depth and any fixed widths) into template steps.
+
+    The same substitution as ``xreplace`` (a layer first, then the widths), with one
+    memo per layer shared by all its steps: the steps of a template repeat their
+    subexpressions, which are rebuilt once instead of once per step.
+    """
 
     def __init__(self, base, net):
         self.base = base
         self.widths = {} if net.widths is None else {
             WIDTH[q]: Integer(w) for q, w in enumerate(net.widths)}
+        self.width_memo = {}
 
     def steps(self, steps, layer):
-        mapping = {**self.base, LAYER: layer}
-        out = [step.subs(mapping) for step in steps]
-        return [step.subs(self.widths) for step in out] if self.widths else out
+        mapping, memo = {**self.base, LAYER: layer}, {}
+        return [Step(self.expr(st.lhs, layer, memo), self.expr(st.rhs, layer, memo), st.rule,
+                     _replace(st.layer, mapping, memo)[0] if isinstance(st.layer, Basic)
+                     else st.layer, st.topic, st.form, st.group, st.note) for st in steps]
 
-    def expr(self, expr, layer):
-        expr = expr.xreplace({**self.base, LAYER: layer})
-        return expr.xreplace(self.widths) if self.widths else expr
+    def expr(self, expr, layer, memo=None):
+        expr = _replace(expr, {**self.base, LAYER: layer}, {} if memo is None else memo)[0]
+        return _replace(expr, self.widths, self.width_memo)[0] if self.widths else expr
+
+
+def _replace(expr, rule, memo):
+    """``expr.xreplace(rule)`` (same rebuilds, same result) with a memo: (new, changed)."""
+    if expr in rule:
+        return rule[expr], True
+    if expr in memo:
+        return memo[expr]
+    args, changed = [], False
+    for arg in expr.args:
+        if hasattr(arg, "_xreplace"):
+            new, flag = _replace(arg, rule, memo)
+            args.append(new)
+            changed |= flag
+        else:
+            args.append(arg)
+    memo[expr] = out = (expr.func(*args), True) if changed else (expr, False)
+    return out
 
 
 def backprop(net):
