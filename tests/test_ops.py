@@ -3,6 +3,7 @@ derives from the row's index forward, and the errors a wrong or missing claim ra
 from dataclasses import replace
 
 import pytest
+from sympy import KroneckerDelta
 from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
@@ -12,6 +13,7 @@ from derive.engine.ops import BLOCKS, DENSE, OPS, Shapes, activation_op, block_o
 from derive.engine.vjp import OpError, check
 from derive.ir.nodes import Act
 from derive.spec import rules
+from derive.vocab import i, k, s
 
 SHAPES = [(bias, batch) for bias in DENSE for batch in (False, True)]
 ROWS = [(name, bias, batch) for name in OPS for bias, batch in SHAPES
@@ -92,3 +94,12 @@ def test_backprop_checks_the_rows_it_uses(monkeypatch):
         layers.templates.cache_clear()
         vjp.checked.cache_clear()
     assert backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce")).certify()
+
+
+def test_a_wrong_jacobian_claim_is_an_error_naming_the_op_and_the_input():
+    def diagonal_only(sh, layer):
+        return sh.comp(sh.var("z", layer), i, s) * KroneckerDelta(i, k)
+
+    wrong = replace(OPS["softmax"], name="softmax_diag", jacobian=diagonal_only)
+    with pytest.raises(OpError, match="'softmax_diag'.*Jacobian.*'h'"):
+        check(wrong, Shapes("none", False))

@@ -78,12 +78,13 @@ def output_template(sh, loss, rule):
     steps.append(Step(MatPartial(LOSS, z), grad_z_matrix, Rule.HADAMARD, L, "output", "matrix",
                       "dJdz"))
     results = {"dJdz": grad_z_matrix}
-    if rule.elementwise:
+    act = activation_op(rule.name)
+    if act.jacobian is None:
         delta, extra = _elementwise_delta(sh, rule, L, Partial(LOSS, zk), grad_z,
                                           MatPartial(LOSS, z), grad_z_matrix, "output")
         steps += extra
     else:
-        delta, extra, assumptions = softmax_delta(sh, loss, grad_z, grad_z_matrix)
+        delta, extra, assumptions = softmax_delta(sh, act, loss, grad_z, grad_z_matrix)
         steps += extra
     results["delta"] = delta
     return steps, results, assumptions

@@ -14,7 +14,7 @@ matrix results from these rows; `BLOCKS` lists which ops make a block.
 """
 from dataclasses import dataclass, field
 
-from sympy import Add, BlockMatrix, IndexedBase, Mul, OneMatrix, S, Sum, Symbol, diff
+from sympy import Add, BlockMatrix, IndexedBase, KroneckerDelta, Mul, OneMatrix, S, Sum, Symbol, diff
 from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
@@ -85,14 +85,18 @@ class Op:
     matrix: object
     vjps: dict = field(default_factory=dict)
     scalar: bool = False          # the output is the scalar loss (no output index)
+    jacobian: object = None       # a full Jacobian's claimed component ∂o_i/∂x_k (softmax)
+    jacobian_matrix: object = None  # … and as a matrix (single sample; None for a batch)
 
 
 OPS = {}
 
 
-def defop(name, output, inputs, index, matrix, ports, scalar=False, **vjps):
+def defop(name, output, inputs, index, matrix, ports, scalar=False, jacobian=None,
+          jacobian_matrix=None, **vjps):
     """Register one op row (see `Op`)."""
-    OPS[name] = Op(name, output, tuple(inputs), dict(ports), index, matrix, vjps, scalar)
+    OPS[name] = Op(name, output, tuple(inputs), dict(ports), index, matrix, vjps, scalar,
+                   jacobian, jacobian_matrix)
     return OPS[name]
 
 
@@ -194,6 +198,12 @@ def softmax_jacobian(sh, layer):
     return None if sh.batch else DiagMatrix(z) - z * Transpose(z)
 
 
+def softmax_jacobian_index(sh, layer):
+    """∂z_i/∂h_k = z_i(δ_ik − z_k), the component of diag(z) − z zᵀ."""
+    z = sh.var("z", layer)
+    return sh.comp(z, i, s) * (KroneckerDelta(i, k) - sh.comp(z, k, s))
+
+
 def softmax_vjp_h(sh, layer, G):
     """(diag(z) − z zᵀ) G; column by column for a batch: z ⊙ G − z ⊙ (𝟙𝟙ᵀ(z ⊙ G))."""
     if not sh.batch:
@@ -207,7 +217,8 @@ def softmax_vjp_h(sh, layer, G):
 defop("softmax", "z", ("h",),
       lambda sh, layer, row, sample, wrt=None: softmax_index(sh, sh.var("h", layer), row, sample),
       lambda sh, layer: Act("softmax", sh.var("h", layer), 0),
-      {"z": ("z", 0), "h": ("h", 0)}, h=softmax_vjp_h)
+      {"z": ("z", 0), "h": ("h", 0)}, jacobian=softmax_jacobian_index,
+      jacobian_matrix=softmax_jacobian, h=softmax_vjp_h)
 
 
 # --- the loss: one row per loss of spec.rules ------------------------------------------

@@ -141,8 +141,11 @@ def claimed_vjp(op, port, sh, layer=None):
     G = None if op.scalar else cotangent(sh, op, layer)
     claim = op.vjps[port](sh, layer, G)
     value = entry(claim, *port_indices(sh, port_var(sh, op, port, layer)))
-    if op.scalar:
-        return value
+    return value if op.scalar else _through_forward(op, sh, layer, value)
+
+
+def _through_forward(op, sh, layer, value):
+    """``value`` with every component of the op's output written by its forward."""
     out = port_var(sh, op, op.output, layer)
     return value.replace(
         lambda e: isinstance(e, Indexed) and e.base.label == out,
@@ -162,7 +165,24 @@ def check(op, sh):
         if not _agree(derived[port], claimed):
             raise OpError(f"op {op.name!r}: the claimed VJP for its input {port!r} does not "
                           f"match the derived one, {derived[port]}")
+        if op.jacobian is not None:
+            _check_jacobian(op, port, sh)
     return derived
+
+
+def _check_jacobian(op, port, sh):
+    """∂o_i/∂x_k from the index forward against the row's claimed component."""
+    layer = _layer(op)
+    x = sh.comp(port_var(sh, op, port, layer), k, s)
+    derived = contract(diff(op.index(sh, layer, i, s), x))
+    claim = op.jacobian(sh, layer)
+    if not _agree(derived, _through_forward(op, sh, layer, claim)):
+        raise OpError(f"op {op.name!r}: the claimed Jacobian for its input {port!r} does "
+                      f"not match the derived one, {derived}")
+    matrix = op.jacobian_matrix(sh, layer) if op.jacobian_matrix else None
+    if matrix is not None and not _agree(entry(matrix, i, k), claim):
+        raise OpError(f"op {op.name!r}: the claimed Jacobian matrix for its input {port!r} "
+                      "does not match its component")
 
 
 @lru_cache(maxsize=512)
