@@ -35,8 +35,9 @@ def test_the_table_has_a_row_for_every_activation_and_loss():
 
 def test_a_custom_activation_gets_a_checked_row():
     op = activation_op("custom:x/(1+exp(-x))")
-    assert op.inputs == ("h",)
+    assert op.inputs == ("h",) and op.name not in OPS   # made on demand, not registered
     check(op, Shapes("none", True))
+    assert vjp.checked("custom:x/(1+exp(-x))", "explicit", False)
 
 
 def test_blocks_are_fixed_sequences_of_ops():

@@ -13,6 +13,7 @@ The layer templates of `derive.engine.layers` read their forward equations and t
 matrix results from these rows; `BLOCKS` lists which ops make a block.
 """
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sympy import Add, BlockMatrix, IndexedBase, KroneckerDelta, Mul, OneMatrix, S, Sum, Symbol, diff
 from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
@@ -92,11 +93,16 @@ class Op:
 OPS = {}
 
 
-def defop(name, output, inputs, index, matrix, ports, scalar=False, jacobian=None,
-          jacobian_matrix=None, **vjps):
-    """Register one op row (see `Op`)."""
-    OPS[name] = Op(name, output, tuple(inputs), dict(ports), index, matrix, vjps, scalar,
-                   jacobian, jacobian_matrix)
+def makeop(name, output, inputs, index, matrix, ports, scalar=False, jacobian=None,
+           jacobian_matrix=None, **vjps):
+    """One op row (see `Op`), not registered."""
+    return Op(name, output, tuple(inputs), dict(ports), index, matrix, vjps, scalar,
+              jacobian, jacobian_matrix)
+
+
+def defop(name, *args, **kwargs):
+    """Register one op row in the table (see `Op`)."""
+    OPS[name] = makeop(name, *args, **kwargs)
     return OPS[name]
 
 
@@ -283,9 +289,17 @@ for _row in rules.LOSSES.values():
 
 def activation_op(name):
     """The op of an activation name: its row, or a row made for a ``custom:`` one."""
-    if name not in OPS:
-        defop(name, **_elementwise_row(rules.activation(name)))
-    return OPS[name]
+    return OPS[name] if name in OPS else _custom_op(name)
+
+
+@lru_cache(maxsize=256)
+def _custom_op(name):
+    return makeop(name, **_elementwise_row(rules.activation(name)))
+
+
+def op_row(name):
+    """The row of an op name: a table row, or the row of a ``custom:`` activation."""
+    return OPS[name] if name in OPS else _custom_op(name)
 
 
 def loss_op(name):

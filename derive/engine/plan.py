@@ -1,4 +1,8 @@
-"""`backprop`: instantiate the layer templates of `recursion` for every layer.
+"""`backprop`: instantiate the block templates for every layer.
+
+Each block kind of `derive.engine.ops.BLOCKS` (the output block, a hidden block) is
+derived once at a symbolic layer by `derive.engine.layers.templates`, its ops' VJP claims
+checked first; here its steps are instantiated by substitution, layer by layer.
 
 >>> from derive import Network
 >>> d = backprop(Network.uniform(depth=3, activation="sigmoid", loss="bce"))

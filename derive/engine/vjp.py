@@ -33,7 +33,7 @@ from ..calculus.compare import exactly_zero
 from ..calculus.kronecker import contract
 from ..ir.nodes import Act, Var, act_function, component
 from ..vocab import BATCH, DEPTH, LAYER, LOSS, WIDTH, a, b, i, k, r, s
-from .ops import OPS, Shapes
+from .ops import Shapes, op_row
 
 _FRESH = count()
 SMALL = 3   # the width at which sums are written out when the index forms do not line up
@@ -188,7 +188,7 @@ def _check_jacobian(op, port, sh):
 @lru_cache(maxsize=512)
 def checked(op_name, bias, batch):
     """`check` once per op row and network shape (bias mode, batch)."""
-    return check(OPS[op_name], Shapes(bias, batch))
+    return check(op_row(op_name), Shapes(bias, batch))
 
 
 def _agree(derived, claimed):
