@@ -17,7 +17,7 @@ from ..spec import rules
 from ..vocab import DEPTH, ETA, LAYER, LOSS, a, b, i, j, k, r, s
 from .ops import DENSE, OPS, Shapes, activation_op, augment_matrix, block_ops, loss_op
 from .softmax import softmax_delta
-from .vjp import checked
+from .vjp import checked, entry
 
 __all__ = ["Shapes", "forward_steps", "output_template", "hidden_template",
            "gradient_template", "templates"]
@@ -189,8 +189,9 @@ def hidden_template(sh, rule):
 
 
 # --- the gradients of one layer's parameters --------------------------------------------
-def gradient_template(sh):
-    """∂J/∂W_l = δ_l z_{l-1}ᵀ (and ∂J/∂b_l = δ_l) via components (layer symbol LAYER)."""
+def gradient_template(sh, decay=False):
+    """∂J/∂W_l = δ_l z_{l-1}ᵀ (and ∂J/∂b_l = δ_l) via components (layer symbol LAYER);
+    with weight decay, the penalty's path λ W_l is added (the accumulation rule)."""
     l = LAYER
     W, h, d = sh.var("W", l), sh.var("h", l), sh.var("delta", l)
     Wab = IndexedBase(W)[a, b]
@@ -213,6 +214,8 @@ def gradient_template(sh):
                       Rule.MATRIX_PRODUCT if sh.batch else Rule.OUTER, l, "weights", "matrix",
                       "dW"))
     results = {"W": grad_W, "index_W": chain}
+    if decay:
+        steps.append(accumulation(sh, l, grad_W, results))
     steps.append(Step(W, W - ETA * MatPartial(LOSS, W), Rule.UPDATE, l, "update", "matrix",
                       "update"))
     if sh.bias == "explicit":
@@ -234,18 +237,30 @@ def gradient_template(sh):
     return steps, results
 
 
+def accumulation(sh, l, grad_W, results):
+    """W_l read twice (by the layer and by the penalty (λ/2)‖W_l‖²): ∂J/∂W_l is the sum
+    of its paths, the penalty's VJP taken from its op row."""
+    W = sh.var("W", l)
+    penalty = OPS["penalty"]
+    path = penalty.vjps["W"](sh, l, None)
+    results["W"] = grad_W + path
+    results["index_W"] = results["index_W"] + entry(path, a, b)
+    return Step(MatPartial(LOSS, W), results["W"], Rule.ACCUMULATION, l, "weights", "matrix",
+                "dW", "W_l is also read by the penalty (λ/2)‖W_l‖², whose gradient is λ W_l")
+
+
 @lru_cache(maxsize=128)
-def templates(bias, batch, loss_name, output_name, hidden_names):
+def templates(bias, batch, loss_name, output_name, hidden_names, decay=False):
     """All templates a network needs, derived once per distinct block kind; every op of
     those blocks has its VJP claims derived and checked first (`derive.engine.vjp`)."""
     sh = Shapes(bias, batch)
     used = block_ops("output", bias, output_name, loss_name)
     for name in hidden_names:
         used += block_ops("hidden", bias, name)
-    for op in used:
+    for op in used + ((OPS["penalty"],) if decay else ()):
         checked(op.name, bias, batch)
     out = output_template(sh, rules.loss(loss_name), rules.activation(output_name))
     hidden = {name: hidden_template(sh, rules.activation(name)) for name in hidden_names}
     forward = {name: forward_steps(sh, rules.activation(name), LAYER)
                for name in set(hidden_names) | {output_name}}
-    return sh, out, hidden, forward, gradient_template(sh)
+    return sh, out, hidden, forward, gradient_template(sh, decay)

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sympy import Add, BlockMatrix, IndexedBase, KroneckerDelta, Mul, OneMatrix, S, Sum, Symbol, diff
-from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
+from sympy.matrices.expressions import HadamardProduct, MatMul, Trace, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from ..calculus.kronecker import lift, tidy
 from ..ir.nodes import Act, Var, act_function, component
 from ..spec import rules
-from ..vocab import BATCH, DEPTH, LOSS, WIDTH, i, j, k, r, s
+from ..vocab import BATCH, DEPTH, LAMBDA, LOSS, WIDTH, i, j, k, r, s
 
 q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
 
@@ -88,16 +88,17 @@ class Op:
     scalar: bool = False          # the output is the scalar loss (no output index)
     jacobian: object = None       # a full Jacobian's claimed component ∂o_i/∂x_k (softmax)
     jacobian_matrix: object = None  # … and as a matrix (single sample; None for a batch)
+    last: bool = False            # the op sits at the output layer L (the loss)
 
 
 OPS = {}
 
 
 def makeop(name, output, inputs, index, matrix, ports, scalar=False, jacobian=None,
-           jacobian_matrix=None, **vjps):
+           jacobian_matrix=None, last=False, **vjps):
     """One op row (see `Op`), not registered."""
     return Op(name, output, tuple(inputs), dict(ports), index, matrix, vjps, scalar,
-              jacobian, jacobian_matrix)
+              jacobian, jacobian_matrix, last)
 
 
 def defop(name, *args, **kwargs):
@@ -280,7 +281,8 @@ def _loss_row(loss):
 
     return dict(output=LOSS.name, inputs=("z",), index=lambda sh, *_, **__: loss_index(sh, loss),
                 matrix=lambda sh, layer: loss_matrix(sh, loss),
-                ports={LOSS.name: (LOSS.name, 0), "z": ("z", 0)}, scalar=True, z=vjp_z)
+                ports={LOSS.name: (LOSS.name, 0), "z": ("z", 0)}, scalar=True, last=True,
+                z=vjp_z)
 
 
 for _row in rules.LOSSES.values():
@@ -290,6 +292,18 @@ for _row in rules.LOSSES.values():
 def activation_op(name):
     """The op of an activation name: its row, or a row made for a ``custom:`` one."""
     return OPS[name] if name in OPS else _custom_op(name)
+
+
+# --- the penalty: weight decay, (λ/2)‖W_l‖_F², a second path into W_l ---------------
+def penalty_index(sh, layer, row=None, sample=None, wrt=None):
+    W = sh.var("W", layer)
+    return LAMBDA / 2 * Sum(_w(W, i, j) ** 2, (i, 1, sh.n(layer)), (j, 1, sh.n(layer - 1)))
+
+
+defop("penalty", LOSS.name, ("W",), penalty_index,
+      lambda sh, layer: LAMBDA / 2 * Trace(Transpose(sh.var("W", layer)) * sh.var("W", layer)),
+      {LOSS.name: (LOSS.name, 0), "W": ("W", 0)}, scalar=True,
+      W=lambda sh, layer, G: LAMBDA * sh.var("W", layer))
 
 
 @lru_cache(maxsize=256)

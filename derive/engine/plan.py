@@ -84,7 +84,8 @@ def backprop(net):
         raise SpecError(f"backprop takes a Network, got {type(net).__name__}")
     hidden_names = tuple(sorted(set(net.activations[:-1])))
     sh, out, hidden, forward, grads = templates(net.bias, net.batch, net.loss,
-                                                net.activations[-1], hidden_names)
+                                                net.activations[-1], hidden_names,
+                                                net.weight_decay)
     out_steps, out_results, assumptions = out
     grad_steps, grad_results = grads
     plan, fwd, base = _plan(net)

@@ -48,7 +48,7 @@ def _fresh():
 
 
 def _layer(op):
-    return DEPTH if op.scalar else LAYER
+    return DEPTH if op.last else LAYER
 
 
 def port_var(sh, op, port, layer):
