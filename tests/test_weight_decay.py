@@ -5,7 +5,7 @@ import random
 import pytest
 from sympy import Float, Rational
 
-from derive import Network, SpecError, backprop
+from derive import Network, SpecError, backprop, export_numpy
 from derive.engine.certificate import matrix_gradients
 from derive.engine.instance import Instance, random_point
 from derive.ir.activations import realize
@@ -73,3 +73,8 @@ def test_gradients_match_central_finite_differences(case):
 
 def _value(expr, point):
     return realize(expr.xreplace(point)).evalf(40)
+
+
+def test_the_export_refuses_weight_decay_until_it_supports_it():
+    with pytest.raises(SpecError, match="weight_decay"):
+        export_numpy(_net(CASES[0]))
