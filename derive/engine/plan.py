@@ -40,23 +40,25 @@ class _Instantiate:
 
     The same substitution as ``xreplace`` (a layer first, then the widths), with one
     memo per layer shared by all its steps: the steps of a template repeat their
-    subexpressions, which are rebuilt once instead of once per step.
+    subexpressions, which are rebuilt once instead of once per step (and per result).
     """
 
     def __init__(self, base, net):
         self.base = base
         self.widths = {} if net.widths is None else {
             WIDTH[q]: Integer(w) for q, w in enumerate(net.widths)}
-        self.width_memo = {}
+        self.width_memo, self.memos = {}, {}
 
     def steps(self, steps, layer):
-        mapping, memo = {**self.base, LAYER: layer}, {}
-        return [Step(self.expr(st.lhs, layer, memo), self.expr(st.rhs, layer, memo), st.rule,
+        memo = self.memos.setdefault(layer, {})
+        mapping = {**self.base, LAYER: layer}
+        return [Step(self.expr(st.lhs, layer), self.expr(st.rhs, layer), st.rule,
                      _replace(st.layer, mapping, memo)[0] if isinstance(st.layer, Basic)
                      else st.layer, st.topic, st.form, st.group, st.note) for st in steps]
 
-    def expr(self, expr, layer, memo=None):
-        expr = _replace(expr, {**self.base, LAYER: layer}, {} if memo is None else memo)[0]
+    def expr(self, expr, layer):
+        memo = self.memos.setdefault(layer, {})
+        expr = _replace(expr, {**self.base, LAYER: layer}, memo)[0]
         return _replace(expr, self.widths, self.width_memo)[0] if self.widths else expr
 
 
