@@ -11,6 +11,7 @@ WIDTH = IndexedBase("n")                             # symbolic widths n_0 … n
 BATCH = Symbol("m", integer=True, positive=True)     # batch size
 LOSS = Symbol("J")                                   # the scalar loss
 ETA = Symbol("eta", positive=True)                   # learning rate
+LAMBDA = Symbol("lambda", positive=True)             # the weight-decay coefficient
 DEPTH = Symbol("L", integer=True, positive=True)     # symbolic depth
 LAYER = Symbol("l", integer=True, positive=True)     # a general layer
 

@@ -245,4 +245,7 @@ def export_numpy(net):
 
     if not isinstance(net, Network):
         raise SpecError(f"export_numpy takes a Network, got {type(net).__name__}")
+    if net.weight_decay:
+        raise SpecError("weight_decay: the NumPy export does not support it yet; "
+                        "allowed: weight_decay=False")
     return GradientModule(net, generate_source(net))

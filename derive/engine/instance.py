@@ -17,7 +17,7 @@ from sympy import Float, Integer, Matrix, Rational, S, Symbol, ones
 from ..calculus.evaluate import apply_activation, evaluate
 from ..calculus.numeric import value
 from ..spec import rules
-from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, WIDTH
+from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, LAMBDA, WIDTH
 
 CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
 
@@ -49,7 +49,14 @@ class Instance:
         self.env[("z", 0)] = x
         z = self.forward(self.env, self._parameters)
         self.env[("y", self.depth)] = self._matrix("y", self.widths[-1], self.m)
-        self.loss = self.loss_from(z)
+        self.loss = self.loss_from(z) + self.penalty()
+
+    def penalty(self):
+        """(λ/2) Σ_l ‖W_l‖_F² with weight decay, else 0."""
+        if not self.net.weight_decay:
+            return S.Zero
+        return LAMBDA / 2 * sum(sum(w ** 2 for w in W) for kind, _, W in self.params
+                                if kind == "W")
 
     def _parameters(self, l):
         """The symbols of W_l (and b_l), entered into env and params."""
@@ -141,6 +148,8 @@ def random_point(inst, rng):
             col = [v / total for v in col]
         for r in range(y.rows):
             values[y[r, c]] = col[r]
+    if inst.net.weight_decay:
+        values[LAMBDA] = Rational(rng.randint(1, 9), 10)
     return values
 
 

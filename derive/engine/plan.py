@@ -1,4 +1,8 @@
-"""`backprop`: instantiate the layer templates of `recursion` for every layer.
+"""`backprop`: instantiate the block templates for every layer.
+
+Each block kind of `derive.engine.ops.BLOCKS` (the output block, a hidden block) is
+derived once at a symbolic layer by `derive.engine.layers.templates`, its ops' VJP claims
+checked first; here its steps are instantiated by substitution, layer by layer.
 
 >>> from derive import Network
 >>> d = backprop(Network.uniform(depth=3, activation="sigmoid", loss="bce"))
@@ -7,7 +11,7 @@
 >>> d.grad("W", 2)
 delta_2*z_1.T
 """
-from sympy import Integer
+from sympy import Basic, Integer
 
 from ..errors import SpecError
 from ..ir.steps import Rule, Step
@@ -32,21 +36,48 @@ def _plan(net):
 
 
 class _Instantiate:
-    """Substitutes a layer (and the depth and any fixed widths) into template steps."""
+    """Substitutes a layer (and the depth and any fixed widths) into template steps.
+
+    The same substitution as ``xreplace`` (a layer first, then the widths), with one
+    memo per layer shared by all its steps: the steps of a template repeat their
+    subexpressions, which are rebuilt once instead of once per step (and per result).
+    """
 
     def __init__(self, base, net):
         self.base = base
         self.widths = {} if net.widths is None else {
             WIDTH[q]: Integer(w) for q, w in enumerate(net.widths)}
+        self.width_memo, self.memos = {}, {}
 
     def steps(self, steps, layer):
+        memo = self.memos.setdefault(layer, {})
         mapping = {**self.base, LAYER: layer}
-        out = [step.subs(mapping) for step in steps]
-        return [step.subs(self.widths) for step in out] if self.widths else out
+        return [Step(self.expr(st.lhs, layer), self.expr(st.rhs, layer), st.rule,
+                     _replace(st.layer, mapping, memo)[0] if isinstance(st.layer, Basic)
+                     else st.layer, st.topic, st.form, st.group, st.note) for st in steps]
 
     def expr(self, expr, layer):
-        expr = expr.xreplace({**self.base, LAYER: layer})
-        return expr.xreplace(self.widths) if self.widths else expr
+        memo = self.memos.setdefault(layer, {})
+        expr = _replace(expr, {**self.base, LAYER: layer}, memo)[0]
+        return _replace(expr, self.widths, self.width_memo)[0] if self.widths else expr
+
+
+def _replace(expr, rule, memo):
+    """``expr.xreplace(rule)`` (same rebuilds, same result) with a memo: (new, changed)."""
+    if expr in rule:
+        return rule[expr], True
+    if expr in memo:
+        return memo[expr]
+    args, changed = [], False
+    for arg in expr.args:
+        if hasattr(arg, "_xreplace"):
+            new, flag = _replace(arg, rule, memo)
+            args.append(new)
+            changed |= flag
+        else:
+            args.append(arg)
+    memo[expr] = out = (expr.func(*args), True) if changed else (expr, False)
+    return out
 
 
 def backprop(net):
@@ -55,7 +86,8 @@ def backprop(net):
         raise SpecError(f"backprop takes a Network, got {type(net).__name__}")
     hidden_names = tuple(sorted(set(net.activations[:-1])))
     sh, out, hidden, forward, grads = templates(net.bias, net.batch, net.loss,
-                                                net.activations[-1], hidden_names)
+                                                net.activations[-1], hidden_names,
+                                                net.weight_decay)
     out_steps, out_results, assumptions = out
     grad_steps, grad_results = grads
     plan, fwd, base = _plan(net)

@@ -1,45 +1,33 @@
-"""The softmax output layer: its forward component and δ_L through its full Jacobian.
+"""δ_L through an output op with a full Jacobian (softmax, the one such row).
 
-Softmax is the one activation whose Jacobian is not diagonal, ∂z_i/∂h_k = z_i(δ_ik − z_k);
-δ_L = (diag(z) − z zᵀ) ∂J/∂z is derived here in index notation, with the cancellation
-against categorical cross-entropy when y is a probability vector (an assumption the
-derivation records).
+The op row (`derive.engine.ops`) holds the forward, the claimed Jacobian component
+∂z_i/∂h_k = z_i(δ_ik − z_k), its matrix diag(z) − z zᵀ and the VJP, all checked against
+the index forward by `derive.engine.vjp`. Here δ_L = (diag(z) − z zᵀ) ∂J/∂z is derived
+step by step in index notation, with the cancellation against categorical cross-entropy
+when y is a probability vector (an assumption the derivation records).
 """
-from sympy import KroneckerDelta, OneMatrix, S, Sum, Symbol, cancel, diff, expand, simplify
-from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
-from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy import S, Sum, cancel, diff, expand
 
 from ..calculus.kronecker import contract, lift
 from ..ir.nodes import Jacobian, MatPartial, Partial
 from ..ir.steps import Rule, Step
-from ..spec import rules
 from ..vocab import DEPTH, LOSS, i, k, s
 
-q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
 
-
-def softmax_index(sh, h, row, sample):
-    num = rules.ACTIVATIONS["softmax"].forward
-    return num.xreplace({rules.x: sh.comp(h, row, sample)}) / Sum(
-        num.xreplace({rules.x: sh.comp(h, q, sample)}), (q, 1, h.shape[0]))
-
-
-def softmax_delta(sh, loss, grad_z, grad_z_matrix):
-    """δ_L through the full softmax Jacobian ∂z_i/∂h_k = z_i(δ_ik − z_k)."""
+def softmax_delta(sh, op, loss, grad_z, grad_z_matrix):
+    """δ_L through the full Jacobian of the op (softmax: ∂z_i/∂h_k = z_i(δ_ik − z_k)),
+    its claim read from the op row (and checked there, `derive.engine.vjp`)."""
     L = DEPTH
     z, h, y, d = (sh.var(kind, L) for kind in ("z", "h", "y", "delta"))
     n = sh.n(L)
-    zi, hk, dk, zk = sh.comp(z, i, s), sh.comp(h, k, s), sh.comp(d, k, s), sh.comp(z, k, s)
+    zi, hk, dk = sh.comp(z, i, s), sh.comp(h, k, s), sh.comp(d, k, s)
     steps, assumptions = [], []
-    raw = contract(diff(softmax_index(sh, h, i, s), hk))
-    claim = zi * (KroneckerDelta(i, k) - zk)
-    check = claim.xreplace({zi: softmax_index(sh, h, i, s), zk: softmax_index(sh, h, k, s)})
-    if simplify(expand(check - raw)) != 0:   # the engine's own consistency check
-        raise AssertionError("softmax Jacobian did not reduce to z_i(δ_ik − z_k)")
+    raw = contract(diff(op.index(sh, L, i, s), hk))
+    claim = op.jacobian(sh, L)
     steps.append(Step(Partial(zi, hk), raw, Rule.ELEMENTWISE, L, "output", "index", "local"))
     steps.append(Step(Partial(zi, hk), claim, Rule.SOFTMAX_JACOBIAN, L, "output", "index",
                       "local"))
-    jac = DiagMatrix(z) - z * Transpose(z) if not sh.batch else None
+    jac = op.jacobian_matrix(sh, L)
     if jac is not None:
         steps.append(Step(Jacobian(z, h), jac, Rule.SOFTMAX_JACOBIAN, L, "output", "matrix",
                           "jacobian"))
@@ -64,13 +52,10 @@ def softmax_delta(sh, loss, grad_z, grad_z_matrix):
         matrix = lift(simplified, z.shape)
         steps.append(Step(d, matrix, Rule.CANCELLATION, L, "output", "matrix", "delta_matrix"))
         return matrix, steps, assumptions
+    vjp = op.vjps["h"]
+    matrix = vjp(sh, L, grad_z_matrix)
     if not sh.batch:
-        matrix = MatMul(jac, grad_z_matrix)
-        steps.append(Step(d, MatMul(jac, MatPartial(LOSS, z)), Rule.MATRIX_PRODUCT, L,
+        steps.append(Step(d, vjp(sh, L, MatPartial(LOSS, z)), Rule.MATRIX_PRODUCT, L,
                           "output", "matrix", "delta_matrix"))
-    else:  # column by column: z ⊙ g − z ⊙ (𝟙𝟙ᵀ(z ⊙ g))
-        ones = OneMatrix(n, 1)
-        zg = HadamardProduct(z, grad_z_matrix)
-        matrix = zg - HadamardProduct(z, ones * Transpose(ones) * zg)
     steps.append(Step(d, matrix, Rule.SUBSTITUTION, L, "output", "matrix", "delta_matrix"))
     return matrix, steps, assumptions

@@ -36,6 +36,7 @@ class Rule:
     RENAME = "renaming summation indices"
     REARRANGE = "rearranging the sums"
     MATRIX_FORM = "matrix form"
+    ACCUMULATION = "sum over paths"
 
 
 TOPICS = ("forward", "loss", "output", "weights", "bias", "hidden", "general", "update")

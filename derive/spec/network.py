@@ -6,7 +6,7 @@
 >>> Network.uniform(depth="L", activation="sigmoid", loss="sse", output="identity").symbolic
 True
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sympy import Integer
 
@@ -32,6 +32,7 @@ class Network:
     bias: str = "none"
     batch: bool = False
     depth: object = None
+    weight_decay: bool = field(default=False, repr=False)
 
     def __post_init__(self):
         acts = self.activations
@@ -68,6 +69,14 @@ class Network:
             raise SpecError(f"bias {self.bias!r} is not allowed; allowed: {', '.join(BIAS_MODES)}")
         if not isinstance(self.batch, bool):
             raise SpecError(f"batch must be True or False, got {self.batch!r}")
+        self._check_weight_decay()
+
+    def _check_weight_decay(self):
+        if not isinstance(self.weight_decay, bool):
+            raise SpecError(f"weight_decay must be True or False, got {self.weight_decay!r}")
+        if self.weight_decay and self.bias == "augmented":
+            raise SpecError("weight_decay: not available with bias='augmented' yet (its bias "
+                            "column is not decayed); allowed biases: none, explicit")
 
     def _check_softmax(self):
         hidden = self.activations[:-1] if not self.symbolic else self.activations[:1]
@@ -158,10 +167,12 @@ class Network:
         else:
             acts = self.activations
         return Network(activations=acts, loss=self.loss, widths=tuple(widths),
-                       bias=self.bias, batch=self.batch, depth=depth)
+                       bias=self.bias, batch=self.batch, depth=depth,
+                       weight_decay=self.weight_decay)
 
     def describe(self):
         acts = ", ".join(self.activations)
         depth = "L" if self.symbolic else self.depth
         return (f"depth {depth}; activations {acts}; loss {self.loss}; bias {self.bias}; "
-                f"batch {'on' if self.batch else 'off'}")
+                f"batch {'on' if self.batch else 'off'}"
+                + ("; weight decay on" if self.weight_decay else ""))

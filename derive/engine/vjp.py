@@ -1,0 +1,222 @@
+"""Deriving every VJP of the op table from its index forward, and checking its claim.
+
+For an op ``o = f(x, …)`` with output cotangent ``G``, the VJP of input ``x`` at the
+component ``x_c`` is the chain rule ``Σ_o G_o ∂o/∂x_c``: SymPy differentiates the op's
+index forward, `derive.calculus.kronecker.contract` removes the Kronecker deltas. The
+row's claimed matrix VJP is read componentwise (`entry`), written through the op's
+forward where it names the op's output (softmax's z), and the two must agree: exactly
+at the index level with symbolic widths, or, where the sums do not line up term by
+term, exactly with every sum written out at small widths. A claim that does not agree,
+or a missing one, raises `OpError` naming the op and the input.
+"""
+from functools import lru_cache
+from itertools import count, product
+
+from sympy import (
+    Add,
+    Identity,
+    Indexed,
+    IndexedBase,
+    KroneckerDelta,
+    Mul,
+    OneMatrix,
+    S,
+    Sum,
+    Symbol,
+    ZeroMatrix,
+    diff,
+)
+from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, Transpose
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from ..calculus.compare import exactly_zero
+from ..calculus.kronecker import contract
+from ..ir.nodes import Act, Var, act_function, component
+from ..vocab import BATCH, DEPTH, LAYER, LOSS, WIDTH, a, b, i, k, r, s
+from .ops import Shapes, op_row
+
+_FRESH = count()
+SMALL = 3   # the width at which sums are written out when the index forms do not line up
+
+
+class OpError(Exception):
+    """An op row whose claimed VJP is missing or disagrees with the derived one."""
+
+
+def _fresh():
+    return Symbol(f"p{next(_FRESH)}", integer=True, positive=True)
+
+
+def _layer(op):
+    return DEPTH if op.last else LAYER
+
+
+def port_var(sh, op, port, layer):
+    kind, offset = op.ports[port]
+    return LOSS if kind == LOSS.name else sh.var(kind, layer + offset)
+
+
+def port_indices(sh, var):
+    """The component indices of an input port: (a, b) of a weight, (a,) of a bias, (k, s)."""
+    if var.kind in ("W", "Wbar"):
+        return a, b
+    if var.kind == "b":
+        return a, S.One
+    return k, (s if sh.batch else S.One)
+
+
+def _port_component(sh, var):
+    row, col = port_indices(sh, var)
+    if var.kind == "W":
+        return IndexedBase(var)[row, col]
+    return component(var, row) if col == S.One else sh.comp(var, row, col)
+
+
+def cotangent(sh, op, layer):
+    """G, the cotangent of the op's output, as a layer quantity of the output's shape."""
+    out = port_var(sh, op, op.output, layer)
+    return Var("G", out.layer, *out.shape)
+
+
+def derive_vjp(op, port, sh, layer=None):
+    """Σ_o G_o ∂o/∂x_c, contracted: the VJP of ``port`` at one component."""
+    layer = _layer(op) if layer is None else layer
+    x = _port_component(sh, port_var(sh, op, port, layer))
+    if op.scalar:
+        return contract(diff(op.index(sh, layer, None, None, wrt=port), x))
+    G = cotangent(sh, op, layer)
+    body = sh.comp(G, i, r) * diff(op.index(sh, layer, i, r, wrt=port), x)
+    return contract(Sum(sh.sample_sum(body), (i, 1, G.shape[0])))
+
+
+# --- reading a matrix expression componentwise ---------------------------------------
+def entry(M, row, col):
+    """The (row, col) component of a matrix expression in index notation (1-based)."""
+    if isinstance(M, Var):
+        if M.kind == "Wbar":   # the weights without their bias column
+            M = Var("W", M.layer, M.shape[0], M.shape[1] + 1)
+        if M.kind == "W" or M.shape[1] != 1:
+            return IndexedBase(M)[row, col]
+        return IndexedBase(M)[row]
+    if isinstance(M, Transpose):
+        return entry(M.arg, col, row)
+    if isinstance(M, MatMul):
+        return _product_entry(M, row, col)
+    if isinstance(M, MatAdd):
+        return Add(*(entry(term, row, col) for term in M.args))
+    if isinstance(M, HadamardProduct):
+        return Mul(*(entry(term, row, col) for term in M.args))
+    if isinstance(M, HadamardPower):
+        return entry(M.base, row, col) ** M.exp
+    if isinstance(M, Act):
+        return act_function(M.name, M.order)(entry(M.arg, row, col))
+    if isinstance(M, DiagMatrix):
+        return KroneckerDelta(row, col) * entry(M.args[0], row, S.One)
+    if isinstance(M, OneMatrix):
+        return S.One
+    if isinstance(M, Identity):
+        return KroneckerDelta(row, col)
+    if isinstance(M, ZeroMatrix):
+        return S.Zero
+    raise OpError(f"cannot read {M} componentwise")
+
+
+def _product_entry(M, row, col):
+    scalars = [f for f in M.args if not getattr(f, "is_Matrix", False)]
+    mats = [f for f in M.args if getattr(f, "is_Matrix", False)]
+    if len(mats) == 1:
+        return Mul(*scalars) * entry(mats[0], row, col)
+    p = _fresh()
+    rest = mats[1] if len(mats) == 2 else MatMul(*mats[1:])
+    body = entry(mats[0], row, p) * entry(rest, p, col)
+    return Mul(*scalars) * Sum(body, (p, 1, mats[0].shape[1]))
+
+
+# --- checking a claim ---------------------------------------------------------------
+def claimed_vjp(op, port, sh, layer=None):
+    """The row's claimed VJP of ``port`` at one component, through the op's forward."""
+    layer = _layer(op) if layer is None else layer
+    if port not in op.vjps:
+        raise OpError(f"op {op.name!r} has no VJP for its input {port!r}")
+    G = None if op.scalar else cotangent(sh, op, layer)
+    claim = op.vjps[port](sh, layer, G)
+    value = entry(claim, *port_indices(sh, port_var(sh, op, port, layer)))
+    return value if op.scalar else _through_forward(op, sh, layer, value)
+
+
+def _through_forward(op, sh, layer, value):
+    """``value`` with every component of the op's output written by its forward."""
+    out = port_var(sh, op, op.output, layer)
+    return value.replace(
+        lambda e: isinstance(e, Indexed) and e.base.label == out,
+        lambda e: op.index(sh, layer, e.indices[0], e.indices[1] if len(e.indices) > 1
+                           else None))
+
+
+def check(op, sh):
+    """Derive the VJP of every input of ``op`` and check the row's claim against it."""
+    extra = set(op.vjps) - set(op.inputs)
+    if extra:
+        raise OpError(f"op {op.name!r} claims a VJP for {sorted(extra)[0]!r}, not an input")
+    derived = {}
+    for port in op.inputs:
+        claimed = claimed_vjp(op, port, sh)
+        derived[port] = derive_vjp(op, port, sh)
+        if not _agree(derived[port], claimed):
+            raise OpError(f"op {op.name!r}: the claimed VJP for its input {port!r} does not "
+                          f"match the derived one, {derived[port]}")
+        if op.jacobian is not None:
+            _check_jacobian(op, port, sh)
+    return derived
+
+
+def _check_jacobian(op, port, sh):
+    """∂o_i/∂x_k from the index forward against the row's claimed component."""
+    layer = _layer(op)
+    x = sh.comp(port_var(sh, op, port, layer), k, s)
+    derived = contract(diff(op.index(sh, layer, i, s), x))
+    claim = op.jacobian(sh, layer)
+    if not _agree(derived, _through_forward(op, sh, layer, claim)):
+        raise OpError(f"op {op.name!r}: the claimed Jacobian for its input {port!r} does "
+                      f"not match the derived one, {derived}")
+    matrix = op.jacobian_matrix(sh, layer) if op.jacobian_matrix else None
+    if matrix is not None and not _agree(entry(matrix, i, k), claim):
+        raise OpError(f"op {op.name!r}: the claimed Jacobian matrix for its input {port!r} "
+                      "does not match its component")
+
+
+@lru_cache(maxsize=512)
+def checked(op_name, bias, batch):
+    """`check` once per op row and network shape (bias mode, batch)."""
+    return check(op_row(op_name), Shapes(bias, batch))
+
+
+def _agree(derived, claimed):
+    difference = contract(derived - claimed)
+    if exactly_zero(_canonical(difference)):
+        return True
+    return _agree_small(difference)
+
+
+def _canonical(expr, level=0):
+    """Rename every summation index by its nesting depth, so equal sums compare equal."""
+    if expr.is_Atom or isinstance(expr, (Indexed, Var)):
+        return expr
+    if isinstance(expr, Sum):
+        names = {lim[0]: Symbol(f"c{level}_{n}", integer=True, positive=True)
+                 for n, lim in enumerate(expr.limits)}
+        limits = [(names[v], lo, hi) for v, lo, hi in expr.limits]
+        return Sum(_canonical(expr.function.xreplace(names), level + 1), *limits)
+    return expr.func(*(_canonical(arg, level) for arg in expr.args))
+
+
+def _agree_small(difference):
+    """Every sum written out at width `SMALL` (batch 2), at every free component."""
+    sized = difference.replace(lambda e: isinstance(e, Indexed) and e.base == WIDTH,
+                               lambda e: S(SMALL)).xreplace({BATCH: S(2)})
+    free = sorted(sized.free_symbols & {a, b, k, s}, key=str)
+    for values in product(range(1, SMALL + 1), repeat=len(free)):
+        point = dict(zip(free, map(S, values)))
+        if not exactly_zero(sized.xreplace(point).doit()):
+            return False
+    return True
