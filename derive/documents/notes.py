@@ -26,6 +26,7 @@ from ..printing.latex import INDICATOR, NotesLatexPrinter
 from ..spec import rules
 from ..util.templates import environment
 from ..vocab import DEPTH, LAYER, LOSS, WIDTH
+from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 
@@ -295,6 +296,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         sym=sym, shapes=_shapes(doc), sections=sections,
         activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
+        answer=hz_answer(doc) if detail != "brief" else None,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")
