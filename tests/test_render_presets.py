@@ -1,7 +1,11 @@
 """Each preset's own conventions (SPEC §4): the forms a preset's source note reaches."""
+import numpy
+from sympy import ImmutableMatrix, Transpose
+
 from derive import Network, backprop, render
 from derive.documents.notes import context
-from derive.ir.nodes import Var
+from derive.documents.rows import row, row_results
+from derive.ir.nodes import Act, Var
 from derive.printing.latex import NotesLatexPrinter
 
 BCE = dict(activation="sigmoid", loss="bce")
@@ -40,3 +44,79 @@ def test_hz_answer_only_where_the_cancellation_happens():
         assert HEADING not in render(d, "markdown", notation)
     assert HEADING not in render(d, "markdown", "hz", detail="brief")
     assert context(backprop(Network.uniform(depth=1, **BCE)), "hz")["answer"] is None
+
+
+# -- gh and the layout: row-vector results from the column ones -------------------------
+GH = Network.uniform(depth="L", activation="sigmoid", output="identity", loss="sse")
+
+
+def _box(text):
+    return text[text.index(r"\boxed"):text.index(r"\end{aligned}}")]
+
+
+def test_gh_boxes_002_row_vector_results():
+    box = _box(render(backprop(GH), "latex", "gh"))
+    assert r"\frac{\partial L}{\partial \mathbf{h}^{n}} &= \frac{\partial L}{\partial " \
+           r"\mathbf{g}^{n+1}} W^{n+1}" in box                                    # (77)
+    assert r"\frac{\partial L}{\partial \mathbf{g}^{n}} &= \frac{\partial L}{\partial " \
+           r"\mathbf{h}^{n}} \odot \sigma'(\mathbf{g}^{n})^{\top}" in box          # (76)
+    assert r"\frac{\partial L}{\partial W^{n}} &= \left(\frac{\partial L}{\partial " \
+           r"\mathbf{g}^{n}}\right)^{\top} \left(\mathbf{h}^{n-1}\right)^{\top}" in box  # (75)
+    assert r"\boldsymbol{\delta}" not in box and r"\left(W^{n+1}\right)^{\top}" not in box
+    rule = context(backprop(GH), "gh")["row_rule"]["lines"]
+    assert rule[2]["rhs"].startswith(r"\left(\left(\boldsymbol{\delta}^{n+1}\right)^{\top} W")
+
+
+def test_layout_changes_the_results():
+    d = backprop(Network.uniform(depth=3, **BCE))
+    col = context(d, "hz", "denominator")
+    row = context(d, "hz", "numerator")
+    assert col["row_rule"] is None and row["row_rule"] is not None
+    assert col["summary"] != row["summary"]
+    assert any(r"\boldsymbol{\delta}" in r["lhs"] for r in col["summary"])
+    assert not any(r"\boldsymbol{\delta}" in r["lhs"] + r["rhs"] for r in row["summary"])
+    assert context(backprop(GH), "gh", "denominator")["summary"] != \
+        context(backprop(GH), "gh")["summary"]
+
+
+def _random(shape, rng):
+    return ImmutableMatrix(rng.normal(size=shape).round(3).tolist())
+
+
+def _value(expr, values):
+    return ImmutableMatrix(expr.xreplace(values).doit().as_explicit()).evalf()
+
+
+def test_layouts_agree_numerically():
+    """At a random point every row result is the transpose of the column one (a weight
+    gradient is the same matrix in both)."""
+    rng = numpy.random.default_rng(0)
+    net = Network(activations=("sigmoid", "sigmoid", "identity"), loss="sse",
+                  widths=(2, 3, 2, 2))
+    d = backprop(net)
+    rows = d.summary()
+    leaves = {}
+    for _, rhs in rows:
+        for a in rhs.atoms(Var, Act):
+            if not (isinstance(a, Var) and a.kind == "delta"):
+                leaves.setdefault(a, _random(a.shape, rng))
+    col = dict(leaves)
+    for lhs, rhs in rows:
+        col[lhs] = _value(rhs, col)
+    got = dict(leaves)
+    for lhs, rhs in row_results(rows):
+        got[lhs] = _value(rhs, got)
+    for lhs, _ in rows:
+        if isinstance(lhs, Var):
+            assert _close(got[row(lhs)], col[lhs].T)
+        else:
+            assert _close(got[lhs], col[lhs])
+    checked = [k for k in got if isinstance(k, Transpose) and k.arg.wrt.kind == "z"]
+    assert checked
+    for key in checked:
+        layer = key.arg.wrt.layer
+        assert _close(got[key], _value(d.dJdz(layer), col).T)
+
+
+def _close(a, b):
+    return a.shape == b.shape and max(abs(x) for x in (a - b)) < 1e-9

@@ -7,11 +7,11 @@
 >>> latex(Act("sigmoid", h2, 1), "za")
 "\\\\sigma'(\\\\mathbf{z}^{2})"
 """
-from sympy import Abs, Add, Basic, Indexed, KroneckerDelta, Mul, Sum, Symbol, sstr
+from sympy import Abs, Add, Basic, Indexed, KroneckerDelta, Mul, Sum, Symbol, Transpose, sstr
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul
 from sympy.printing.latex import LatexPrinter
 
-from ..ir.nodes import Var
+from ..ir.nodes import MatPartial, Var
 from ..vocab import DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
 from .human_forms import humanize
@@ -311,7 +311,13 @@ class NotesLatexPrinter(LatexPrinter):
         return text if not isinstance(arg, Var) or "^" not in text else rf"\left({text}\right)"
 
     def _print_Transpose(self, expr):
-        return rf"{self._wrap_sup(expr.arg)}^{{\top}}"
+        arg = expr.arg
+        if isinstance(arg, MatPartial) and self.nt.layout == "numerator" and arg.wrt.shape[1] == 1:
+            return self._frac(self._print(arg.num), self._print(arg.wrt))   # a row
+        if isinstance(arg, MatPartial) or (isinstance(arg, Transpose)
+                                           and isinstance(arg.arg, MatPartial)):
+            return rf"\left({self._print(arg)}\right)^{{\top}}"
+        return rf"{self._wrap_sup(arg)}^{{\top}}"
 
     def _print_Pow(self, expr):
         if isinstance(expr.base, Indexed) or getattr(expr.base, "rule_name", None):
