@@ -5,6 +5,7 @@ from sympy import ImmutableMatrix, Transpose
 from derive import Network, backprop, render
 from derive.documents.notes import context
 from derive.documents.rows import row, row_results
+from derive.documents.scalars import Scalar, ScalarAct, scalar
 from derive.ir.nodes import Act, Var
 from derive.printing.latex import NotesLatexPrinter
 
@@ -120,3 +121,38 @@ def test_layouts_agree_numerically():
 
 def _close(a, b):
     return a.shape == b.shape and max(abs(x) for x in (a - b)) < 1e-9
+
+
+# -- pq: a chain of one-node layers written with numbers ---------------------------------
+ONE = Network(activations=("sigmoid",) * 3, loss="mse", widths=(1, 1, 1, 1))
+
+
+def test_pq_one_node_chain_with_numbers():
+    md = render(backprop(ONE), "markdown", "pq")
+    part = md[md.index("## The chain with numbers"):]
+    part = part[:part.index("\n## ", 3)]
+    assert r"q_{3} = \sigma(w_{23} \sigma(w_{12} \sigma(w_{01} \sigma_0(p_{0}))))" in part
+    assert r"\underbrace{\left(q_{3} - y\right) \sigma'(p_{3})}_{\delta_{3}}" in part
+    assert r"\underbrace{\sigma_0(p_{0})}_{q_{0}} = \delta_{1} q_{0}" in part
+    assert r"\frac{\partial C}{\partial w_{l-1,l}} = \delta_{l} q_{l-1}" in part
+    assert r"\delta_{2} = w_{23} \delta_{3} \sigma'(p_{2})" in part
+    assert r"\mathbf" not in part and r"\boldsymbol" not in part and r"\sum" not in part
+
+
+def test_numbers_only_for_pq_one_node_chains():
+    multi = Network(activations=("sigmoid",) * 3, loss="mse")
+    assert "The chain with numbers" not in render(backprop(multi), "markdown", "pq")
+    assert "The chain with numbers" not in render(backprop(ONE), "markdown", "hz")
+    assert "The chain with numbers" not in render(backprop(ONE), "markdown", "pq",
+                                                  detail="brief")
+
+
+def test_the_scalar_rule_agrees_with_the_matrices():
+    d = backprop(ONE)
+    rng = numpy.random.default_rng(1)
+    for layer in (1, 2, 3):
+        expr = d.expanded("W", layer)
+        leaves = {a: _random((1, 1), rng) for a in expr.atoms(Var, Act)}
+        number = scalar(expr).xreplace({scalar(k): v[0, 0] for k, v in leaves.items()})
+        assert not number.atoms(Scalar, ScalarAct)
+        assert abs(float(number) - float(_value(expr, leaves)[0, 0])) < 1e-9

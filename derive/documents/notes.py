@@ -30,6 +30,7 @@ from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 from .rows import row_results, transpose_chain
+from .scalars import applies, one_node_chain
 
 FORMATS = ("latex", "markdown")
 DETAILS = ("brief", "standard", "full")
@@ -303,7 +304,10 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
                sigma0=_notation.act_latex("input"), u="u")
-    sections = _displays(doc, _sections(doc, detail), detail)
+    sec = _sections(doc, detail)
+    sections = _displays(doc, sec, detail)
+    one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
+        if applies(net, nt) and detail != "brief" else None
     loss_row = rules.loss(net.loss)
     cancel = any(s.rule == Rule.CANCELLATION for s in d.steps)
     return dict(
@@ -318,6 +322,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         answer=hz_answer(doc) if detail != "brief" else None, row_rule=_row_rule(doc),
+        one_node=one_node,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")

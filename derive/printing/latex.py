@@ -123,6 +123,21 @@ class NotesLatexPrinter(LatexPrinter):
             return f"({letter}_{{{lay}}})_{{{extra}}}"
         return self._attach(letter, lay, extra)
 
+    def scalar_tex(self, var):
+        """A 1 × 1 layer quantity written as a number (003's one-node chains): no bold,
+        and a one-letter capital weight letter in lower case (w_{23})."""
+        special, done = self._special(var.kind, var.layer, False)
+        if done:
+            return special
+        letter = self._letter(var.kind)
+        if var.kind == "W" and len(letter) == 1 and letter.isupper():
+            letter = letter.lower()
+        if var.kind == "W" and self.nt.pair_weights:
+            lo, hi = self.layer_tex(var.layer - 1), self.layer_tex(var.layer)
+            sep = "" if len(lo) == 1 and len(hi) == 1 else ","
+            return f"{letter}_{{{lo}{sep}{hi}}}"
+        return self._attach(letter, self.layer_tex(var.layer))
+
     def _print_Var(self, expr):
         return self.var_tex(expr)
 
