@@ -156,3 +156,9 @@ def test_the_scalar_rule_agrees_with_the_matrices():
         number = scalar(expr).xreplace({scalar(k): v[0, 0] for k, v in leaves.items()})
         assert not number.atoms(Scalar, ScalarAct)
         assert abs(float(number) - float(_value(expr, leaves)[0, 0])) < 1e-9
+
+
+def test_pq_one_node_shapes_are_numbers():
+    shapes = [r["shapes"] for r in context(backprop(ONE), "pq")["shapes"]]
+    assert shapes[0] == r"w_{01}, p_{1}, q_{1} \in \mathbb{R}"
+    assert not any(r"1 \times 1" in s for s in shapes)

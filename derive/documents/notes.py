@@ -144,6 +144,9 @@ def _shapes(doc):
                  + (f" \\times {doc.tex(m)}}}" if net.batch else "}")]
         if net.bias == "explicit":
             shape.append(f"{doc.var('b', l, n_out)} \\in \\mathbb{{R}}^{{{doc.tex(n_out)}}}")
+        if applies(net, doc.nt):     # a one-node chain: numbers, not 1 × 1 matrices
+            shape = [", ".join(doc.p.scalar_tex(Var(k, l, 1, 1)) for k in ("W", "h", "z"))
+                     + " \\in \\mathbb{R}"]
         act = net.activation(l) if (l != LAYER or net.symbolic) else \
             rules.activation(net.activations[0])
         rows.append(dict(layer=doc.layer(l), shapes=", \\quad ".join(shape),
