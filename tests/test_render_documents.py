@@ -56,7 +56,9 @@ def test_sections_in_order():
     md = render(d, "markdown")
     heads = re.findall(r"^## (.*)$", md, re.M)
     assert heads == ["The network", "Forward pass", "The loss", "The output layer",
-                     "The layer before the output", "The general layer", "The update rule",
+                     "The layer before the output",
+                     "From the last weight matrix to the one before", "The general layer",
+                     "The update rule",
                      "Summary", "The algorithm"]
     # every layer appears: layer 1 and 2 through the recursion, 3 and 4 in detail
     for l in (1, 2):

@@ -26,8 +26,11 @@ from ..printing.latex import INDICATOR, NotesLatexPrinter
 from ..spec import rules
 from ..util.templates import environment
 from ..vocab import DEPTH, LAYER, LOSS, WIDTH
+from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
+from .rows import row_results, transpose_chain
+from .scalars import applies, one_node_chain
 
 FORMATS = ("latex", "markdown")
 DETAILS = ("brief", "standard", "full")
@@ -141,6 +144,9 @@ def _shapes(doc):
                  + (f" \\times {doc.tex(m)}}}" if net.batch else "}")]
         if net.bias == "explicit":
             shape.append(f"{doc.var('b', l, n_out)} \\in \\mathbb{{R}}^{{{doc.tex(n_out)}}}")
+        if applies(net, doc.nt):     # a one-node chain: numbers, not 1 × 1 matrices
+            shape = [", ".join(doc.p.scalar_tex(Var(k, l, 1, 1)) for k in ("W", "h", "z"))
+                     + " \\in \\mathbb{R}"]
         act = net.activation(l) if (l != LAYER or net.symbolic) else \
             rules.activation(net.activations[0])
         rows.append(dict(layer=doc.layer(l), shapes=", \\quad ".join(shape),
@@ -221,12 +227,32 @@ def _last_per_layer(steps):
 
 def _rows(doc):
     """The summary's results; with a symbolic depth the layer below the output is left
-    out, as the general layer gives it by renaming (l = L - 1)."""
+    out, as the general layer gives it by renaming (l = L - 1). In numerator layout the
+    results are the row forms (`derive.documents.rows`)."""
     rows, net = doc.d.summary(), doc.d.net
     k = 2 + (net.bias == "explicit")
     if (net.symbolic or net.depth > 4) and len(rows) > 2 * k:
         rows = rows[:k] + rows[-k:]
-    return rows
+    return row_results(rows) if doc.nt.layout == "numerator" else rows
+
+
+def _row_rule(doc):
+    """Numerator layout: the transpose rule printed for one recursion (the general
+    layer's, else the deepest one in the summary), from SymPy's transpose; None for a
+    network with no recursion (one layer)."""
+    if doc.nt.layout != "numerator":
+        return None
+    deltas = [(lhs, rhs) for lhs, rhs in doc.d.summary()
+              if isinstance(lhs, Var) and lhs.kind == "delta"]
+    recursion = [r for r in deltas if any(isinstance(a, Var) and a.kind == "delta"
+                                          for a in r[1].atoms(Var))]
+    if not recursion:
+        return None
+    lhs, rhs = recursion[-1]
+    lines = [dict(lhs="" if left is None else doc.tex(left), rhs=doc.tex(right), rel="=",
+                  why=[]) for left, right in transpose_chain(lhs, rhs)]
+    return dict(lines=lines, number=0, delta=doc.tex(lhs),
+                row=doc.tex(row_results([(lhs, rhs)])[-1][0]))
 
 
 def _summary(doc):
@@ -281,7 +307,10 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
                sigma0=_notation.act_latex("input"), u="u")
-    sections = _displays(doc, _sections(doc, detail), detail)
+    sec = _sections(doc, detail)
+    sections = _displays(doc, sec, detail)
+    one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
+        if applies(net, nt) and detail != "brief" else None
     loss_row = rules.loss(net.loss)
     cancel = any(s.rule == Rule.CANCELLATION for s in d.steps)
     return dict(
@@ -295,6 +324,8 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         sym=sym, shapes=_shapes(doc), sections=sections,
         activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
+        answer=hz_answer(doc) if detail != "brief" else None, row_rule=_row_rule(doc),
+        one_node=one_node,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")

@@ -7,11 +7,11 @@
 >>> latex(Act("sigmoid", h2, 1), "za")
 "\\\\sigma'(\\\\mathbf{z}^{2})"
 """
-from sympy import Abs, Add, Basic, Indexed, KroneckerDelta, Mul, Sum, Symbol, sstr
+from sympy import Abs, Add, Basic, Indexed, KroneckerDelta, Mul, Sum, Symbol, Transpose, sstr
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul
 from sympy.printing.latex import LatexPrinter
 
-from ..ir.nodes import Var
+from ..ir.nodes import MatPartial, Var
 from ..vocab import DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
 from .human_forms import humanize
@@ -122,6 +122,21 @@ class NotesLatexPrinter(LatexPrinter):
         if self.nt.script == "sub" and not vector:
             return f"({letter}_{{{lay}}})_{{{extra}}}"
         return self._attach(letter, lay, extra)
+
+    def scalar_tex(self, var):
+        """A 1 × 1 layer quantity written as a number (003's one-node chains): no bold,
+        and a one-letter capital weight letter in lower case (w_{23})."""
+        special, done = self._special(var.kind, var.layer, False)
+        if done:
+            return special
+        letter = self._letter(var.kind)
+        if var.kind == "W" and len(letter) == 1 and letter.isupper():
+            letter = letter.lower()
+        if var.kind == "W" and self.nt.pair_weights:
+            lo, hi = self.layer_tex(var.layer - 1), self.layer_tex(var.layer)
+            sep = "" if len(lo) == 1 and len(hi) == 1 else ","
+            return f"{letter}_{{{lo}{sep}{hi}}}"
+        return self._attach(letter, self.layer_tex(var.layer))
 
     def _print_Var(self, expr):
         return self.var_tex(expr)
@@ -311,7 +326,13 @@ class NotesLatexPrinter(LatexPrinter):
         return text if not isinstance(arg, Var) or "^" not in text else rf"\left({text}\right)"
 
     def _print_Transpose(self, expr):
-        return rf"{self._wrap_sup(expr.arg)}^{{\top}}"
+        arg = expr.arg
+        if isinstance(arg, MatPartial) and self.nt.layout == "numerator" and arg.wrt.shape[1] == 1:
+            return self._frac(self._print(arg.num), self._print(arg.wrt))   # a row
+        if isinstance(arg, MatPartial) or (isinstance(arg, Transpose)
+                                           and isinstance(arg.arg, MatPartial)):
+            return rf"\left({self._print(arg)}\right)^{{\top}}"
+        return rf"{self._wrap_sup(arg)}^{{\top}}"
 
     def _print_Pow(self, expr):
         if isinstance(expr.base, Indexed) or getattr(expr.base, "rule_name", None):

@@ -1,0 +1,81 @@
+"""Row-vector results: the numerator layout's forms, obtained from the engine's columns.
+
+The engine derives every error and gradient as a column object (denominator layout):
+δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ σ'(h_l), ∂J/∂z_l = W_{l+1}ᵀ δ_{l+1}, ∂J/∂W_l = δ_l z_{l−1}ᵀ.
+In numerator layout (002's convention) the derivative of the loss with respect to a
+column vector is the row vector ∂J/∂h_l = δ_lᵀ. The rule that turns one into the other
+is SymPy's transpose: ``Transpose(expr).doit()`` distributes over ⊙ and reverses
+products, (Wᵀδ)ᵀ = δᵀW; the transposed errors δ_kᵀ are then named as the row
+derivatives they are, and a product δ_{l+1}ᵀ W_{l+1} as the row derivative ∂J/∂z_l it
+equals. The results are 002's (75)–(77):
+
+    ∂L/∂g^n = ∂L/∂h^n ⊙ σ'(g^n)ᵀ,   ∂L/∂h^{n−1} = ∂L/∂g^n W^n,
+    ∂L/∂W^n = (∂L/∂g^n)ᵀ (h^{n−1})ᵀ.
+
+The printer writes ``Transpose(MatPartial(J, column))`` in numerator layout as the bare
+fraction (a row), so no formula is typed here.
+"""
+from sympy import Transpose
+from sympy.matrices.expressions import MatMul
+
+from ..ir.nodes import MatPartial, Var
+from ..vocab import LOSS
+
+
+def row(var):
+    """The row derivative ∂J/∂(pre-activation) of δ's layer: the transpose of δ."""
+    return Transpose(MatPartial(LOSS, Var("h", var.layer, *var.shape)))
+
+
+def row_post(delta, weight):
+    """∂J/∂z_{l−1} as a row, for the error δ_l and the weights W_l of the layer above."""
+    return Transpose(MatPartial(LOSS, Var("z", delta.layer - 1, weight.shape[1],
+                                          delta.shape[1])))
+
+
+def _deltas(expr):
+    return {a for a in expr.atoms(Var) if a.kind == "delta"}
+
+
+def _name_rows(expr, extra):
+    """δ_kᵀ → ∂J/∂h_k and δ_kᵀ W_k → ∂J/∂z_{k−1} (recorded in ``extra``)."""
+    mapping = {}
+    for m in expr.atoms(MatMul):
+        args = m.args
+        if len(args) == 2 and isinstance(args[0], Transpose) and args[0].arg in _deltas(expr) \
+                and isinstance(args[1], Var) and args[1].kind in ("W", "Wbar"):
+            delta, weight = args[0].arg, args[1]
+            mapping[m] = row_post(delta, weight)
+            extra.append((row_post(delta, weight), MatMul(row(delta), weight)))
+    expr = expr.xreplace(mapping)
+    return expr.xreplace({Transpose(v): row(v) for v in _deltas(expr)})
+
+
+def transposed(lhs, rhs):
+    """The row form of one column result, as rows (lhs, rhs): an error δ_l gives
+    ∂J/∂z_l (when it is made from the layer above) and ∂J/∂h_l; a gradient with
+    respect to a vector is transposed; a weight gradient keeps its shape, with δ_l
+    written (∂J/∂h_l)ᵀ."""
+    extra = []
+    if isinstance(lhs, Var) and lhs.kind == "delta":
+        new = _name_rows(Transpose(rhs).doit(), extra)
+        return extra + [(row(lhs), new)]
+    if isinstance(lhs, MatPartial) and lhs.wrt.shape[1] == 1:
+        return [(Transpose(lhs), _name_rows(Transpose(rhs).doit(), extra))]
+    return [(lhs, rhs.xreplace({v: Transpose(row(v)) for v in _deltas(rhs)}))]
+
+
+def transpose_chain(lhs, rhs):
+    """The printed rule for one error: the row ∂J/∂h_l is δ_lᵀ, then (the column
+    form)ᵀ, then SymPy's transpose pushed inside, then the row derivatives named."""
+    pushed = Transpose(rhs).doit()
+    return [(row(lhs), Transpose(lhs)), (None, Transpose(rhs)), (None, pushed),
+            (None, _name_rows(pushed, []))]
+
+
+def row_results(rows):
+    """Every (lhs, rhs) result in its numerator-layout (row) form."""
+    out = []
+    for lhs, rhs in rows:
+        out += transposed(lhs, rhs)
+    return out
