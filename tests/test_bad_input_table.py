@@ -199,7 +199,7 @@ ROWS = [
     ("cat-nested-deep", CAT + ["(" * 150 + "x^T x" + ")" * 150, "--wrt", "x"],
      ["nested too deeply"]),
     ("cat-empty", CAT + ["", "--wrt", "x"], ["expected a name", "column 1"]),
-    ("cat-norm-unsquared", CAT + ["||A x||", "--wrt", "A"], ["norm must be squared"]),
+    ("cat-norm-unclosed", CAT + ["||A x", "--wrt", "A"], ["closing the norm"]),
     ("cat-shape-option", CAT + ["y^T A x", "--wrt", "A", "--shape", "A=two"],
      ["--shape", "NAME=ROWS,COLS"]),
     ("cat-shape-unknown", CAT + ["y^T A x", "--wrt", "A", "--shape", "Q=2,3"],

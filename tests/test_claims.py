@@ -131,8 +131,12 @@ def test_build_checks_shapes_with_symbolic_widths():
         build(parse("W_L W_L"), NET)
     with pytest.raises(ShapeMismatch, match="Hadamard"):
         build(parse("z_L ⊙ z_{L-1}"), NET)
-    # two juxtaposed column vectors read as the outer product u vᵀ
-    assert build(parse("z_{L-1} (z_L - y)"), NET)[1] == build(parse("z_{L-1} (z_L - y)^T"), NET)[1]
+    # juxtaposition is the matrix product: two column vectors side by side do not fit
+    # (SPEC §3); the outer-product reading u vᵀ is a hint's, asked for explicitly
+    with pytest.raises(ShapeMismatch, match="cannot multiply"):
+        build(parse("z_{L-1} (z_L - y)"), NET)
+    assert build(parse("z_{L-1} (z_L - y)"), NET, outer=True)[1] == \
+        build(parse("z_{L-1} (z_L - y)^T"), NET)[1]
     # 1 next to a matrix is a ones vector
     from sympy import OneMatrix
     assert any(isinstance(a, OneMatrix) for a in build(parse("1 - z_L"), NET)[0].args)

@@ -125,11 +125,11 @@ def test_an_expression_that_is_not_a_scalar_is_rejected(expr):
     ("x A", "A", "cannot multiply"),
     ("y^T (A + B x) x", "A", "shapes differ"),
     ("tr(x)", "x", "square"),
-    ("||A x||", "A", "squared"),
+    ("a^T X^0 b", "X", "exponent ≥ 1"),       # unsquared norms are allowed (SPEC §3)
     ("y^T relu(A) x", "A", "unknown function"),
     ("y^T A x", "B", "does not occur"),
     ("y^T A x", "A B", "wrt"),
-    ("A^2", "A", "only a scalar"),
+    ("A^2", "A", "not a scalar"),            # a matrix power is a matrix
 ])
 def test_bad_expressions_raise_claim_errors(expr, wrt, message):
     with pytest.raises(ClaimError, match=message):

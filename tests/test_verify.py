@@ -11,7 +11,7 @@ RIGHT_HIDDEN = "((W_L^T (z_L - y)) ⊙ σ'(h_{L-1})) z_{L-2}^T"
 def test_000_last_layer_claim_holds_for_symbolic_depth():
     v = verify(SIGMOID_BCE, "W_L", "(z_L - y) z_{L-1}^T")
     assert v.holds and v.reason == "holds"
-    assert v.checked == [1, 2, 3, 4, 5, 6]
+    assert v.depths == [1, 2, 3, 4, 5, 6]
     assert v.exact                       # proved by cancellation at the small depths
     assert v.counterexample is None
     assert v.correct == "(z_L - y) z_{L-1}^T"
@@ -39,7 +39,7 @@ def test_000_analogue_for_the_layer_before_fails_with_a_counterexample():
 @pytest.mark.slow
 def test_000_correct_form_for_the_layer_before_holds():
     v = verify(SIGMOID_BCE, "W_{L-1}", RIGHT_HIDDEN)
-    assert v.holds and v.checked == [2, 3, 4, 5, 6]
+    assert v.holds and v.depths == [2, 3, 4, 5, 6]
     # written with the derivative in terms of the output, as in 000
     assert verify(SIGMOID_BCE, "W_{L-1}",
                   "(W_L.T @ (z_L - y) .* z_{L-1} .* (1 - z_{L-1})) @ z_{L-2}.T").holds
@@ -51,8 +51,12 @@ def test_000_correct_form_for_the_layer_before_holds():
 def test_000_own_spelling_holds_if_transposed():
     v = verify(SIGMOID_BCE, "W_L", "z_{L-1}(z_L - y)")
     assert not v.holds
-    assert v.reason == ("shape mismatch: the claim is n_{L-1}×n_L but ∂J/∂W_L is "
-                        "n_L×n_{L-1}; holds if transposed")
+    assert v.reason == ("shape mismatch: cannot multiply z_{L-1} (n_{L-1}×1) by z_L - y "
+                        "(n_L×1); read as the outer product u vᵀ, the claim is "
+                        "z_{L-1} ((z_L - y)^T) (n_{L-1}×n_L), which holds if transposed")
+    assert v.hint and "holds if transposed" in v.hint
+    flipped = verify(SIGMOID_BCE, "W_L", "z_{L-1} (z_L - y)^T")
+    assert flipped.reason.endswith("; holds if transposed")
     wrong = verify(SIGMOID_BCE, "W_L", "z_{L-1} (2 z_L - y)")
     assert "shape mismatch" in wrong.reason and "transposed" not in wrong.reason
 
@@ -130,7 +134,7 @@ def test_batch_and_augmented_correct_forms_verify():
 
 def test_claims_with_numbered_layers_in_a_symbolic_net():
     v = verify(SIGMOID_BCE, "W_2", "delta_2 z_1^T")
-    assert v.holds and v.checked == [2, 3, 4, 5, 6]
+    assert v.holds and v.depths == [2, 3, 4, 5, 6]
 
 
 def test_bad_input_raises():

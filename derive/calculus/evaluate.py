@@ -166,6 +166,9 @@ class FreeEvaluator(Evaluator):
             out = out * m
         return coeff * out
 
+    def _eval_MatPow(self, e):
+        return self(e.base) ** int(e.exp)
+
     def _eval_Elem(self, e):
         return self(e.arg).applyfunc(scalar_function(e.name, e.order))
 

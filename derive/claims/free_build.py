@@ -20,6 +20,7 @@ from sympy import (
     Integer,
     MatAdd,
     MatMul,
+    MatPow,
     MatrixSymbol,
     OneMatrix,
     Rational,
@@ -36,6 +37,7 @@ from .shapes import ShapeMismatch
 
 ONE = "one"                     # the literal dimension 1
 DIM_LETTERS = "mnlpqrs"         # names for inferred dimensions, in this order
+SMALL_SIZE = 6                  # larger given sizes stay symbolic: checked at small sizes
 
 
 @dataclass
@@ -168,8 +170,9 @@ class _Shaper:
             return a
         if kind == "pow":
             return self.power(node)
-        if kind == "norm":
-            raise ClaimError("a norm must be squared: write ‖…‖^2", column=node[2])
+        if kind == "norm":         # ‖v‖ (Frobenius for a matrix) = (‖v‖²)^{1/2}
+            self.shape(node[1])
+            return (ONE, ONE)
         if kind == "tr":
             r, c = self.shape(node[1])
             self.dims.union(r, c, f"the trace of a {self.text((r, c))}: it must be square")
@@ -182,13 +185,12 @@ class _Shaper:
         base = node[1]
         if base[0] == "norm":
             self.shape(base[1])
-            if node[2] <= 0 or node[2] % 2:
-                raise ClaimError("a norm must be squared: write ‖…‖^2", column=base[2])
             return (ONE, ONE)
         a = self.shape(base)
         if not self.scalar(a):
-            raise ClaimError(f"only a scalar can be raised to a power, not a "
-                             f"{self.text(a)}")
+            if node[2] < 1:
+                raise ClaimError(f"a matrix power needs an exponent ≥ 1, not {node[2]}")
+            self.dims.union(a[0], a[1], f"the power of a {self.text(a)}: it must be square")
         return a
 
     def scalar(self, shape):
@@ -297,8 +299,10 @@ def _named(shaper, wrt):
         root = dims.find(d)
         if root == ONE:
             return Integer(1)
-        if root in dims.value:
-            return Integer(dims.value[root])
+        if root in dims.value:     # a user's size: kept as a name above SMALL_SIZE
+            value = dims.value[root]
+            return Integer(value) if value <= SMALL_SIZE else \
+                Symbol(str(value), integer=True, positive=True)
         if root not in names:
             names[root] = letters.pop(0) if letters else f"d{len(names) + 1}"
         return Symbol(names[root], integer=True, positive=True)
@@ -355,8 +359,13 @@ class _Builder:
                 inner = self.build(node[1][1])
                 if not _is_matrix(inner):
                     return inner ** node[2]
-                return SqNorm(inner) ** (node[2] // 2)
-            return _scalar(self.build(node[1])) ** node[2]
+                return SqNorm(inner) ** Rational(node[2], 2)
+            base = self.build(node[1])
+            if _is_matrix(base) and base.shape != (1, 1):
+                return MatPow(base, node[2]).doit() if node[2] > 1 else base
+            return _scalar(base) ** node[2]
+        if kind == "norm":         # ‖v‖ = (‖v‖²)^{1/2}
+            return _norm(self.build(node[1]))
         if kind == "tr":
             a = self.build(node[1])
             return Trace(a) if _is_matrix(a) else a
@@ -366,6 +375,10 @@ class _Builder:
                 return Elem(fname, arg, order)
             return scalar_function(fname, order)(_scalar(arg))
         raise ClaimError(f"{kind} is not allowed in a matrix expression")
+
+
+def _norm(inner):
+    return SqNorm(inner) ** Rational(1, 2) if _is_matrix(inner) else abs(inner)
 
 
 def _is_matrix(e):

@@ -55,6 +55,9 @@ class FreeParser(Parser):
         self.take()
         self.in_norm = False
         self.depth -= 1
+        if self.at("_") and self.peek(1)[1] == "F":     # ‖X‖_F: the Frobenius norm
+            self.take()
+            self.take()
         return ("norm", inner, col)
 
     def name(self):

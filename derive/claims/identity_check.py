@@ -18,7 +18,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..calculus.compare import TOLERANCE, exactly_zero
 from ..calculus.numeric import value
-from ..errors import ClaimError
+from ..errors import ClaimError, as_claim_error
 from ..ir.matrix_nodes import AsScalar, realize
 from ..matrix.derivation import Checker, derive_scalar
 from ..printing.matrix_latex import to_claim, to_claim_latex
@@ -28,6 +28,7 @@ from .shapes import ShapeMismatch
 from .verdict import Verdict
 
 
+@as_claim_error
 def verify_identity(identity, claim, shapes=None, sizes=None, seed=0, points=2, exact=True):
     """Is ``claim`` the derivative ``identity`` ("d/dA (expression)") asks for?"""
     label, tree = parse_derivative(identity)

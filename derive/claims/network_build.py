@@ -30,8 +30,9 @@ def _show(e):
 class Builder:
     """Builds one claim tree for ``net``; ``depth`` fixes L for a symbolic network."""
 
-    def __init__(self, net, depth=None):
+    def __init__(self, net, depth=None, outer=False):
         self.net = net
+        self.outer = outer     # read two juxtaposed column vectors as u vᵀ (for hints)
         if net.symbolic:
             self.L = DEPTH if depth is None else Integer(depth)
         else:
@@ -128,8 +129,8 @@ class Builder:
     def op_matmul(self, a, b):
         if not (self.is_matrix(a) and self.is_matrix(b)):
             return self.scale(a, b)
-        if a.shape[1] != b.shape[0] and a.shape[1] == 1 and b.shape[1] == 1:
-            return MatMul(a, Transpose(b))   # u v juxtaposed: the outer product u vᵀ
+        if self.outer and a.shape[1] != b.shape[0] and a.shape[1] == 1 and b.shape[1] == 1:
+            return MatMul(a, Transpose(b))   # u v juxtaposed, read as the outer product u vᵀ
         if a.shape[1] != b.shape[0]:
             raise ShapeMismatch(f"cannot multiply {_show(a)} by {_show(b)}")
         return MatMul(a, b)
@@ -172,7 +173,7 @@ class Builder:
         if not self.is_matrix(arg):
             raise ClaimError(f"{fname} of a scalar: apply activations to h_l")
         if fname in ("sigma", "phi", "varphi"):
-            if isinstance(arg, Var) and arg.kind == "h":
+            if isinstance(arg, Var) and arg.kind in ("h", "z"):   # σ'(z_l): judged, a slip
                 fname = self.activation(arg.layer)
             elif len(set(self.net.activations)) == 1:
                 fname = self.net.activations[0]
@@ -184,7 +185,9 @@ class Builder:
         return Act(fname, arg, order)
 
 
-def build(tree, net, depth=None):
-    """(expression, shape or None for a scalar) of a claim tree."""
-    expr = Builder(net, depth).build(tree)
+def build(tree, net, depth=None, outer=False):
+    """(expression, shape or None for a scalar) of a claim tree; ``outer`` reads two
+    juxtaposed column vectors as their outer product (a hint's reading, never the
+    claim's: juxtaposition is the matrix product)."""
+    expr = Builder(net, depth, outer).build(tree)
     return expr, (expr.shape if isinstance(expr, MatrixExpr) else None)

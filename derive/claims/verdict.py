@@ -22,8 +22,14 @@ class Verdict:
     counterexample: dict = None
     correct: str = ""
     correct_latex: str = ""
-    checked: list = field(default_factory=list)    # depths checked, or [sizes dict]
-    exact: list = field(default_factory=list)      # depths proved exactly, or [sizes]
+    checked: list = field(default_factory=list)    # instances checked, or [sizes dict]
+    exact: list = field(default_factory=list)      # instances proved exactly, or [sizes]
+    hint: str = ""                                 # a diagnosis, tried and verified
+
+    @property
+    def depths(self):
+        """The depths L of the network instances checked, in order."""
+        return sorted({i["L"] for i in self.checked if "L" in i})
 
     def __bool__(self):
         return self.holds
@@ -36,28 +42,47 @@ class Verdict:
 def format_verdict(v):
     """The verdict as readable lines (``derive verify`` and ``derive catalogue --claim``).
 
-    A network verdict's ``checked`` holds the depths checked; an identity verdict's
-    holds one dict of the concrete sizes (``{"m": 2, "n": 3}``).
+    A network verdict's ``checked`` holds one dict per instance (``L``, ``widths``,
+    ``m``, ``exact``); an identity verdict's holds one dict of the concrete sizes
+    (``{"m": 2, "n": 3}``).
     """
     lines = [("HOLDS: " if v.holds else "DOES NOT HOLD: ") + v.reason]
-    identity = bool(v.checked) and isinstance(v.checked[0], dict)
+    identity = bool(v.checked) and "L" not in v.checked[0]
     if identity:
         sizes = ", ".join(f"{k}={n}" for k, n in v.checked[0].items())
         lines.append(f"checked at sizes {sizes} (50 digits)" +
                      ("; proved exactly" if v.exact else ""))
     elif v.checked:
-        lines.append("checked numerically (50 digits) at L = "
-                     + ", ".join(map(str, v.checked))
-                     + (f"; proved exactly at L = {', '.join(map(str, sorted(set(v.exact))))}"
-                        if v.exact else ""))
+        lines += instance_lines(v)
+    if v.hint:
+        lines.append(f"hint: {v.hint}")
     cex = v.counterexample
     if cex and "sizes" in cex:
         lines.append(f"counterexample: entry {cex['entry']}: true {cex['true']:.6g}, "
                      f"claimed {cex['claimed']:.6g}")
     elif cex:
         lines.append(f"counterexample: depth {cex['L']}, widths {cex['widths']}, "
-                     f"entry {cex['entry']}: true {cex['true']}, claimed {cex['claimed']}")
+                     f"m = {cex['m']}, entry {cex['entry']}: true {cex['true']}, "
+                     f"claimed {cex['claimed']}")
     return "\n".join(lines + verdict_tail(v))
+
+
+def instance_text(i):
+    """One network instance: ``L=2 n=(2,5,3) m=4`` (and the general layer l)."""
+    return (f"L={i['L']}" + (f" l={i['l']}" if "l" in i else "")
+            + " n=(" + ",".join(map(str, i["widths"])) + f") m={i['m']}")
+
+
+def instance_lines(v):
+    """What was checked, instance by instance: exactly, or numerically only."""
+    exact = [instance_text(i) for i in v.checked if i.get("exact")]
+    numeric = [instance_text(i) for i in v.checked if not i.get("exact")]
+    lines = []
+    if exact:
+        lines.append("proved exactly at " + "; ".join(exact))
+    if numeric:
+        lines.append("checked numerically only (50 digits) at " + "; ".join(numeric))
+    return lines
 
 
 def verdict_tail(v):
@@ -65,9 +90,7 @@ def verdict_tail(v):
     lines = []
     if v.counterexample:
         point = v.counterexample["point"]
-        shown = ", ".join(f"{s}={x}" for s, x in list(point.items())[:12])
-        more = len(point) - 12
-        lines.append(f"  at {shown}" + (f", … ({more} more)" if more > 0 else ""))
+        lines.append("  at " + ", ".join(f"{s} = {x}" for s, x in point.items()))
     if v.correct:
         lines.append(f"correct form: {v.correct}")
         lines.append(f"       LaTeX: {v.correct_latex}")

@@ -25,11 +25,11 @@ CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
 class Instance:
     """A network at concrete widths: symbols, forward pass and loss, explicitly."""
 
-    def __init__(self, net, widths):
+    def __init__(self, net, widths, m=None):
         self.net = net
         self.widths = tuple(widths)
         self.depth = len(widths) - 1
-        self.m = CERTIFY_BATCH if net.batch else 1
+        self.m = 1 if not net.batch else (CERTIFY_BATCH if m is None else int(m))
         self.env = {}
         self.params = []     # [(kind, layer, Matrix of symbols)]
         self._build()
@@ -134,11 +134,19 @@ def target_constraint(inst):
     return {y[-1, c]: 1 - sum(y[r, c] for r in range(y.rows - 1)) for c in range(y.cols)}
 
 
+def small_rational(rng):
+    """A nonzero rational p/q with |p/q| < 1 and q ≤ 7: small, away from saturation."""
+    q = rng.randint(2, 7)
+    return Rational(rng.choice((-1, 1)) * rng.randint(1, q - 1), q)
+
+
 def random_point(inst, rng):
+    """Values for every input and parameter symbol, drawn in a stable order (sorted by
+    name, never in hash order), so one seed gives one point under any PYTHONHASHSEED."""
     values = {}
-    for sym in set().union(*(m.free_symbols for m in inst.env.values()
-                             if hasattr(m, "free_symbols"))):
-        values[sym] = Rational(rng.randint(-9, 9), rng.randint(1, 9)) or Rational(1, 7)
+    leaves = [inst.env[("z", 0)], inst.env[("y", inst.depth)]] + [m for _, _, m in inst.params]
+    for sym in sorted({s for m in leaves for s in m}, key=lambda s: s.name):
+        values[sym] = small_rational(rng)
     target = inst.net.loss_rule.target
     y = inst.env[("y", inst.depth)]
     for c in range(y.cols):

@@ -3,7 +3,8 @@
 Each node passes its adjoint G (∂C/∂node, shaped like the node) to its children by one
 rule per node type, the rules of the matrix-derivative catalogue:
 
-- product F_1 ⋯ F_n:   F_k receives (F_1 ⋯ F_{k-1})ᵀ G (F_{k+1} ⋯ F_n)ᵀ
+- product F_1 ⋯ F_n:   F_k receives (F_1 ⋯ F_{k-1})ᵀ G (F_{k+1} ⋯ F_n)ᵀ (a power
+                       Xⁿ, n ≥ 1, is the product X ⋯ X)
 - transpose Pᵀ:        P receives Gᵀ
 - sum:                 every term receives G
 - Hadamard P ⊙ Q:      P receives G ⊙ Q
@@ -23,7 +24,21 @@ traces, sympy#26561).
 >>> gradient(y.T * A * x, A)
 y*x.T
 """
-from sympy import Add, Dummy, Identity, MatAdd, MatMul, Mul, Pow, Trace, ZeroMatrix, exp, log, tanh
+from sympy import (
+    Add,
+    Dummy,
+    Identity,
+    MatAdd,
+    MatMul,
+    MatPow,
+    Mul,
+    Pow,
+    Trace,
+    ZeroMatrix,
+    exp,
+    log,
+    tanh,
+)
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
@@ -74,18 +89,14 @@ def _matrix(e, G, wrt, out):
     elif isinstance(e, MatMul):
         scalars = [a for a in e.args if not isinstance(a, MatrixExpr)]
         mats = [a for a in e.args if isinstance(a, MatrixExpr)]
-        coeff = Mul(*scalars)
-        for k, factor in enumerate(mats):
-            if factor.has(wrt):
-                left = Transpose(_product(mats[:k])).doit() if k else Identity(factor.shape[0])
-                right = Transpose(_product(mats[k + 1:])).doit() if k + 1 < len(mats) \
-                    else Identity(factor.shape[1])
-                _matrix(factor, coeff * _product([left, G, right]), wrt, out)
+        _product_rule(Mul(*scalars), mats, G, wrt, out)
         for k, s in enumerate(scalars):
             if s.has(wrt):
                 rest = Mul(*(scalars[:k] + scalars[k + 1:]))
                 _scalar(s, rest * Trace(_product([Transpose(G).doit(), _product(mats)])),
                         wrt, out)
+    elif isinstance(e, MatPow) and e.exp.is_Integer and e.exp > 0:     # X^n = X ⋯ X
+        _product_rule(1, [e.base] * int(e.exp), G, wrt, out)
     elif isinstance(e, HadamardProduct):
         for k, factor in enumerate(e.args):
             others = e.args[:k] + e.args[k + 1:]
@@ -97,6 +108,16 @@ def _matrix(e, G, wrt, out):
         _matrix(e.base, e.exp * HadamardProduct(G, inner), wrt, out)
     else:
         raise ClaimError(f"no derivative rule for {type(e).__name__}")
+
+
+def _product_rule(coeff, mats, G, wrt, out):
+    """F_1 ⋯ F_n with adjoint G: F_k receives (F_1 ⋯ F_{k-1})ᵀ G (F_{k+1} ⋯ F_n)ᵀ."""
+    for k, factor in enumerate(mats):
+        if factor.has(wrt):
+            left = Transpose(_product(mats[:k])).doit() if k else Identity(factor.shape[0])
+            right = Transpose(_product(mats[k + 1:])).doit() if k + 1 < len(mats) \
+                else Identity(factor.shape[1])
+            _matrix(factor, coeff * _product([left, G, right]), wrt, out)
 
 
 def _scalar(e, g, wrt, out):

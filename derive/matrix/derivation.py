@@ -40,7 +40,7 @@ from ..calculus.evaluate import explicit, explicit_symbols
 from ..calculus.kronecker import contract
 from ..calculus.numeric import value
 from ..engine.certificate import Certificate
-from ..errors import ClaimError
+from ..errors import ClaimError, as_claim_error
 from ..ir import display
 from ..ir.matrix_nodes import realize
 from ..ir.nodes import MatPartial, Partial
@@ -96,6 +96,7 @@ class MatrixDerivation:
             sizes[matches[0]] = size
         return sizes
 
+    @as_claim_error
     def certify(self, sizes=None, exact=True, points=2, seed=0):
         """Every entry of the matrix form and of the contracted index form equals the
         derivative of the expanded C: exactly and at random high-precision points."""
@@ -181,6 +182,7 @@ def _letters(pool, taken):
     return [x for x in pool if x not in taken and x.upper() not in taken]
 
 
+@as_claim_error
 def derive_scalar(text, scalar, label):
     """The derivation for an already built `Scalar` (shared with `verify_identity`)."""
     X = scalar.symbols[label]

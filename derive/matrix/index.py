@@ -25,6 +25,7 @@ from sympy import (
     KroneckerDelta,
     MatAdd,
     MatMul,
+    MatPow,
     MatrixSymbol,
     Mul,
     OneMatrix,
@@ -81,19 +82,31 @@ def entry(e, i, j, ix):
     if isinstance(e, MatMul):
         scalars = [scalar_index(a, ix) for a in e.args if not isinstance(a, MatrixExpr)]
         mats = [a for a in e.args if isinstance(a, MatrixExpr)]
-        idx, limits = [i], []
-        for factor in mats[:-1]:
-            size = factor.shape[1]
-            if size == 1:
-                idx.append(ONE)
-            else:
-                k = ix.fresh()
-                idx.append(k)
-                limits.append((k, 1, size))
-        idx.append(j)
-        body = Mul(*scalars) * Mul(*(entry(f, idx[n], idx[n + 1], ix)
-                                     for n, f in enumerate(mats)))
-        return Sum(body, *limits) if limits else body
+        return _product_entry(scalars, mats, i, j, ix)
+    if isinstance(e, MatPow) and e.exp.is_Integer and e.exp > 0:   # X^n = X ⋯ X
+        return _product_entry([], [e.base] * int(e.exp), i, j, ix)
+    return _elementwise_entry(e, i, j, ix)
+
+
+def _product_entry(scalars, mats, i, j, ix):
+    """Entry (i, j) of the product of ``mats`` times ``scalars``: one summation index
+    per inner dimension that is not 1."""
+    idx, limits = [i], []
+    for factor in mats[:-1]:
+        size = factor.shape[1]
+        if size == 1:
+            idx.append(ONE)
+        else:
+            k = ix.fresh()
+            idx.append(k)
+            limits.append((k, 1, size))
+    idx.append(j)
+    body = Mul(*scalars) * Mul(*(entry(f, idx[n], idx[n + 1], ix)
+                                 for n, f in enumerate(mats)))
+    return Sum(body, *limits) if limits else body
+
+
+def _elementwise_entry(e, i, j, ix):
     if isinstance(e, HadamardProduct):
         return Mul(*(entry(a, i, j, ix) for a in e.args))
     if isinstance(e, HadamardPower):

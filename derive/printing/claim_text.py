@@ -27,6 +27,7 @@ from sympy.matrices.expressions import (
     HadamardProduct,
     MatAdd,
     MatMul,
+    MatPow,
     MatrixSymbol,
     Transpose,
 )
@@ -78,10 +79,10 @@ LETTERS = {"hz": {}, "gh": {"h": "g", "z": "h"}, "pq": {"h": "p", "z": "q"},
 NODES = {"network": (Var, Act, DiagMatrix, Transpose, OneMatrix, HadamardPower,
                      HadamardProduct, MatMul, MatAdd),
          "free": (MatrixSymbol, Transpose, Identity, OneMatrix, ZeroMatrix, Elem,
-                  HadamardPower, HadamardProduct, MatMul, MatAdd, Add, AsScalar, Trace,
-                  SqNorm, Rational, Symbol, Mul, Pow, Function)}
+                  HadamardPower, HadamardProduct, MatMul, MatAdd, MatPow, Add, AsScalar,
+                  Trace, SqNorm, Rational, Symbol, Mul, Pow, Function)}
 ATOMIC = {"network": (Var, Act, OneMatrix), "free": (MatrixSymbol, Elem, Identity, AsScalar,
-                                                     SqNorm, Trace)}
+                                                     SqNorm, Trace, MatPow)}
 NAMED = {"network": Var, "free": MatrixSymbol}
 
 
@@ -149,6 +150,13 @@ class ClaimPrinter(StrPrinter):
             raise ValueError("no claim syntax for an elementwise reciprocal")
         return self.t["had"].join([self._wrap(e.base)] * int(e.exp))
 
+    def _print_MatPow(self, e):
+        """A matrix power X^{n} (catalogue syntax); any base but a name in brackets."""
+        base = self._print(e.base)
+        if not isinstance(e.base, MatrixSymbol):
+            base = f"({base})"
+        return f"{base}^{{{self._print(e.exp)}}}"
+
     def _print_MatMul(self, e):
         if self.policy == "network":
             coeff, mats = e.as_coeff_matrices()
@@ -168,6 +176,11 @@ class ClaimPrinter(StrPrinter):
         return _negative(e)
 
     def _print_MatAdd(self, e):
+        factor = self._common_factor(e) if self.policy == "network" else None
+        if factor is not None:     # 2 z_L - 2 y → 2 (z_L - y), as the notes write it
+            inner = MatAdd(*(MatMul(t.as_coeff_matrices()[0] / factor,
+                                    *t.as_coeff_matrices()[1]).doit() for t in e.args))
+            return f"{self._network_scalar(factor)} ({self._print(inner)})"
         terms = sorted(e.args, key=self._negative)
         out = self._print(terms[0])
         for a in terms[1:]:
@@ -175,6 +188,17 @@ class ClaimPrinter(StrPrinter):
         return out
 
     _print_Add = _print_MatAdd
+
+    @staticmethod
+    def _common_factor(e):
+        """The positive number every term of a matrix sum carries (up to sign), or None."""
+        if not isinstance(e, MatAdd) or not all(isinstance(t, MatMul) for t in e.args):
+            return None
+        coeffs = {abs(t.as_coeff_matrices()[0]) for t in e.args}
+        if len(coeffs) != 1:
+            return None
+        (c,) = coeffs
+        return c if c.is_Rational and c != 1 else None
 
     # -- network names ---------------------------------------------------------------
     def _print_Var(self, e):
@@ -235,6 +259,11 @@ class ClaimPrinter(StrPrinter):
     def _print_SqNorm(self, c):
         return f"{self.t['lnorm']}{self._print(c.arg)}{self.t['rnorm']}^2"
 
+    def _norm_power(self, arg, k):
+        norm = f"{self.t['lnorm']}{self._print(arg)}{self.t['rnorm']}"
+        power = norm if abs(k) == 1 else f"{norm}^{{{abs(k)}}}"
+        return power if k > 0 else f"1/{power}"
+
     def _print_Rational(self, c):
         if self._settings["latex"]:
             return f"\\frac{{{c.p}}}{{{c.q}}}"
@@ -250,6 +279,8 @@ class ClaimPrinter(StrPrinter):
         return " ".join(self._scalar(f) for f in c.args)
 
     def _print_Pow(self, c):
+        if isinstance(c.base, SqNorm) and c.exp.is_Rational and c.exp.q == 2:
+            return self._norm_power(c.base.arg, int(c.exp * 2))   # (‖v‖²)^{k/2} = ‖v‖^k
         if not c.exp.is_Integer:
             raise ValueError(f"no claim syntax for {c}")
         base = self._scalar(c.base)

@@ -1,0 +1,224 @@
+"""The instances a network claim is checked at, and the check at one instance (SPEC §3).
+
+An instance is a depth L (every L = 1 … 6 where the named layers exist, for a symbolic
+depth), concrete widths n_0 … n_L and a batch size m. Widths are drawn pairwise
+distinct and distinct from the batch size, and a batch network is checked at two batch
+sizes ≥ 3, so that a stray 1/2, 1/m or 1/n_l cannot pass for another. Every instance
+is checked numerically (50 digits at random small rational points); the small ones are
+also proved exactly, and each instance records which of the two it got.
+
+>>> import random
+>>> from derive import Network
+>>> plan(Network.uniform(depth="L", activation="tanh", loss="mse", batch=True), 2,
+...      random.Random(0))
+[((5, 3, 2), 4), ((5, 3, 2), 6)]
+"""
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sympy import Integer, Transpose, count_ops
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from ..calculus.compare import DIGITS, TOLERANCE, exactly_zero, relative_gap
+from ..calculus.evaluate import normalise
+from ..engine.certificate import matrix_gradients
+from ..engine.instance import Instance, random_point, target_constraint
+from ..engine.plan import backprop
+from ..errors import ClaimError
+from ..printing.claim_text import shape_text
+from ..vocab import LAYER
+from .network_build import Builder
+from .shapes import ShapeMismatch
+
+EXACT_MAX_OPS = 600     # larger entry differences are only checked numerically
+EXACT_MAX_SIZE = 40     # exact cancellation only where (n_0 + … + n_L) · m is at most this
+FIRST_BATCH = 3         # batch sizes are drawn from FIRST_BATCH up
+
+
+def plan(net, D, rng):
+    """[(widths, m)] at depth D: widths pairwise distinct (for a network without fixed
+    widths), m distinct from every width; two batch sizes ≥ 3 for a batch network."""
+    if net.widths is not None:
+        widths = tuple(net.widths)
+    else:
+        widths = tuple(rng.sample(range(2, D + 4), D + 1))
+    if not net.batch:
+        return [(widths, 1)]
+    free = [m for m in range(FIRST_BATCH, FIRST_BATCH + len(widths) + 2) if m not in widths]
+    return [(widths, free[0]), (widths, free[1])]
+
+
+@dataclass
+class Evidence:
+    """A numeric failure: the true and claimed matrices at the point, the numeric
+    environment, the instance and the first entry that differs."""
+    truth: object
+    claimed: object
+    env: dict
+    inst: object
+    entry: tuple
+
+
+class Skip(Exception):
+    """The claim's layers do not exist at this instance."""
+
+
+@dataclass
+class Claim:
+    """What is checked: a claim tree as ∂J/∂(kind, pspec), with an optional ``repair``
+    ((expression, Builder) -> expression) applied to the built claim (a transpose, a
+    factor, …)."""
+    net: object
+    kind: str
+    pspec: tuple
+    tree: tuple
+    repair: object = None
+    points: int = 2
+    outer: bool = False
+
+    def backprop_at(self, widths):
+        """The network at concrete widths and the engine's derivation for it."""
+        concrete = self.net.with_widths(widths) if self.net.widths is None else self.net
+        return concrete, concrete_backprop(concrete)
+
+
+@lru_cache(maxsize=64)
+def concrete_backprop(net):
+    """The engine's derivation of a network at concrete widths, kept: a claim and the
+    repairs its hints try are checked at the same instances."""
+    return backprop(net)
+
+
+def claim_at(c, D, lval):
+    """(claim expression, target, layer) at depth D and general layer ``lval``."""
+    net = c.net
+    builder = Builder(net, D if net.symbolic else None, c.outer)
+    sub = {} if lval is None else {LAYER: Integer(lval)}
+    layer = builder.layer(c.pspec).xreplace(sub)
+    for spec in layers_of(c.tree) + [c.pspec]:
+        value = builder.layer(spec).xreplace(sub)
+        if not 0 <= value <= D or (spec == c.pspec and value < 1):
+            raise Skip
+    if c.kind == "W" and layer < 1:
+        raise Skip
+    try:
+        claim = builder.build(c.tree)
+    except ShapeMismatch:
+        raise
+    except ClaimError:
+        raise Skip from None
+    claim = claim.xreplace(sub)
+    if c.repair is not None:
+        claim = c.repair(claim, builder)
+    return claim, builder.var(c.kind, c.pspec).xreplace(sub), int(layer)
+
+
+def layers_of(tree):
+    if not isinstance(tree, tuple):
+        return []
+    if tree[0] == "var":
+        return [tree[2]]
+    return [spec for t in tree[1:] for spec in layers_of(t)]
+
+
+def check_at(c, D, lval, widths, m, rng, deadline):
+    """(record, failure): the record of what was checked at this instance; failure is
+    None or (reason, counterexample, Evidence or None). ``deadline``: perf_counter limit for exact
+    cancellation, or None for numeric only."""
+    record = {"L": D, "widths": widths, "m": m, "exact": False}
+    if lval is not None:
+        record["l"] = lval
+    try:
+        claim, target, k = claim_at(c, D, lval)
+    except ShapeMismatch as exc:
+        return record, (f"shape mismatch at L = {D}: {exc}", None, None)
+    if not isinstance(claim, MatrixExpr):
+        return record, (f"shape mismatch: the claim is a scalar but the gradient is "
+                        f"{shape_text(target.shape)}", None, None)
+    if claim.shape != target.shape:
+        return record, (f"shape mismatch at L = {D}: the claim is {shape_text(claim.shape)} "
+                        f"but the gradient is {shape_text(target.shape)}", None, None)
+    concrete, dc = c.backprop_at(widths)
+    inst = Instance(concrete, widths, m)
+    fail = numeric_at(c, inst, dc, k, claim, rng, record)
+    if fail is None and deadline is not None and D <= 3 and sum(widths) * m <= EXACT_MAX_SIZE \
+            and time.perf_counter() < deadline:
+        record["exact"] = exact_at(c, inst, dc, k, claim, deadline)
+    return record, fail
+
+
+def numeric_at(c, inst, dc, k, claim, rng, record):
+    """None when the claim equals the truth at ``c.points`` random points, else
+    (reason, counterexample)."""
+    for _ in range(c.points):
+        point = random_point(inst, rng)
+        env = inst.env
+        inst.env = inst.at(point, DIGITS)
+        truth, claimed = evaluate_pair(dc, inst, c.kind, k, claim)
+        numeric_env, inst.env = inst.env, env
+        for r in range(truth.rows):
+            for col in range(truth.cols):
+                a, b = truth[r, col].evalf(DIGITS), claimed[r, col].evalf(DIGITS)
+                if not b.is_number:
+                    raise ClaimError(f"the claim has no value at entry ({r + 1}, {col + 1})")
+                if relative_gap(a, b) > TOLERANCE:
+                    cex = dict(record, layer=k, entry=(r + 1, col + 1), true=a.evalf(12),
+                               claimed=b.evalf(12), point=point_text(inst, point))
+                    del cex["exact"]
+                    evidence = Evidence(truth, claimed, numeric_env, inst, (r, col))
+                    return (f"differs at L = {record['L']}, widths {record['widths']}"
+                            + (f", m = {record['m']}" if inst.net.batch else "")
+                            + f", entry ({r + 1}, {col + 1}): true {a.evalf(8)}, "
+                            f"claimed {b.evalf(8)}"), cex, evidence
+    return None
+
+
+def exact_at(c, inst, dc, k, claim, deadline):
+    """Is every entry difference exactly zero (decided before ``deadline``)?"""
+    truth, claimed = evaluate_pair(dc, inst, c.kind, k, claim)
+    constraint = target_constraint(inst)
+    for r in range(truth.rows):
+        for col in range(truth.cols):
+            diff = truth[r, col] - claimed[r, col]
+            diff = diff.xreplace(constraint) if constraint else diff
+            if time.perf_counter() > deadline or count_ops(diff) > EXACT_MAX_OPS \
+                    or not exactly_zero(normalise(diff)):
+                return False
+    return True
+
+
+def evaluate_pair(dc, inst, kind, k, claim):
+    grads = matrix_gradients(dc, inst)
+    if kind in ("W", "b"):
+        truth = grads[(kind, k)]
+    elif kind == "delta":
+        truth = inst.env[("delta", k)]
+    else:
+        truth = inst.evaluate(dc.dJdz(k))
+    try:
+        claimed = inst.evaluate(claim)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ClaimError(f"cannot evaluate the claim: {exc}") from None
+    if not hasattr(claimed, "rows"):
+        raise ClaimError("the claim is a scalar but the gradient is a matrix")
+    return truth, claimed
+
+
+NAMES = {"W": "W_{}", "b": "b_{}", "y": "y"}
+
+
+def point_text(inst, point):
+    """Every value of the point, by claim-syntax name: {"x": "[1/2, -1/3; …]", "W_1": …}
+    (rows separated by ';'), inputs first, then the parameters layer by layer, then y."""
+    shown = {"x": inst.env[("z", 0)]}
+    for kind, layer, symbols in inst.params:
+        shown[NAMES[kind].format(layer)] = symbols
+    shown["y"] = inst.env[("y", inst.depth)]
+    return {name: "[" + "; ".join(", ".join(str(point[s]) for s in row)
+                                  for row in symbols.tolist()) + "]"
+            for name, symbols in shown.items()}
+
+
+def transposed(expr, builder):
+    return Transpose(expr)
