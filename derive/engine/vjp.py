@@ -17,6 +17,7 @@ from sympy import (
     Identity,
     Indexed,
     IndexedBase,
+    Integer,
     KroneckerDelta,
     Mul,
     OneMatrix,
@@ -213,10 +214,10 @@ def _canonical(expr, level=0):
 def _agree_small(difference):
     """Every sum written out at width `SMALL` (batch 2), at every free component."""
     sized = difference.replace(lambda e: isinstance(e, Indexed) and e.base == WIDTH,
-                               lambda e: S(SMALL)).xreplace({BATCH: S(2)})
+                               lambda e: Integer(SMALL)).xreplace({BATCH: Integer(2)})
     free = sorted(sized.free_symbols & {a, b, k, s}, key=str)
     for values in product(range(1, SMALL + 1), repeat=len(free)):
-        point = dict(zip(free, map(S, values)))
+        point = dict(zip(free, map(Integer, values)))
         if not exactly_zero(sized.xreplace(point).doit()):
             return False
     return True
