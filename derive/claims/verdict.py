@@ -31,6 +31,11 @@ class Verdict:
         """The depths L of the network instances checked, in order."""
         return sorted({i["L"] for i in self.checked if "L" in i})
 
+    @property
+    def exact_depths(self):
+        """The depths L with an instance proved exactly."""
+        return sorted({i["L"] for i in self.exact if "L" in i})
+
     def __bool__(self):
         return self.holds
 
