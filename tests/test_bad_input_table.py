@@ -235,8 +235,6 @@ ROWS = [
      ["nests functions 30 deep", "the limit is 10"]),
     ("case10-verify-widths", TOWER_VERIFY[:-1] + ["--activation", "tanh", "--widths",
                                                   "1000,1000,1000"], ["at most 16 per layer"]),
-    ("case10-catalogue-shape", CAT + ["y^T A x", "--wrt", "A", "--shape", "A=1000,1000"],
-     ["1000", "is too large", "at most 16"]),
     ("old-export-out", ["export", "--widths", "2,1", "--activation", "tanh", "--loss", "mse",
                         "--out", "g.py"], ["--out", "no longer accepted", "-o/--output"]),
     ("old-verify-output", ["verify", "--activation", "tanh", "--output", "identity",
