@@ -5,7 +5,7 @@ import random
 import pytest
 from sympy import Float, Rational
 
-from derive import Network, SpecError, backprop, export_numpy
+from derive import Network, SpecError, backprop, export_numpy, render
 from derive.engine.certificate import matrix_gradients
 from derive.engine.instance import Instance, random_point
 from derive.ir.activations import realize
@@ -78,3 +78,10 @@ def _value(expr, point):
 def test_the_export_refuses_weight_decay_until_it_supports_it():
     with pytest.raises(SpecError, match="weight_decay"):
         export_numpy(_net(CASES[0]))
+
+
+def test_documents_refuse_weight_decay_with_a_clear_error():
+    """Rendering is not written for weight decay yet: a SpecError naming it, not a crash."""
+    d = backprop(Network.uniform(depth=2, activation="tanh", loss="mse", weight_decay=True))
+    with pytest.raises(SpecError, match="weight_decay"):
+        render(d, "markdown")
