@@ -71,17 +71,24 @@ CLAIMS = [
     ("indicator", lambda b, ctx: r"\mathbb{I}[" in _display_tex(b)),
     ("transposed weights", lambda b, ctx: r"\top" in _display_tex(b)),
     ("outer product", lambda b, ctx: r"\top" in b["rhs"]),
-    ("single weight", lambda b, ctx: "W" in b["rhs"] and r"\sum" not in b["rhs"]
+    ("single weight", lambda b, ctx: ("W" in b["rhs"] or "w_{" in b["rhs"]) and r"\sum" not in b["rhs"]
      and r"\mathbb{I}" not in b["rhs"]),
     ("full matrix", lambda b, ctx: "softmax" in ctx["net"]["activations"]),
     ("softmax", lambda b, ctx: "softmax" in ctx["net"]["activations"]),
     ("no division is left", lambda b, ctx: r"\frac" not in b["rhs"]
      and r"\oslash" not in b["rhs"]),
-    ("layer above gave us", lambda b, ctx: r"\delta}" in b["lines"][-1]["rhs"]
-     and b["up"] in b["lines"][-1]["rhs"]),
+    ("layer above gave us", lambda b, ctx: _above_error(b, ctx) in b["lines"][-1]["rhs"]),
     ("through the pre-activations of layer", lambda b, ctx: b["up"] in _display_tex(b)),
     ("bias", lambda b, ctx: b["kind"] in ("db", "linb", "wbar")),   # wbar: the engine's note
 ]
+
+
+def _above_error(b, ctx):
+    """The printed error of the layer above: bold δ with its layer, or in a one-node
+    document (errors numbered from the output down, as in 003) δ_{L - layer}."""
+    if ctx["scalars"]:
+        return rf"\delta_{{{ctx['net']['depth'] - int(b['up'])}}}"
+    return r"\delta}" if b["up"] in b["lines"][-1]["rhs"] else r"\delta} (layer above)"
 
 
 def _lead_ins(entry, notation):

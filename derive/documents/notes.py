@@ -29,8 +29,9 @@ from ..vocab import DEPTH, LAYER, LOSS, WIDTH
 from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
+from .one_node import one_node_chain, scalar_steps
 from .rows import row_results, transpose_chain
-from .scalars import applies, one_node_chain
+from .scalars import applies, scalar
 
 FORMATS = ("latex", "markdown")
 DETAILS = ("brief", "standard", "full")
@@ -66,12 +67,13 @@ class _Doc:
 
     def __init__(self, d, nt, fmt="latex"):
         self.d, self.nt = d, nt
+        self.scalar = applies(d.net, nt)     # a one-node chain: written with numbers
         depth = None if d.net.symbolic else Integer(d.net.depth)
         self.p = NotesLatexPrinter(dict(notation=nt, depth=depth, indicator=INDICATOR[fmt],
                                         human=True))
 
     def tex(self, expr):
-        return self.p.doprint(expr)
+        return self.p.doprint(scalar(expr) if self.scalar else expr)
 
     def layer(self, layer):
         return self.p.layer_tex(layer) if layer is not None else ""
@@ -144,7 +146,7 @@ def _shapes(doc):
                  + (f" \\times {doc.tex(m)}}}" if net.batch else "}")]
         if net.bias == "explicit":
             shape.append(f"{doc.var('b', l, n_out)} \\in \\mathbb{{R}}^{{{doc.tex(n_out)}}}")
-        if applies(net, doc.nt):     # a one-node chain: numbers, not 1 × 1 matrices
+        if doc.scalar:     # a one-node chain: numbers, not 1 × 1 matrices
             shape = [", ".join(doc.p.scalar_tex(Var(k, l, 1, 1)) for k in ("W", "h", "z"))
                      + " \\in \\mathbb{R}"]
         act = net.activation(l) if (l != LAYER or net.symbolic) else \
@@ -308,9 +310,11 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
                sigma0=_notation.act_latex("input"), u="u")
     sec = _sections(doc, detail)
-    sections = _displays(doc, sec, detail)
     one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
-        if applies(net, nt) and detail != "brief" else None
+        if doc.scalar and detail != "brief" else None
+    if doc.scalar:
+        sec = {name: scalar_steps(steps) for name, steps in sec.items()}
+    sections = _displays(doc, sec, detail)
     loss_row = rules.loss(net.loss)
     cancel = any(s.rule == Rule.CANCELLATION for s in d.steps)
     return dict(
@@ -321,6 +325,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         nt=dict(name=nt.name, title=nt.title, layout=nt.layout, script=nt.script,
                 rowvec=nt.layout == "numerator", sigma0=nt.sigma0,
                 output_name=nt.output_name),
+        scalars=doc.scalar,
         sym=sym, shapes=_shapes(doc), sections=sections,
         activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,

@@ -1,23 +1,31 @@
 """One-node chains (all widths 1) written with numbers, as 003 §I–II writes them.
 
-The engine's results are 1 × 1 matrix expressions; `scalar` rewrites one into an
-ordinary SymPy expression by a named rule: a 1 × 1 quantity is a number (`Scalar`), a
-matrix product or an entrywise product of numbers is their product, a transpose of a
-number is the number, a Hadamard power is a power and the all-ones 1 × 1 matrix is 1.
-`one_node_chain` collects 003's devices from those expressions: the nested output, the
-forward and backward chains listed, each weight's gradient with the error and the
-layer output underbraced, and the pattern every gradient follows.
-"""
-from sympy import Add, Expr, Integer, Mul, Pow, Symbol
-from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, OneMatrix, Transpose
+The engine's results are 1 × 1 matrix expressions and index expressions whose indices
+range over one value; `scalar` rewrites either into an ordinary SymPy expression by one
+named rule: a 1 × 1 quantity or one of its entries is a number (`Scalar`), a matrix
+product or an entrywise product of numbers is their product, a transpose of a number is
+the number, a Hadamard power is a power, the all-ones 1 × 1 matrix is 1, a sum whose
+index takes one value is its only term and an indicator of two indices that can only be
+equal is 1. Errors are numbered as 003 numbers them, from the output down: the error of
+the output layer is δ_0, the one below δ_1, and so on.
 
-from ..ir.nodes import Act, MatPartial, Var
-from ..printing.notation import act_latex
-from ..vocab import LAYER, LOSS
+>>> from derive.ir.nodes import Var
+>>> from sympy.matrices.expressions import MatMul, Transpose
+>>> scalar(MatMul(Transpose(Var("W", 2, 1, 1)), Var("delta", 2, 1, 1)))
+Scalar(W_2)*Scalar(delta_2)
+"""
+from sympy import Add, Expr, Function, Indexed, Integer, KroneckerDelta, Mul, Pow, Sum
+from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, OneMatrix, Transpose
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from ..ir.activations import act_function
+from ..ir.nodes import Act, MatPartial, Partial, Times, Var
+from ..vocab import LOSS
 
 
 class Scalar(Expr):
-    """A 1 × 1 layer quantity as a number: prints without bold (``q_{3}``)."""
+    """A 1 × 1 layer quantity as a number: prints without bold (``q_{3}``); an error
+    prints with 003's number, counted from the output (δ_0 is the output layer's)."""
     is_commutative = True
 
     def __new__(cls, var):
@@ -28,51 +36,67 @@ class Scalar(Expr):
         return self.args[0]
 
     def _notes_latex(self, printer):
-        return printer.scalar_tex(self.var)
-
-
-class ScalarAct(Expr):
-    """An activation (or its derivative) applied to a number: ``σ'(p_{3})``."""
-    is_commutative = True
-
-    def __new__(cls, name, arg, order):
-        return Expr.__new__(cls, Symbol(name), arg, Integer(order))
-
-    def _notes_latex(self, printer):
-        name, arg, order = self.args
-        return f"{act_latex(str(name))}{chr(39) * int(order)}({printer.doprint(arg)})"
+        var = self.var
+        if var.kind == "delta" and printer.depth is not None:
+            var = Var("delta", printer.depth - var.layer, 1, 1)
+        return printer.scalar_tex(var)
 
 
 class ScalarGrad(Expr):
-    """∂C/∂w for a one-node weight: a derivative by a number."""
+    """∂C/∂w for a one-node quantity: a derivative by a number."""
     is_commutative = True
 
     def __new__(cls, var):
         return Expr.__new__(cls, var)
+
+    @property
+    def var(self):
+        return self.args[0]
 
     def _notes_latex(self, printer):
         loss = printer.doprint(LOSS)
         return rf"\frac{{\partial {loss}}}{{\partial {printer.scalar_tex(self.args[0])}}}"
 
 
+def _label(expr):
+    """The layer quantity an entry belongs to (``h_3[i]`` → h_3), else None."""
+    if isinstance(expr, Indexed) and isinstance(expr.base.label, Var):
+        return expr.base.label
+    if isinstance(expr, MatrixElement) and isinstance(expr.parent, Var):
+        return expr.parent
+    return None
+
+
 def scalar(expr):
-    """The number a 1 × 1 matrix expression stands for (the rule in the module text)."""
+    """The number a 1 × 1 matrix expression or a one-value index expression stands for
+    (the rule in the module text)."""
     if isinstance(expr, Var):
         return Scalar(expr)
+    if _label(expr) is not None:
+        return Scalar(_label(expr))
     if isinstance(expr, Act):
-        return ScalarAct(expr.name, scalar(expr.arg), expr.order)
-    if isinstance(expr, (MatMul, HadamardProduct)):
+        return act_function(expr.name, expr.order)(scalar(expr.arg))
+    if isinstance(expr, (MatMul, HadamardProduct, Mul)):
         return Mul(*[scalar(a) for a in expr.args])
-    if isinstance(expr, MatAdd):
+    if isinstance(expr, (MatAdd, Add)):
         return Add(*[scalar(a) for a in expr.args])
     if isinstance(expr, Transpose):
         return scalar(expr.arg)
-    if isinstance(expr, HadamardPower):
-        return Pow(scalar(expr.base), expr.exp)
-    if isinstance(expr, OneMatrix):
+    if isinstance(expr, (HadamardPower, Pow)):
+        return Pow(scalar(expr.args[0]), scalar(expr.args[1]))
+    if isinstance(expr, OneMatrix) or isinstance(expr, KroneckerDelta):
         return Integer(1)
-    if isinstance(expr, MatPartial) and isinstance(expr.wrt, Var):
-        return ScalarGrad(expr.wrt)
+    if isinstance(expr, Sum) and all(lo == hi for _, lo, hi in expr.limits):
+        return scalar(expr.function.xreplace({v: lo for v, lo, _ in expr.limits}))
+    if isinstance(expr, (MatPartial, Partial)):
+        wrt = scalar(expr.wrt)
+        if expr.num == LOSS and isinstance(wrt, Scalar):
+            return ScalarGrad(wrt.var)
+        return Partial(scalar(expr.num), wrt)
+    if isinstance(expr, Times):
+        return Times(*[scalar(a) for a in expr.args])
+    if isinstance(expr, Function):
+        return expr.func(*[scalar(a) for a in expr.args])
     return expr
 
 
@@ -80,35 +104,3 @@ def applies(net, notation):
     """003's scalar writing: the pq preset and a concrete chain of one-node layers."""
     return notation.name == "pq" and not net.symbolic and net.widths is not None \
         and all(w == 1 for w in net.widths)
-
-
-def one_node_chain(doc, forward_steps):
-    """The printed devices for a one-node chain (see the module text)."""
-    d, tex = doc.d, doc.tex
-    forward = {s.lhs: s.rhs for s in forward_steps}
-    layers = list(range(d.net.depth, 0, -1))
-    nested = _nested_of(Var("z", d.net.L, 1, 1), forward)
-    z_L = Var("z", d.net.L, 1, 1)
-    fwd = [tex(scalar(s.lhs)) + " = " + tex(scalar(s.rhs)) for s in forward_steps]
-    back = [tex(scalar(Var("delta", layer, 1, 1))) + " = " + tex(scalar(d.delta(layer)))
-            for layer in layers]
-    grads = []
-    for layer in layers:
-        delta, below = Var("delta", layer, 1, 1), Var("z", layer - 1, 1, 1)
-        grads.append(dict(
-            lhs=tex(ScalarGrad(Var("W", layer, 1, 1))),
-            delta=tex(scalar(d.substitute_deltas(delta))), delta_name=tex(scalar(delta)),
-            q=tex(scalar(_nested_of(below, forward))), q_name=tex(scalar(below)),
-            short=tex(scalar(d.grad("W", layer)))))
-    pattern = tex(ScalarGrad(Var("W", LAYER, 1, 1))) + " = " + tex(
-        scalar(MatMul(Var("delta", LAYER, 1, 1), Var("z", LAYER - 1, 1, 1))))
-    return dict(nested=tex(scalar(z_L)) + " = " + tex(scalar(nested)), forward=fwd,
-                backward=back, grads=grads, pattern=pattern)
-
-
-def _nested_of(var, forward):
-    """``var`` with every layer below substituted in: σ(w_{23} σ(w_{12} …))."""
-    expr = var
-    for _ in range(2 * len(forward) + 1):
-        expr = expr.xreplace(forward)
-    return expr
