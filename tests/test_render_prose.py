@@ -111,3 +111,18 @@ def test_every_lead_in_is_true_of_its_equation(entry, notation):
                 checked += 1
                 assert holds(b, ctx), (phrase, text, _display_tex(b)[:300])
     assert checked
+
+
+# -- no empty justification cell -----------------------------------------------------------
+@pytest.mark.parametrize("entry", entries(), ids=lambda e: e.name)
+@pytest.mark.parametrize("fmt", ["latex", "markdown"])
+@pytest.mark.parametrize("layout", [None, "numerator"])
+def test_no_empty_justification_cell(entry, fmt, layout):
+    """The first line of a chain has nothing to justify: it gets no ``\\text{}`` cell."""
+    text = render(backprop(entry.net), fmt, entry.notation, layout=layout)
+    assert r"\text{}" not in text and "&& \\\\" not in text
+
+
+def test_no_empty_justification_cell_in_the_catalogue():
+    for fmt in ("latex", "markdown"):
+        assert r"\text{}" not in render_catalogue(fmt, catalogue_derivations(), certify=False)
