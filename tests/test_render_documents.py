@@ -76,10 +76,14 @@ def test_gh_row_vectors_and_pq_sigma0():
     d = backprop(Network.uniform(depth="L", activation="sigmoid", output="identity",
                                  loss="sse"))
     md = render(d, "markdown", notation="gh")
-    assert r"\left(\frac{\partial L}{\partial \mathbf{f}}\right)^{\top}" in md
+    # the derivation itself is in rows: ∂L/∂f is the row 2(f − y)ᵀ (a column in md2)
+    row = r"\frac{\partial L}{\partial \mathbf{f}} &= \left(2 \left(\mathbf{f} - " \
+        r"\mathbf{y}\right)\right)^{\top}"
+    column = r"\frac{\partial L}{\partial \mathbf{f}} &= 2 \left(\mathbf{f} - \mathbf{y}\right)"
+    assert row in md and column not in md
     assert "row vector" in md
     md2 = render(d, "markdown", notation="gh", layout="denominator")
-    assert r"\left(\frac{\partial L}{\partial \mathbf{f}}\right)^{\top}" not in md2
+    assert column in md2 and row not in md2
     pq = render(backprop(Network(activations=("sigmoid",) * 2, loss="mse")), "markdown",
                 notation="pq")
     assert r"\mathbf{q}_{0} &= \sigma_0(\mathbf{p}_{0})" in pq   # a line of the forward display

@@ -88,7 +88,10 @@ def _above_error(b, ctx):
     document (errors numbered from the output down, as in 003) δ_{L - layer}."""
     if ctx["scalars"]:
         return rf"\delta_{{{ctx['net']['depth'] - int(b['up'])}}}"
-    return r"\delta}" if b["up"] in b["lines"][-1]["rhs"] else r"\delta} (layer above)"
+    if b["up"] not in b["lines"][-1]["rhs"]:
+        return r"\delta} (layer above)"
+    # numerator layout: the row ∂J/∂h of the layer above (printed as a bare fraction)
+    return r"\partial \mathbf{" if ctx["nt"]["rowvec"] else r"\delta}"
 
 
 def _lead_ins(entry, notation):

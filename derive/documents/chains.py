@@ -59,14 +59,17 @@ def features(lines, layer):
     """What a display contains, from its SymPy objects (for the lead-in)."""
     rhs = [s.rhs for s in lines]
     last = lines[-1]
-    above = any(isinstance(a, Var) and a.kind == "delta" and a.layer != layer
+    above = any((isinstance(a, Var) and a.kind == "delta" and a.layer != layer) or
+                (isinstance(a, MatPartial) and isinstance(a.wrt, Var) and a.wrt.kind == "h"
+                 and a.wrt.layer != layer)      # the row form of that error
                 for r in rhs for a in _nodes(r))
     return dict(
         hadamard=_count(last.rhs, HadamardProduct) > 0,
         indicator=_count(lines[0].rhs, KroneckerDelta) > 0,
         indicator_left=_count(last.rhs, KroneckerDelta) > 0,
         above=above,
-        transpose=_count(last.rhs, Transpose) > 0,
+        transpose=any(isinstance(a, Transpose) and not isinstance(a.arg, MatPartial)
+                      for a in _nodes(last.rhs)),     # a row derivative shows no ᵀ
         softmax=any(s.rule == Rule.SOFTMAX_JACOBIAN for s in lines)
         or any(_count(r, DiagMatrix) for r in rhs),
         cancel=any(s.rule == Rule.CANCELLATION for s in lines),
@@ -111,8 +114,9 @@ def displays(steps, printer, numbers):
                               rel=r"\leftarrow" if s.topic == "update" else "=", why=why))
             prev = s
         number = numbers.next()
-        for s in group:
-            numbers.known.append((s.lhs, number))
+        for s in group:     # a row (numerator layout) is known by its column's name
+            numbers.known.append((s.lhs.arg if isinstance(s.lhs, Transpose) else s.lhs,
+                                  number))
         out.append(dict(kind=FAMILY.get(head.group, head.group) or "rule", rule=head.rule,
                         lines=lines, number=number, layer=printer.layer(head.layer),
                         up=printer.layer(head.layer + 1) if isinstance(head.layer, Basic) else "",

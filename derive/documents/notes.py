@@ -30,7 +30,7 @@ from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 from .one_node import one_node_chain, scalar_steps
-from .rows import row_results, transpose_chain
+from .rows import ROW_SECTIONS, row_results, row_steps, transpose_chain
 from .scalars import applies, scalar
 
 FORMATS = ("latex", "markdown")
@@ -314,6 +314,8 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         if doc.scalar and detail != "brief" else None
     if doc.scalar:
         sec = {name: scalar_steps(steps) for name, steps in sec.items()}
+    if nt.layout == "numerator":     # the errors and gradients as rows (SPEC §4, layout)
+        sec.update({name: row_steps(sec[name]) for name in ROW_SECTIONS})
     sections = _displays(doc, sec, detail)
     loss_row = rules.loss(net.loss)
     cancel = any(s.rule == Rule.CANCELLATION for s in d.steps)

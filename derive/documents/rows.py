@@ -16,9 +16,10 @@ The printer writes ``Transpose(MatPartial(J, column))`` in numerator layout as t
 fraction (a row), so no formula is typed here.
 """
 from sympy import Transpose
-from sympy.matrices.expressions import MatMul
+from sympy.matrices.expressions import HadamardProduct, MatMul
 
 from ..ir.nodes import MatPartial, Var
+from ..ir.steps import Step
 from ..vocab import LOSS
 
 
@@ -79,3 +80,57 @@ def row_results(rows):
     for lhs, rhs in rows:
         out += transposed(lhs, rhs)
     return out
+
+
+def _row_line(lhs, rhs):
+    """One derivation line as a row: like `transposed`, but each δ_kᵀ is only renamed
+    ∂J/∂h_k (a product δ_kᵀ W_k stays, so a substitution line still shows what it
+    substitutes), and an entrywise product keeps its factors in their order."""
+    deltas = _deltas(rhs)
+    if isinstance(lhs, MatPartial) and lhs.wrt.shape[1] != 1:     # a matrix gradient
+        return lhs, rhs.xreplace({v: Transpose(row(v)) for v in deltas})
+    new = _transpose(rhs).xreplace({Transpose(v): row(v) for v in deltas})
+    return (row(lhs) if isinstance(lhs, Var) else Transpose(lhs)), new
+
+
+def _transpose(expr):
+    if isinstance(expr, HadamardProduct):
+        return HadamardProduct(*[_transpose(a) for a in expr.args])
+    return Transpose(expr).doit()
+
+
+#: the sections whose errors and gradients the numerator layout writes as rows
+ROW_SECTIONS = ("output", "hidden", "general", "rest")
+
+
+def row_steps(steps):
+    """A section's steps in numerator layout: every matrix line of an error or of a
+    derivative by a vector or matrix becomes its row form (`transposed`); index lines,
+    forward and loss lines and the activation's derivative are the same in both
+    layouts and stay as they are."""
+    out = []
+    for s in steps:
+        lhs = s.lhs
+        if s.form == "matrix" and (isinstance(lhs, MatPartial) or
+                                   (isinstance(lhs, Var) and lhs.kind == "delta")):
+            s = Step(*_row_line(s.lhs, s.rhs), s.rule, s.layer, s.topic, s.form, s.group,
+                     s.note)
+        out.append(s)
+    return out
+
+
+def _row_line(lhs, rhs):
+    """One derivation line as a row: like `transposed`, but each δ_kᵀ is only renamed
+    ∂J/∂h_k (a product δ_kᵀ W_k stays, so a substitution line still shows what it
+    substitutes), and an entrywise product keeps its factors in their order."""
+    deltas = _deltas(rhs)
+    if isinstance(lhs, MatPartial) and lhs.wrt.shape[1] != 1:     # a matrix gradient
+        return lhs, rhs.xreplace({v: Transpose(row(v)) for v in deltas})
+    new = _transpose(rhs).xreplace({Transpose(v): row(v) for v in deltas})
+    return (row(lhs) if isinstance(lhs, Var) else Transpose(lhs)), new
+
+
+def _transpose(expr):
+    if isinstance(expr, HadamardProduct):
+        return HadamardProduct(*[_transpose(a) for a in expr.args])
+    return Transpose(expr).doit()
