@@ -6,6 +6,7 @@ import jinja2
 import pytest
 
 from derive import Network, SpecError, backprop, render
+from derive.documents.notes import context
 from derive.documents.pdf import compile_pdf
 
 SYMBOLIC = Network.uniform(depth="L", activation="sigmoid", output="identity", loss="sse")
@@ -97,3 +98,29 @@ def test_za_names_bp1_to_bp4_in_the_boxed_summary():
         line = next(x for x in box.splitlines() if x.startswith(lhs))
         assert line.rstrip(" \\").endswith(rf"\text{{(BP{k})}}"), line
     assert "BP1" not in render(backprop(net), "markdown", "hz")
+
+
+#: (network, layout): za documents that must name all four equations in their box
+BP_CASES = [(dict(depth="L"), None), (dict(depth="L"), "numerator"),
+            (dict(depth=3), None), (dict(depth=3), "numerator"), (dict(depth=2), "numerator")]
+
+
+@pytest.mark.parametrize("spec, layout", BP_CASES)
+def test_za_names_bp1_to_bp4_at_every_depth_and_layout(spec, layout):
+    """Every name on its own kind of row: BP1 the output layer's error, BP2 a hidden
+    layer's, BP3 a bias gradient, BP4 a weight gradient; each name appears."""
+    net = Network.uniform(activation="sigmoid", loss="mse", bias="explicit", **spec)
+    rows = context(backprop(net), "za", layout)["summary"]
+    output = "L" if net.symbolic else str(net.depth)
+    pre = r"\frac{\partial C}{\partial \mathbf{z}^{" if layout else r"\boldsymbol{\delta}^{"
+    kinds = {"BP1": lambda lhs: lhs == pre + output + ("}}" if layout else "}"),
+             "BP2": lambda lhs: lhs.startswith(pre) and not lhs.startswith(pre + output + "}"),
+             "BP3": lambda lhs: lhs.startswith(r"\frac{\partial C}{\partial \mathbf{b}^{"),
+             "BP4": lambda lhs: lhs.startswith(r"\frac{\partial C}{\partial W^{")}
+    assert {r["name"] for r in rows} - {""} == set(kinds)
+    for r in rows:
+        if r["name"]:
+            assert kinds[r["name"]](r["lhs"]), (r["name"], r["lhs"])
+    md = render(backprop(net), "markdown", "za", layout=layout)
+    box = md.split(r"\boxed{")[1].split("}\n$$")[0]
+    assert all(rf"\text{{(BP{k})}}" in box for k in range(1, 5))

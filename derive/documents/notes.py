@@ -15,7 +15,7 @@ True
 import os
 import re
 
-from sympy import Integer, KroneckerDelta, Symbol
+from sympy import Integer, KroneckerDelta, Symbol, Transpose
 
 from ..engine.derivation import Derivation
 from ..errors import SpecError
@@ -265,16 +265,23 @@ def _summary(doc):
 
 def _bp_name(doc, lhs):
     """Nielsen's names of the four equations (za): BP1 the output error, BP2 the
-    recursion, BP3 the bias gradient, BP4 the weight gradient (general layer)."""
+    recursion, BP3 the bias gradient, BP4 the weight gradient. With a symbolic depth
+    the general layer's rows carry BP2–BP4; with a concrete one every layer's do. In
+    numerator layout the row ∂C/∂z^l (our h) is the error (and ∂C/∂b^l a row); the row
+    ∂C/∂a^l is an intermediate step and carries no name."""
+    if isinstance(lhs, Transpose) and isinstance(lhs.arg, MatPartial):
+        wrt = lhs.arg.wrt
+        if not (isinstance(wrt, Var) and wrt.kind in ("h", "b")):
+            return ""
+        lhs = Var("delta", wrt.layer, *wrt.shape) if wrt.kind == "h" else lhs.arg
     target = lhs.wrt if isinstance(lhs, MatPartial) else lhs
     if not isinstance(target, Var):
         return ""
-    output = target.layer == doc.d.net.L
+    net = doc.d.net
+    named = target.layer == LAYER or not net.symbolic
     if target.kind == "delta":
-        return "BP1" if output else ("BP2" if target.layer == LAYER else "")
-    if target.layer != LAYER:
-        return ""
-    return {"b": "BP3", "W": "BP4"}.get(target.kind, "")
+        return "BP1" if target.layer == net.L else ("BP2" if named else "")
+    return {"b": "BP3", "W": "BP4"}.get(target.kind, "") if named else ""
 
 
 def _algorithm(doc):
