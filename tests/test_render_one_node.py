@@ -12,7 +12,7 @@ from sympy import Symbol, lambdify
 
 from derive import Network, backprop, render
 from derive.cli.gallery import entries
-from derive.documents.notes import context
+from derive.documents.notes import context, render_svg
 from derive.documents.one_node import identity_chain
 from derive.documents.scalars import Scalar, scalar
 from derive.ir.activations import is_atom, realize
@@ -31,11 +31,20 @@ def test_the_gallery_has_both_one_node_chains():
 
 @pytest.mark.parametrize("entry", ONE_NODE, ids=lambda e: e.name)
 @pytest.mark.parametrize("fmt", ["latex", "markdown"])
-def test_one_node_documents_are_numbers_throughout(entry, fmt):
-    text = render(backprop(entry.net), fmt, "pq")
+@pytest.mark.parametrize("layout", [None, "numerator"])     # numbers have no layout
+def test_one_node_documents_are_numbers_throughout(entry, fmt, layout):
+    text = render(backprop(entry.net), fmt, "pq", layout=layout)
     for bad in NOT_SCALAR:
         assert bad not in text, bad
     assert not re.search(r"\\sum_\{\w=1\}\^\{1\}", text)
+    assert "row vector" not in text
+
+
+@pytest.mark.parametrize("entry", ONE_NODE, ids=lambda e: e.name)
+def test_one_node_diagram_numbers_errors_from_the_output(entry):
+    svg = render_svg(backprop(entry.net), "pq")
+    labels = re.findall(r">(δ_\d)<", svg)
+    assert labels == [f"δ_{entry.net.depth - l}" for l in range(1, entry.net.depth + 1)]
 
 
 def _leaves(net):

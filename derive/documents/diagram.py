@@ -49,6 +49,8 @@ def _plain(doc, kind, layer):
     name = letters.get(kind, kind)
     if kind == "z" and layer == 0 and nt.input:
         return nt.input
+    if kind == "delta" and doc.scalar:       # a one-node chain: 003 counts from the output
+        layer = doc.d.net.L - layer
     lay = doc.layer(layer)
     if kind == "z" and nt.output_post and lay == nt.output_name:
         return nt.output_post

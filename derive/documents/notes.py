@@ -235,14 +235,19 @@ def _rows(doc):
     k = 2 + (net.bias == "explicit")
     if (net.symbolic or net.depth > 4) and len(rows) > 2 * k:
         rows = rows[:k] + rows[-k:]
-    return row_results(rows) if doc.nt.layout == "numerator" else rows
+    return row_results(rows) if _rowvec(doc) else rows
+
+
+def _rowvec(doc):
+    """Row-vector results: numerator layout, except in a one-node chain (numbers)."""
+    return doc.nt.layout == "numerator" and not doc.scalar
 
 
 def _row_rule(doc):
     """Numerator layout: the transpose rule printed for one recursion (the general
     layer's, else the deepest one in the summary), from SymPy's transpose; None for a
     network with no recursion (one layer)."""
-    if doc.nt.layout != "numerator":
+    if not _rowvec(doc):
         return None
     deltas = [(lhs, rhs) for lhs, rhs in doc.d.summary()
               if isinstance(lhs, Var) and lhs.kind == "delta"]
@@ -321,7 +326,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         if doc.scalar and detail != "brief" else None
     if doc.scalar:
         sec = {name: scalar_steps(steps) for name, steps in sec.items()}
-    if nt.layout == "numerator":     # the errors and gradients as rows (SPEC §4, layout)
+    if _rowvec(doc):     # the errors and gradients as rows (SPEC §4, layout)
         sec.update({name: row_steps(sec[name]) for name in ROW_SECTIONS})
     sections = _displays(doc, sec, detail)
     loss_row = rules.loss(net.loss)
@@ -332,7 +337,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                  bias=net.bias, batch=net.batch, widths=net.widths,
                  description=net.describe()),
         nt=dict(name=nt.name, title=nt.title, layout=nt.layout, script=nt.script,
-                rowvec=nt.layout == "numerator", sigma0=nt.sigma0,
+                rowvec=_rowvec(doc), sigma0=nt.sigma0,
                 output_name=nt.output_name),
         scalars=doc.scalar,
         sym=sym, shapes=_shapes(doc), sections=sections,
