@@ -41,6 +41,9 @@ def plan(net, D, rng):
     widths), m distinct from every width; two batch sizes ≥ 3 for a batch network."""
     if net.widths is not None:
         widths = tuple(net.widths)
+    elif net.residual:   # the hidden widths are one width, distinct from n_0 and n_L
+        n_in, hidden, n_out = rng.sample(range(2, 6), 3)
+        widths = (n_in,) + (hidden,) * (D - 1) + (n_out,)
     else:
         widths = tuple(rng.sample(range(2, D + 4), D + 1))
     if not net.batch:
@@ -205,7 +208,7 @@ def evaluate_pair(dc, inst, kind, k, claim):
     return truth, claimed
 
 
-NAMES = {"W": "W_{}", "b": "b_{}", "y": "y"}
+NAMES = {"W": "W_{}", "b": "b_{}", "gamma": "gamma_{}", "beta": "beta_{}", "y": "y"}
 
 
 def point_text(inst, point):
@@ -214,6 +217,7 @@ def point_text(inst, point):
     shown = {"x": inst.env[("z", 0)]}
     for kind, layer, symbols in inst.params:
         shown[NAMES[kind].format(layer)] = symbols
+    shown.update({f"M_{key[1]}": v for key, v in inst.env.items() if key[0] == "M"})
     shown["y"] = inst.env[("y", inst.depth)]
     return {name: "[" + "; ".join(", ".join(str(point[s]) for s in row)
                                   for row in symbols.tolist()) + "]"

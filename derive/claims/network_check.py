@@ -147,6 +147,8 @@ def _depths(net, specs):
         return [net.depth]
     out = []
     for D in SYMBOLIC_DEPTHS:
+        if net.residual and D < 3:   # a residual network has depth 3 or more
+            continue
         values = [Builder(net, D).layer(s) for s in specs if s[0] != "l"]
         if all(0 <= v <= D for v in values):
             out.append(D)

@@ -21,7 +21,7 @@ from ..vocab import DEPTH, LAYER
 from .instance import Instance, random_point, target_constraint
 
 DEFAULT_WIDTHS = (2, 3, 2, 2)
-RESIDUAL_WIDTHS = (2, 3, 3, 2)   # a residual network's hidden widths are equal
+RESIDUAL_WIDTHS = (3, 2, 2, 2)   # a residual network's hidden widths are equal
 PARAMETER_KINDS = ("W", "b", "gamma", "beta")
 #: the certificate differentiates the fully expanded loss once per parameter entry, and
 #: that loss grows with every width: widths (6, 6, 6), 72 entries, take about 4 s
