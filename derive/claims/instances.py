@@ -28,7 +28,7 @@ from ..engine.plan import backprop
 from ..errors import ClaimError
 from ..printing.claim_text import shape_text
 from ..vocab import LAYER
-from .network_build import Builder
+from .network_build import KIND_NEEDS, Builder
 from .shapes import ShapeMismatch
 
 EXACT_MAX_OPS = 600     # larger entry differences are only checked numerically
@@ -103,8 +103,8 @@ def claim_at(c, D, lval):
         value = builder.layer(spec).xreplace(sub)
         if not 0 <= value <= D or (spec == c.pspec and value < 1):
             raise Skip
-    if c.kind == "W" and layer < 1:
-        raise Skip
+    if c.kind == "W" and layer < 1 or c.kind in KIND_NEEDS and not 1 <= layer <= D - 1:
+        raise Skip   # no W_0; γ_l, β_l only on the hidden layers
     try:
         claim = builder.build(c.tree)
     except ShapeMismatch:
@@ -193,7 +193,7 @@ def exact_at(c, inst, dc, k, claim, deadline):
 
 def evaluate_pair(dc, inst, kind, k, claim):
     grads = matrix_gradients(dc, inst)
-    if kind in ("W", "b"):
+    if kind in ("W", "b", "gamma", "beta"):
         truth = grads[(kind, k)]
     elif kind == "delta":
         truth = inst.env[("delta", k)]

@@ -22,6 +22,7 @@ from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, EPSILON, LAMBDA, WIDTH
 CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
 #: the leaves of a network: its inputs, parameters and masks (the rest is computed)
 INPUT_KINDS = ("W", "b", "gamma", "beta", "M", "y")
+CONSTANTS = ("constants", 0)   # the env key of λ and ε at a numeric point
 
 
 class Instance:
@@ -126,6 +127,7 @@ class Instance:
         layer by layer (never re-evaluating a nested expression)."""
         env = {key: v.xreplace(point).evalf(digits) for key, v in self.env.items()
                if key[0] in INPUT_KINDS or key == ("z", 0)}
+        env[CONSTANTS] = {sym: point[sym] for sym in (LAMBDA, EPSILON) if sym in point}
         self.forward(env, lambda z: z.applyfunc(lambda e: _number_at(e, digits)),
                      lambda rule, h: _activate_at(rule, h, digits),
                      lambda v: Float(value(sqrt(v), {}, digits), digits),
@@ -149,8 +151,9 @@ class Instance:
         return factor * total / self.m
 
     def evaluate(self, expr):
-        """An explicit Matrix (or scalar) for one of our matrix expressions."""
-        expr = expr.xreplace(self.sizes())
+        """An explicit Matrix (or scalar) for one of our matrix expressions (at a numeric
+        environment, with its values of λ and ε)."""
+        expr = expr.xreplace({**self.sizes(), **self.env.get(CONSTANTS, {})})
         return evaluate(expr, self.env)
 
 
