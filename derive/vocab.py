@@ -12,6 +12,7 @@ BATCH = Symbol("m", integer=True, positive=True)     # batch size
 LOSS = Symbol("J")                                   # the scalar loss
 ETA = Symbol("eta", positive=True)                   # learning rate
 LAMBDA = Symbol("lambda", positive=True)             # the weight-decay coefficient
+EPSILON = Symbol("epsilon", positive=True)           # the normalization's small constant
 DEPTH = Symbol("L", integer=True, positive=True)     # symbolic depth
 LAYER = Symbol("l", integer=True, positive=True)     # a general layer
 

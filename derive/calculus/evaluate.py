@@ -106,6 +106,16 @@ class NetworkEvaluator(Evaluator):
             raise KeyError(f"no value for {e}")
         return self.env[key]
 
+    def _eval_MatPartial(self, e):
+        """A named cotangent ∂J/∂v_l: its value, entered under ("d" + kind, layer)."""
+        key = ("d" + e.wrt.kind, int(e.wrt.layer))
+        if key not in self.env:
+            raise KeyError(f"no value for {e}")
+        return self.env[key]
+
+    def _eval_Identity(self, e):
+        return eye(int(e.shape[0]))
+
     def _eval_MatMul(self, e):
         result = S.One
         for arg in e.args:

@@ -23,17 +23,22 @@ from .lexer import MAX_NESTING, tokenize
 
 #: notation -> {letter: (kind, fixed layer or None)}; layers by subscript or superscript
 NAMES = {
-    "hz": {"W": ("W", None), "b": ("b", None), "h": ("h", None), "z": ("z", None)},
+    "hz": {"W": ("W", None), "b": ("b", None), "h": ("h", None), "z": ("z", None),
+           "a": ("a", None)},
     "gh": {"W": ("W", None), "b": ("b", None), "g": ("h", None), "h": ("z", None),
-           "f": ("z", ("L", 0))},
-    "pq": {"W": ("W", None), "b": ("b", None), "p": ("h", None), "q": ("z", None)},
+           "f": ("z", ("L", 0)), "a": ("a", None)},
+    "pq": {"W": ("W", None), "b": ("b", None), "p": ("h", None), "q": ("z", None),
+           "a": ("a", None)},
     "za": {"W": ("W", None), "w": ("W", None), "b": ("b", None), "z": ("h", None),
-           "a": ("z", None)},
+           "a": ("z", None), "u": ("a", None)},
 }
 SUPERSCRIPT_LAYERS = ("gh", "za")
 COMMON = {"y": ("y", ("L", 0)), "x": ("z", (None, 0)), "delta": ("delta", None),
           "Wbar": ("Wbar", None), "zaug": ("zaug", None), "m": ("batch", None),
-          "n": ("width", None)}
+          "n": ("width", None), "gamma": ("gamma", None), "beta": ("beta", None),
+          "M": ("M", None), "hhat": ("hhat", None), "xhat": ("xhat", None),
+          "mu": ("mu", None), "var": ("var", None),
+          "epsilon": ("const", None), "lambda": ("const", None)}
 GENERIC_ACT = ("sigma", "phi", "varphi")
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax", "identity",
              "exp", "log", "diag") + GENERIC_ACT
@@ -191,6 +196,8 @@ class Parser:
         var_kind, fixed = self.names[value]
         if var_kind == "batch":
             return ("batch",)
+        if var_kind == "const":    # ε of a normalization, λ of weight decay
+            return ("const", value)
         if fixed is not None:
             if self.at("_"):   # y_L, x_0 are fine
                 self.take()
@@ -282,9 +289,14 @@ def parse(text, notation="hz"):
     return Parser(text, notation).parse()
 
 
+#: the kinds a verified gradient may be taken with respect to
+PARAMS = ("W", "b", "gamma", "beta", "delta", "z")
+
+
 def parse_param(text, notation="hz"):
     """('W'|'b'|'delta'|'z', layer spec) for a parameter name such as 'W_{L-1}'."""
     tree = parse(text, notation)
-    if tree[0] != "var" or tree[1] not in ("W", "b", "delta", "z"):
-        raise ClaimError(f"parameter {text!r}: expected W_l, b_l, delta_l or z_l", column=1)
+    if tree[0] != "var" or tree[1] not in PARAMS:
+        raise ClaimError(f"parameter {text!r}: expected W_l, b_l, gamma_l, beta_l, delta_l "
+                         "or z_l", column=1)
     return tree[1], tree[2]

@@ -28,7 +28,7 @@ from ..engine.plan import backprop
 from ..errors import ClaimError
 from ..printing.claim_text import shape_text
 from ..vocab import LAYER
-from .network_build import Builder
+from .network_build import KIND_NEEDS, Builder
 from .shapes import ShapeMismatch
 
 EXACT_MAX_OPS = 600     # larger entry differences are only checked numerically
@@ -41,6 +41,9 @@ def plan(net, D, rng):
     widths), m distinct from every width; two batch sizes ≥ 3 for a batch network."""
     if net.widths is not None:
         widths = tuple(net.widths)
+    elif net.residual:   # the hidden widths are one width, distinct from n_0 and n_L
+        n_in, hidden, n_out = rng.sample(range(2, 6), 3)
+        widths = (n_in,) + (hidden,) * (D - 1) + (n_out,)
     else:
         widths = tuple(rng.sample(range(2, D + 4), D + 1))
     if not net.batch:
@@ -100,8 +103,8 @@ def claim_at(c, D, lval):
         value = builder.layer(spec).xreplace(sub)
         if not 0 <= value <= D or (spec == c.pspec and value < 1):
             raise Skip
-    if c.kind == "W" and layer < 1:
-        raise Skip
+    if c.kind == "W" and layer < 1 or c.kind in KIND_NEEDS and not 1 <= layer <= D - 1:
+        raise Skip   # no W_0; γ_l, β_l only on the hidden layers
     try:
         claim = builder.build(c.tree)
     except ShapeMismatch:
@@ -190,7 +193,7 @@ def exact_at(c, inst, dc, k, claim, deadline):
 
 def evaluate_pair(dc, inst, kind, k, claim):
     grads = matrix_gradients(dc, inst)
-    if kind in ("W", "b"):
+    if kind in ("W", "b", "gamma", "beta"):
         truth = grads[(kind, k)]
     elif kind == "delta":
         truth = inst.env[("delta", k)]
@@ -205,7 +208,7 @@ def evaluate_pair(dc, inst, kind, k, claim):
     return truth, claimed
 
 
-NAMES = {"W": "W_{}", "b": "b_{}", "y": "y"}
+NAMES = {"W": "W_{}", "b": "b_{}", "gamma": "gamma_{}", "beta": "beta_{}", "y": "y"}
 
 
 def point_text(inst, point):
@@ -214,6 +217,7 @@ def point_text(inst, point):
     shown = {"x": inst.env[("z", 0)]}
     for kind, layer, symbols in inst.params:
         shown[NAMES[kind].format(layer)] = symbols
+    shown.update({f"M_{key[1]}": v for key, v in inst.env.items() if key[0] == "M"})
     shown["y"] = inst.env[("y", inst.depth)]
     return {name: "[" + "; ".join(", ".join(str(point[s]) for s in row)
                                   for row in symbols.tolist()) + "]"

@@ -24,7 +24,7 @@ TOKEN = re.compile(r"""
   | (?P<NAME>leaky_relu|[A-Za-z]+)
   | (?P<NORM>\|\||\\\||‖)
   | (?P<OP>[-+*/@^_'(){}\[\],])
-  | (?P<UNI>[σδ⊙∘ᵀ⊤·−′φ])
+  | (?P<UNI>[σδ⊙∘ᵀ⊤·−′φγβελμ])
 """ % WRAPPERS, re.VERBOSE)
 COMMANDS = {"odot": ("HAD", "⊙"), "circ": ("HAD", "⊙"), "top": ("TOP", "T"),
             "intercal": ("TOP", "T"), "cdot": ("OP", "*"), "times": ("OP", "*"),
@@ -32,10 +32,15 @@ COMMANDS = {"odot": ("HAD", "⊙"), "circ": ("HAD", "⊙"), "top": ("TOP", "T"),
             "delta": ("NAME", "delta"), "exp": ("NAME", "exp"), "log": ("NAME", "log"),
             "ln": ("NAME", "log"), "tanh": ("NAME", "tanh"), "phi": ("NAME", "phi"),
             "varphi": ("NAME", "phi"), "lVert": ("NORM", "‖"), "rVert": ("NORM", "‖"),
-            "Vert": ("NORM", "‖"), "tr": ("NAME", "tr"), "partial": ("NAME", "d")}
+            "Vert": ("NORM", "‖"), "tr": ("NAME", "tr"), "partial": ("NAME", "d"),
+            "gamma": ("NAME", "gamma"), "beta": ("NAME", "beta"), "lambda": ("NAME", "lambda"),
+            "epsilon": ("NAME", "epsilon"), "varepsilon": ("NAME", "epsilon"),
+            "mu": ("NAME", "mu")}
 UNICODE = {"σ": ("NAME", "sigma"), "δ": ("NAME", "delta"), "φ": ("NAME", "phi"),
            "⊙": ("HAD", "⊙"), "∘": ("HAD", "⊙"), "ᵀ": ("POSTT", "T"), "⊤": ("TOP", "T"),
-           "·": ("OP", "*"), "−": ("OP", "-"), "′": ("OP", "'")}
+           "·": ("OP", "*"), "−": ("OP", "-"), "′": ("OP", "'"), "γ": ("NAME", "gamma"),
+           "β": ("NAME", "beta"), "ε": ("NAME", "epsilon"), "λ": ("NAME", "lambda"),
+           "μ": ("NAME", "mu")}
 
 
 def tokenize(text):

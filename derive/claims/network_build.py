@@ -19,12 +19,20 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from ..errors import ClaimError
 from ..ir.nodes import Act, Var
 from ..printing.claim_text import shape_text, to_claim
-from ..vocab import BATCH, DEPTH, LAYER, WIDTH
+from ..vocab import BATCH, DEPTH, EPSILON, LAMBDA, LAYER, WIDTH
 from .shapes import ShapeMismatch
 
 
 def _show(e):
     return f"{to_claim(e)} ({shape_text(e.shape)})"
+
+
+_NORMED = (lambda net: net.norm != "none", "norm='layer' or norm='batch'")
+#: the §1b quantities a claim may name: which networks have them
+KIND_NEEDS = {"gamma": _NORMED, "beta": _NORMED, "hhat": _NORMED, "xhat": _NORMED,
+              "mu": _NORMED, "var": _NORMED,
+              "M": (lambda net: net.dropout, "dropout=True"),
+              "a": (lambda net: net.kinds, "residual, norm or dropout")}
 
 
 class Builder:
@@ -47,6 +55,9 @@ class Builder:
     def width(self, layer):
         if self.net.widths is not None and layer.is_Integer:
             return Integer(self.net.widths[int(layer)])
+        if self.net.residual and layer.is_Integer and self.L.is_Integer and \
+                1 <= layer <= self.L - 1:
+            return WIDTH[1]   # a residual network's hidden layers share one width
         return WIDTH[layer]
 
     def activation(self, layer):
@@ -78,7 +89,30 @@ class Builder:
             return Var("b", layer, n(layer), 1)
         if kind == "y":
             return Var("y", self.L, n(self.L), m)
+        if kind in KIND_NEEDS:
+            self._hidden_kind(kind, layer)
+            if kind in ("gamma", "beta"):
+                return Var(kind, layer, n(layer), 1)
+            if kind in ("mu", "var"):   # per sample (layer norm) or per feature (batch)
+                return Var(kind, layer, 1, m) if self.net.norm == "layer" else \
+                    Var(kind, layer, n(layer), 1)
         return Var(kind, layer, n(layer), m)
+
+    def _hidden_kind(self, kind, layer):
+        """γ_l, β_l, ĥ_l, x̂_l exist on the hidden layers of a normalized network, M_l with
+        dropout, a_l with dropout or residual layers."""
+        needs, option = KIND_NEEDS[kind]
+        if not needs(self.net):
+            raise ClaimError(f"{kind}_l exists only with {option}")
+        if self.concrete and layer.is_Integer and not 1 <= layer <= self.L - 1:
+            raise ClaimError(f"{kind}_{layer}: only the hidden layers 1 … {self.L - 1} have it")
+
+    def const(self, name):
+        if name == "epsilon" and self.net.norm == "none":
+            raise ClaimError("epsilon exists only with norm='layer' or norm='batch'")
+        if name == "lambda" and not self.net.weight_decay:
+            raise ClaimError("lambda exists only with weight_decay=True")
+        return EPSILON if name == "epsilon" else LAMBDA
 
     def build(self, tree):
         op = tree[0]
@@ -86,6 +120,8 @@ class Builder:
             return tree[1]
         if op == "batch":
             return BATCH
+        if op == "const":
+            return self.const(tree[1])
         if op == "width":
             return self.width(self.layer(tree[1]))
         if op == "var":

@@ -40,7 +40,8 @@ from .verdict import Verdict
 
 SYMBOLIC_DEPTHS = range(1, 7)
 EXACT_BUDGET = 1.5      # seconds spent on exact cancellation per claim, at most
-WHAT = {"W": "∂J/∂W", "b": "∂J/∂b", "delta": "δ", "z": "∂J/∂z"}
+WHAT = {"W": "∂J/∂W", "b": "∂J/∂b", "gamma": "∂J/∂γ", "beta": "∂J/∂β", "delta": "δ",
+        "z": "∂J/∂z"}
 
 
 def _param_name(kind, spec):
@@ -60,11 +61,11 @@ def _correct(d, kind, spec, net):
     else:
         key = int(Builder(net).layer(spec))
     if key is None:   # a general layer of a symbolic net: the δ form at that layer
-        form = {"W": lambda: d.grad("W", "l"), "b": lambda: d.grad("b", "l"),
-                "delta": lambda: d.delta("l"), "z": lambda: d.dJdz("l")}[kind]()
+        key = "l"
+    form = d.delta(key) if kind == "delta" else d.dJdz(key) if kind == "z" else \
+        d.grad(kind, key)
+    if key == "l":
         return form.xreplace({LAYER: Builder(net).layer(spec)})
-    form = {"W": lambda: d.grad("W", key), "b": lambda: d.grad("b", key),
-            "delta": lambda: d.delta(key), "z": lambda: d.dJdz(key)}[kind]()
     try:
         return d.substitute_deltas(form)
     except SpecError:
@@ -147,6 +148,8 @@ def _depths(net, specs):
         return [net.depth]
     out = []
     for D in SYMBOLIC_DEPTHS:
+        if net.residual and D < 3:   # a residual network has depth 3 or more
+            continue
         values = [Builder(net, D).layer(s) for s in specs if s[0] != "l"]
         if all(0 <= v <= D for v in values):
             out.append(D)

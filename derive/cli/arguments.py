@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import DeriveError, SpecError
 from ..printing.notation import LAYOUTS, PRESETS
-from ..spec.network import BIAS_MODES, Network
+from ..spec.network import BIAS_MODES, NORMS, Network
 from ..spec.rules import ACTIVATIONS, LOSSES
 
 # --- the option conventions every subcommand shares (SPEC §6) ---------------------------
@@ -30,6 +30,7 @@ LOSS_CHOICES = tuple(LOSSES)
 BIAS_CHOICES = BIAS_MODES
 NOTATION_CHOICES = tuple(PRESETS)
 LAYOUT_CHOICES = LAYOUTS
+NORM_CHOICES = NORMS
 ACTIVATION_METAVAR = "{" + ",".join(ACTIVATIONS) + ",custom:EXPR}"
 EXIT_CODES = ("exit status: 0 success, 1 a verified claim does not hold, 2 bad input "
               "(one line on stderr),\n  130 interrupted (Ctrl-C), 143 terminated (SIGTERM)")
@@ -80,6 +81,20 @@ def add_activation_options(parser, default=None):
                              "--activation's values")
 
 
+def add_layer_kind_options(parser):
+    """The §1b flags: --residual, --norm layer|batch, --dropout, --weight-decay."""
+    parser.add_argument("--residual", action="store_true",
+                        help="skip connections z_l = z_{l-1} + … on hidden layers 2 … L-1 "
+                             "(equal hidden widths, depth ≥ 3)")
+    parser.add_argument("--norm", default="none", choices=NORM_CHOICES,
+                        help="normalize each hidden pre-activation: over its features "
+                             "(layer) or over the batch (batch, needs --batch)")
+    parser.add_argument("--dropout", action="store_true",
+                        help="a given mask M_l multiplies each hidden layer's output")
+    parser.add_argument("--weight-decay", action="store_true",
+                        help="add (λ/2) Σ_l ‖W_l‖_F² to the loss")
+
+
 def add_output_file(parser, required=False, what="the file to write"):
     """-o/--output FILE (``-`` is stdout) and --force."""
     parser.add_argument("-o", "--output", required=required, default=None, metavar="FILE",
@@ -110,6 +125,10 @@ EXPORT = Wording(widths="--widths must be comma-separated positive integers, got
                  depth_from_widths=True, need_activation=True)
 
 
+#: the Network fields of the §1b flags (absent on a subcommand that does not offer them)
+KIND_OPTIONS = ("residual", "norm", "dropout", "weight_decay")
+
+
 def _depth(text, wording):
     if wording.depth_digits:
         text = text.strip()
@@ -137,7 +156,8 @@ def network_from(args, wording):
     activations, output_activation, loss, bias, batch), read as ``wording`` says."""
     depth = args.depth if wording.depth_from_widths else _depth(args.depth, wording)
     widths = _widths(args.widths, wording) if args.widths else None
-    options = dict(loss=args.loss, bias=args.bias, batch=args.batch, widths=widths)
+    options = dict(loss=args.loss, bias=args.bias, batch=args.batch, widths=widths,
+                   **{key: getattr(args, key) for key in KIND_OPTIONS if hasattr(args, key)})
     if wording.depth_from_widths and widths is not None:
         if depth is not None and depth != len(widths) - 1:
             raise SpecError(f"--depth {depth} does not fit --widths (which give "

@@ -9,6 +9,7 @@ from .arguments import (
     EXPORT,
     LOSS_CHOICES,
     add_activation_options,
+    add_layer_kind_options,
     add_output_file,
     network_from,
     refused_spelling,
@@ -32,6 +33,7 @@ def register(subparsers):
                    choices=BIAS_CHOICES, help="the bias terms (--bias alone: explicit)")
     p.add_argument("--batch", action="store_true", help="columns are samples; the "
                    "loss is the batch mean")
+    add_layer_kind_options(p)
     add_output_file(p, required=True, what="the .py file to write")
     refused_spelling(p, "--out", "-o/--output")
     p.set_defaults(func=run)

@@ -15,6 +15,7 @@ from .arguments import (
     NOTATION_CHOICES,
     NOTES,
     add_activation_options,
+    add_layer_kind_options,
     add_output_file,
     network_from,
     subcommand,
@@ -34,6 +35,7 @@ def register(subparsers):
                    help="layer widths n_0,…,n_L (default: symbolic)")
     p.add_argument("--bias", default="none", choices=BIAS_CHOICES, help="the bias terms")
     p.add_argument("--batch", action="store_true", help="columns are samples")
+    add_layer_kind_options(p)
     p.add_argument("--notation", default="hz", choices=NOTATION_CHOICES,
                    help="the symbols of a source note")
     p.add_argument("--layout", default=None, choices=LAYOUT_CHOICES,

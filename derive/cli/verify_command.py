@@ -19,6 +19,7 @@ from .arguments import (
     NOTATION_CHOICES,
     VERIFY,
     add_activation_options,
+    add_layer_kind_options,
     network_from,
     refused_spelling,
     subcommand,
@@ -46,6 +47,7 @@ def register(subparsers):
     p.add_argument("--bias", nargs="?", const="explicit", default="none",
                    choices=BIAS_CHOICES, help="the bias terms (--bias alone: explicit)")
     p.add_argument("--batch", action="store_true", help="columns are samples")
+    add_layer_kind_options(p)
     p.add_argument("--notation", default="hz", choices=NOTATION_CHOICES,
                    help="the symbols the claim is written in")
     p.set_defaults(func=run)

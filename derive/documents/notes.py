@@ -377,9 +377,10 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
         raise SpecError(f"detail {detail!r} is not allowed; allowed: {', '.join(DETAILS)}")
     if templates is not None and not os.path.isdir(templates):
         raise SpecError(f"templates: {templates!r} is not a folder")
-    if d.net.weight_decay:
-        raise SpecError("weight_decay: the documents do not cover weight decay yet; "
-                        "backprop, certify and the derivation's results do")
+    if d.net.weight_decay or d.net.kinds:
+        what = "weight_decay" if d.net.weight_decay else "residual, norm and dropout"
+        raise SpecError(f"{what}: the documents do not cover these layer options yet; "
+                        "backprop, certify, verify and the derivation's results do")
     ctx = context(d, notation, layout, fmt, svg_name, title, detail)
     ctx["standalone"] = bool(standalone)
     template = environment("latex", templates).get_template(f"notes/{fmt}/document.j2")

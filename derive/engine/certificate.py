@@ -21,6 +21,8 @@ from ..vocab import DEPTH, LAYER
 from .instance import Instance, random_point, target_constraint
 
 DEFAULT_WIDTHS = (2, 3, 2, 2)
+RESIDUAL_WIDTHS = (3, 2, 2, 2)   # a residual network's hidden widths are equal
+PARAMETER_KINDS = ("W", "b", "gamma", "beta")
 #: the certificate differentiates the fully expanded loss once per parameter entry, and
 #: that loss grows with every width: widths (6, 6, 6), 72 entries, take about 4 s
 MAX_ENTRIES = 72
@@ -36,6 +38,8 @@ def check_size(net, widths):
                         f"per layer (got {max(widths)})")
     extra = 1 if net.bias != "none" else 0
     entries = sum(w * (v + extra) for v, w in zip(widths, widths[1:]))
+    if net.norm != "none":   # γ_l and β_l of every hidden layer
+        entries += 2 * sum(widths[1:-1])
     if entries > MAX_ENTRIES:
         raise SpecError(f"widths {widths}: {entries} parameter entries to certify; the "
                         f"limit is {MAX_ENTRIES} (each one differentiates the expanded loss)")
@@ -70,17 +74,22 @@ def layer_forms(d, depth):
             key, mapping, key_sub = Integer(k), {}, Integer(k)
         delta = d._deltas[key].xreplace(mapping)
         grads = {kind: d._grads[(kind, key)].xreplace(mapping)
-                 for kind in ("W", "b") if (kind, key) in d._grads}
-        forms[int(key_sub)] = (delta, grads)
+                 for kind in PARAMETER_KINDS if (kind, key) in d._grads}
+        named = [(sym.xreplace(mapping), form.xreplace(mapping))
+                 for sym, form in d.cotangents(key)] if d._cotangents else []
+        forms[int(key_sub)] = (delta, grads, named)
     return forms
 
 
 def matrix_gradients(d, inst):
-    """Evaluate every δ (top-down) and every gradient form at the instance."""
+    """Evaluate every δ (top-down, each layer's named cotangents ∂J/∂z_l, ∂J/∂ĥ_l …
+    first) and every gradient form at the instance."""
     forms = layer_forms(d, inst.depth)
     out = {}
     for k in range(inst.depth, 0, -1):
-        delta, grads = forms[k]
+        delta, grads, named = forms[k]
+        for sym, form in named:
+            inst.env[("d" + sym.wrt.kind, k)] = inst.evaluate(form)
         inst.env[("delta", k)] = inst.evaluate(delta)
         for kind, form in grads.items():
             out[(kind, k)] = inst.evaluate(form)
@@ -92,7 +101,8 @@ def certify(d, widths=None, exact=True, points=2, seed=0):
     net = d.net
     if widths is None:
         widths = net.widths if net.widths is not None else \
-            (DEFAULT_WIDTHS if net.symbolic else (2,) * (net.depth + 1))
+            ((RESIDUAL_WIDTHS if net.residual else DEFAULT_WIDTHS) if net.symbolic
+             else (2,) * (net.depth + 1))
     widths = tuple(widths)
     if not net.symbolic and len(widths) != net.depth + 1:
         raise SpecError(f"widths: expected {net.depth + 1} values, got {len(widths)}")
@@ -100,13 +110,18 @@ def certify(d, widths=None, exact=True, points=2, seed=0):
         raise SpecError("widths: this network has fixed widths; certify it at those")
     if net.symbolic and len(widths) < 2:
         raise SpecError("widths: a symbolic depth needs at least 2 layers to certify")
+    if net.residual and len(widths) < 4 or net.residual and len(set(widths[1:-1])) != 1:
+        raise SpecError(f"widths {widths}: a residual network is certified at depth 3 or "
+                        "more, with equal hidden widths")
     check_size(net, widths)
     inst = Instance(net, widths)
     claimed = matrix_gradients(d, inst)
     constraint = target_constraint(inst)
     rng = random.Random(seed)
     points_at = [random_point(inst, rng) for _ in range(points)]
-    cert = Certificate(holds=True, widths=widths, exact=exact)
+    # the normalizations' square roots are checked at the points only (their exact
+    # cancellation would expand the whole normalized loss)
+    cert = Certificate(holds=True, widths=widths, exact=exact and net.norm == "none")
     for kind, layer, symbols in inst.params:
         matrix = claimed[(kind, layer)]
         for r in range(symbols.rows):

@@ -17,8 +17,10 @@ class Derivation:
     a general ``l`` for a symbolic depth). Built by `derive.backprop`.
     """
 
-    def __init__(self, net, steps, deltas, grads, index_forms, dJdz, assumptions):
+    def __init__(self, net, steps, deltas, grads, index_forms, dJdz, assumptions,
+                 cotangents=None):
         self.net = net
+        self._cotangents = cotangents or {}
         self.steps = list(steps)
         self._deltas = deltas
         self._grads = grads
@@ -58,6 +60,9 @@ class Derivation:
     def grad(self, kind, layer):
         """∂J/∂W_l (kind "W") or ∂J/∂b_l (kind "b") in δ form."""
         key = (self._kind(kind), self.layer(layer))
+        if key not in self._grads:
+            raise SpecError(f"{kind}: layer {key[1]} has no {kind} (only the hidden layers "
+                            "of a normalized network do)")
         return self._grads[key]
 
     def dJdz(self, layer):
@@ -73,14 +78,25 @@ class Derivation:
         expr = self.grad(kind, layer)
         return self.substitute_deltas(expr)
 
+    def cotangents(self, layer):
+        """The cotangents a layer's backward walk names, in the order they are computed:
+        [(∂J/∂z_l, its form), (∂J/∂a_l, …), (∂J/∂ĥ_l, …)] (empty for a plain layer)."""
+        return list(self._cotangents.get(self.layer(layer), ()))
+
     def substitute_deltas(self, expr):
-        """Replace δ symbols by their recursion, repeatedly, until none is left."""
-        for _ in range(len(self._deltas) + 2):
+        """Replace δ symbols (and the named cotangents ∂J/∂z_l, ∂J/∂ĥ_l … of a network
+        with options) by their forms, repeatedly, until none is left."""
+        named = {sym: form for pairs in self._cotangents.values() for sym, form in pairs}
+        for _ in range(3 * len(self._deltas) + 2):
             found = {v for v in expr.atoms(Var) if v.kind == "delta"}
+            found |= {p for p in expr.atoms(MatPartial) if p in named}
             if not found:
                 return expr
             mapping = {}
             for v in found:
+                if isinstance(v, MatPartial):
+                    mapping[v] = named[v]
+                    continue
                 if v.layer not in self._deltas:
                     raise SpecError(f"δ at layer {v.layer} has no closed form in a network "
                                     "of symbolic depth; ask for layer L or L-1")
@@ -90,6 +106,8 @@ class Derivation:
 
     def _kind(self, kind):
         allowed = ("W", "b") if self.net.bias == "explicit" else ("W",)
+        if self.net.norm != "none":
+            allowed += ("gamma", "beta")
         if kind not in allowed:
             raise SpecError(f"parameter kind {kind!r} is not in this network; "
                             f"allowed: {', '.join(allowed)}")
@@ -110,7 +128,7 @@ class Derivation:
             d = [s for s in self.steps if s.topic in ("output", "hidden") and s.layer == layer
                  and s.form == "matrix" and getattr(s.lhs, "kind", "") == "delta"]
             rows.append((d[-1].lhs, self._deltas[layer]))
-            for kind in ("W", "b"):
+            for kind in ("W", "b", "gamma", "beta"):
                 if (kind, layer) in self._grads:
                     g = [s for s in self.steps if s.layer == layer and s.form == "matrix"
                          and isinstance(s.lhs, MatPartial) and s.lhs.wrt.kind == kind]

@@ -12,14 +12,17 @@ Matrix([[W1_1_1*x_1_1]])
 >>> inst.at({s: half for s in inst.env[("z", 1)].free_symbols}, 5)[("z", 1)]
 Matrix([[0.25]])
 """
-from sympy import Float, Integer, Matrix, Rational, S, Symbol, ones
+from sympy import Float, Integer, Matrix, Rational, S, Symbol, ones, sqrt
 
 from ..calculus.evaluate import apply_activation, evaluate
 from ..calculus.numeric import value
 from ..spec import rules
-from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, LAMBDA, WIDTH
+from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, EPSILON, LAMBDA, WIDTH
 
 CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
+#: the leaves of a network: its inputs, parameters and masks (the rest is computed)
+INPUT_KINDS = ("W", "b", "gamma", "beta", "M", "y")
+CONSTANTS = ("constants", 0)   # the env key of λ and ε at a numeric point
 
 
 class Instance:
@@ -47,7 +50,9 @@ class Instance:
     def _build(self):
         x = self._matrix("x", self.widths[0], self.m)
         self.env[("z", 0)] = x
-        z = self.forward(self.env, self._parameters)
+        for l in range(1, self.depth + 1):
+            self._parameters(l)
+        z = self.forward(self.env)
         self.env[("y", self.depth)] = self._matrix("y", self.widths[-1], self.m)
         self.loss = self.loss_from(z) + self.penalty()
 
@@ -59,26 +64,31 @@ class Instance:
                                 if kind == "W")
 
     def _parameters(self, l):
-        """The symbols of W_l (and b_l), entered into env and params."""
+        """The symbols of W_l (b_l, γ_l, β_l, and the dropout mask M_l, an input), entered
+        into env; the trained ones into params."""
         extra = 1 if self.net.bias == "augmented" else 0
-        W = self._matrix(f"W{l}", self.widths[l], self.widths[l - 1] + extra)
-        self.env[("W", l)] = W
-        self.params.append(("W", l, W))
-        if self.net.bias != "explicit":
-            return W, None
-        b = self._matrix(f"b{l}", self.widths[l], 1)
-        self.env[("b", l)] = b
-        self.params.append(("b", l, b))
-        return W, b
+        shapes = {"W": (self.widths[l], self.widths[l - 1] + extra)}
+        if self.net.bias == "explicit":
+            shapes["b"] = (self.widths[l], 1)
+        hidden = l < self.depth
+        if hidden and self.net.norm != "none":
+            shapes["gamma"] = shapes["beta"] = (self.widths[l], 1)
+        for kind, shape in shapes.items():
+            self.env[(kind, l)] = self._matrix(f"{kind}{l}", *shape)
+            self.params.append((kind, l, self.env[(kind, l)]))
+        if hidden and self.net.dropout:
+            self.env[("M", l)] = self._matrix(f"M{l}", self.widths[l], self.m)
 
-    def forward(self, env, parameters, finish=None, activate=apply_activation):
-        """The forward pass from ``env[("z", 0)]``, layer by layer: ``parameters(l)``
-        gives (W_l, b_l or None); h_l, z_l (and the augmented z, W̄) enter ``env``;
-        ``activate(rule, h)`` applies σ; ``finish`` maps each z_l (say to numbers).
+    def forward(self, env, finish=None, activate=apply_activation, root=sqrt, eps=EPSILON):
+        """The forward pass from ``env[("z", 0)]``, layer by layer, with the parameters
+        (and masks) read from ``env``: h_l, z_l (and the augmented z, W̄, and a network
+        with options' μ_l, v_l, x̂_l, ĥ_l, a_l) enter ``env``; ``activate(rule, h)``
+        applies σ, ``root`` the square root (ε is ``eps``); ``finish`` maps each z_l (say
+        to numbers).
         Returns z_L."""
         z, m = env[("z", 0)], self.m
         for l in range(1, self.depth + 1):
-            W, b = parameters(l)
+            W, b = env[("W", l)], env.get(("b", l))
             zin = z
             if self.net.bias == "augmented":
                 zin = z.col_join(ones(1, m))
@@ -87,20 +97,41 @@ class Instance:
             h = W * zin
             if b is not None:
                 h = h + b * ones(1, m)
-            z = activate(self.activation_rule(l), h)
-            z = z if finish is None else finish(z)
-            env[("h", l)], env[("z", l)] = h, z
+            env[("h", l)] = h
+            if l < self.depth and self.net.kinds:
+                new = self._hidden_kinds(env, l, h, z, activate, lambda v: root(v + eps))
+            else:
+                new = activate(self.activation_rule(l), h)
+            z = new if finish is None else finish(new)
+            env[("z", l)] = z
         return z
+
+    def _hidden_kinds(self, env, l, h, z_prev, activate, std):
+        """A hidden layer's norm → activation → dropout → residual add (SPEC §1b)."""
+        net = self.net
+        pre = h
+        if net.norm != "none":
+            pre = normalize(env, l, h, net.norm == "layer", std)
+            env[("hhat", l)] = pre
+        out = activate(self.activation_rule(l), pre)
+        env[("a", l)] = out
+        if net.dropout:
+            out = env[("M", l)].multiply_elementwise(out)
+        if net.is_residual(l):
+            out = z_prev + out
+        return out
 
     def at(self, point, digits):
         """The environment at ``point`` (symbol -> rational), in ``digits`` significant
         digits: the inputs and parameters substituted, the forward pass recomputed
         layer by layer (never re-evaluating a nested expression)."""
         env = {key: v.xreplace(point).evalf(digits) for key, v in self.env.items()
-               if key[0] in ("W", "b", "y") or key == ("z", 0)}
-        self.forward(env, lambda l: (env[("W", l)], env.get(("b", l))),
-                     lambda z: z.applyfunc(lambda e: _number_at(e, digits)),
-                     lambda rule, h: _activate_at(rule, h, digits))
+               if key[0] in INPUT_KINDS or key == ("z", 0)}
+        env[CONSTANTS] = {sym: point[sym] for sym in (LAMBDA, EPSILON) if sym in point}
+        self.forward(env, lambda z: z.applyfunc(lambda e: _number_at(e, digits)),
+                     lambda rule, h: _activate_at(rule, h, digits),
+                     lambda v: Float(value(sqrt(v), {}, digits), digits),
+                     point.get(EPSILON, EPSILON))
         return env
 
     def activation_rule(self, l):
@@ -120,9 +151,29 @@ class Instance:
         return factor * total / self.m
 
     def evaluate(self, expr):
-        """An explicit Matrix (or scalar) for one of our matrix expressions."""
-        expr = expr.xreplace(self.sizes())
+        """An explicit Matrix (or scalar) for one of our matrix expressions (at a numeric
+        environment, with its values of λ and ε)."""
+        expr = expr.xreplace({**self.sizes(), **self.env.get(CONSTANTS, {})})
         return evaluate(expr, self.env)
+
+
+def normalize(env, l, h, per_sample, std=lambda v: sqrt(v + EPSILON)):
+    """γ ⊙ (h − μ) ⊘ std(v) + β, std(v) = sqrt(v + ε), with μ, v the mean and biased
+    variance of each column (``per_sample``, layer norm) or of each row (batch norm);
+    μ_l, v_l and x̂_l enter ``env``."""
+    rows, cols = h.shape
+    groups = [h[:, c] for c in range(cols)] if per_sample else [h[r, :] for r in range(rows)]
+    size = rows if per_sample else cols
+    mus = [sum(g) / size for g in groups]
+    vs = [sum((e - mu) ** 2 for e in g) / size for g, mu in zip(groups, mus)]
+    scale = [1 / std(v) for v in vs]
+    pick = (lambda r, c: c) if per_sample else (lambda r, c: r)  # noqa: E731
+    xhat = Matrix(rows, cols, lambda r, c: (h[r, c] - mus[pick(r, c)]) * scale[pick(r, c)])
+    stat = (lambda vals: Matrix(1, cols, vals)) if per_sample else \
+        (lambda vals: Matrix(rows, 1, vals))  # noqa: E731
+    env[("mu", l)], env[("var", l)], env[("xhat", l)] = stat(mus), stat(vs), xhat
+    gamma, beta = env[("gamma", l)], env[("beta", l)]
+    return Matrix(rows, cols, lambda r, c: gamma[r] * xhat[r, c] + beta[r])
 
 
 def target_constraint(inst):
@@ -145,6 +196,7 @@ def random_point(inst, rng):
     name, never in hash order), so one seed gives one point under any PYTHONHASHSEED."""
     values = {}
     leaves = [inst.env[("z", 0)], inst.env[("y", inst.depth)]] + [m for _, _, m in inst.params]
+    leaves += [v for key, v in inst.env.items() if key[0] == "M"]
     for sym in sorted({s for m in leaves for s in m}, key=lambda s: s.name):
         values[sym] = small_rational(rng)
     target = inst.net.loss_rule.target
@@ -158,6 +210,8 @@ def random_point(inst, rng):
             values[y[r, c]] = col[r]
     if inst.net.weight_decay:
         values[LAMBDA] = Rational(rng.randint(1, 9), 10)
+    if inst.net.norm != "none":
+        values[EPSILON] = Rational(1, 10)
     return values
 
 

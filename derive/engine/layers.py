@@ -159,8 +159,16 @@ def cancellation(sh, rule, layer, g_value, factor, topic):
 # --- a hidden layer: δ_l from δ_{l+1} ---------------------------------------------------
 def hidden_template(sh, rule):
     """Steps and results for a hidden layer l, from δ_{l+1} (layer symbol LAYER)."""
+    steps, back = dJdz_steps(sh)
+    delta, extra = _elementwise_delta(sh, rule, LAYER, Partial(LOSS, sh.comp(sh.var("z", LAYER), k, s)),
+                                      None, MatPartial(LOSS, sh.var("z", LAYER)), back, "hidden")
+    return steps + extra, {"delta": delta, "dJdz": back}
+
+
+def dJdz_steps(sh):
+    """∂J/∂z_l = W_{l+1}ᵀ δ_{l+1} through components (layer symbol LAYER): (steps, form)."""
     l = LAYER
-    z, h, d = (sh.var(kind, l) for kind in ("z", "h", "delta"))
+    z = sh.var("z", l)
     Wn, dn = sh.var("W", l + 1), sh.var("delta", l + 1)
     zk = sh.comp(z, k, s)
     pre_next = OPS[DENSE[sh.bias]].index(sh, l + 1, i, r, wrt="z")
@@ -182,10 +190,7 @@ def hidden_template(sh, rule):
     back = OPS[DENSE[sh.bias]].vjps["z"](sh, l + 1, dn)
     steps.append(Step(MatPartial(LOSS, z), back, Rule.MATRIX_PRODUCT, l, "hidden", "matrix",
                       "dJdz"))
-    delta, extra = _elementwise_delta(sh, rule, l, Partial(LOSS, zk), None,
-                                      MatPartial(LOSS, z), back, "hidden")
-    steps += extra
-    return steps, {"delta": delta, "dJdz": back}
+    return steps, back
 
 
 # --- the gradients of one layer's parameters --------------------------------------------
@@ -251,8 +256,9 @@ def accumulation(sh, l, grad_W, results):
 
 @lru_cache(maxsize=128)
 def templates(bias, batch, loss_name, output_name, hidden_names, decay=False):
-    """All templates a network needs, derived once per distinct block kind; every op of
-    those blocks has its VJP claims derived and checked first (`derive.engine.vjp`)."""
+    """All templates a plain network needs, derived once per distinct block kind; every
+    op of those blocks has its VJP claims derived and checked first (`derive.engine.vjp`).
+    (A network with §1b options takes its hidden blocks from `derive.engine.blocks`.)"""
     sh = Shapes(bias, batch)
     used = block_ops("output", bias, output_name, loss_name)
     for name in hidden_names:

@@ -30,8 +30,8 @@ q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
 class Shapes:
     """Builds the layer quantities of one network shape (bias mode, batch)."""
 
-    def __init__(self, bias, batch):
-        self.bias, self.batch = bias, batch
+    def __init__(self, bias, batch, norm="none"):
+        self.bias, self.batch, self.norm = bias, batch, norm
         self.m = BATCH if batch else S.One
 
     def n(self, layer):
@@ -43,8 +43,11 @@ class Shapes:
             return Var("W", layer, n(layer), n(layer - 1) + (1 if self.bias == "augmented" else 0))
         if kind == "Wbar":
             return Var("Wbar", layer, n(layer), n(layer - 1))
-        if kind == "b":
-            return Var("b", layer, n(layer), 1)
+        if kind in ("b", "gamma", "beta"):
+            return Var(kind, layer, n(layer), 1)
+        if kind in ("mu", "var"):   # per sample (layer norm) or per feature (batch norm)
+            return Var(kind, layer, 1, self.m) if self.norm != "batch" else \
+                Var(kind, layer, n(layer), 1)
         if kind == "zaug":
             return Var("zaug", layer, n(layer) + 1, self.m)
         if kind == "y":
@@ -89,16 +92,17 @@ class Op:
     jacobian: object = None       # a full Jacobian's claimed component ∂o_i/∂x_k (softmax)
     jacobian_matrix: object = None  # … and as a matrix (single sample; None for a batch)
     last: bool = False            # the op sits at the output layer L (the loss)
+    aux: dict = field(default_factory=dict)  # auxiliary quantities: kind -> index form
 
 
 OPS = {}
 
 
 def makeop(name, output, inputs, index, matrix, ports, scalar=False, jacobian=None,
-           jacobian_matrix=None, last=False, **vjps):
+           jacobian_matrix=None, last=False, aux=None, **vjps):
     """One op row (see `Op`), not registered."""
     return Op(name, output, tuple(inputs), dict(ports), index, matrix, vjps, scalar,
-              jacobian, jacobian_matrix, last)
+              jacobian, jacobian_matrix, last, dict(aux or {}))
 
 
 def defop(name, *args, **kwargs):
@@ -172,24 +176,25 @@ def apply(rule, arg):
     return arg if rule.is_identity else act_function(rule.name, 0)(arg)
 
 
-def _elementwise_row(rule):
+def elementwise_row(rule, src="h", dst="z"):
+    """The op row of an elementwise activation, ``dst = σ(src)`` (by default z = σ(h))."""
     def index(sh, layer, row, sample, wrt=None):
-        return apply(rule, sh.comp(sh.var("h", layer), row, sample))
+        return apply(rule, sh.comp(sh.var(src, layer), row, sample))
 
     def matrix(sh, layer):
-        h = sh.var("h", layer)
-        return h if rule.is_identity else Act(rule.name, h, 0)
+        arg = sh.var(src, layer)
+        return arg if rule.is_identity else Act(rule.name, arg, 0)
 
-    def vjp_h(sh, layer, G):   # G ⊙ σ'(h)
-        return G if rule.is_identity else HadamardProduct(G, Act(rule.name, sh.var("h", layer), 1))
+    def vjp(sh, layer, G):   # G ⊙ σ'(src)
+        return G if rule.is_identity else HadamardProduct(G, Act(rule.name, sh.var(src, layer), 1))
 
-    return dict(output="z", inputs=("h",), index=index, matrix=matrix,
-                ports={"z": ("z", 0), "h": ("h", 0)}, h=vjp_h)
+    return dict(output=dst, inputs=(src,), index=index, matrix=matrix,
+                ports={dst: (dst, 0), src: (src, 0)}, **{src: vjp})
 
 
 for _row in rules.ACTIVATIONS.values():
     if _row.elementwise:
-        defop(_row.name, **_elementwise_row(_row))
+        defop(_row.name, **elementwise_row(_row))
 
 
 # --- softmax: the one activation with a full Jacobian, diag(z) − z zᵀ -------------------
@@ -308,7 +313,7 @@ defop("penalty", LOSS.name, ("W",), penalty_index,
 
 @lru_cache(maxsize=256)
 def _custom_op(name):
-    return makeop(name, **_elementwise_row(rules.activation(name)))
+    return makeop(name, **elementwise_row(rules.activation(name)))
 
 
 def op_row(name):

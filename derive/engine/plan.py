@@ -17,6 +17,7 @@ from ..errors import SpecError
 from ..ir.steps import Rule, Step
 from ..spec.network import Network
 from ..vocab import DEPTH, LAYER, WIDTH
+from .blocks import block_templates
 from .derivation import Derivation
 from .layers import templates
 
@@ -27,7 +28,8 @@ def _plan(net):
     if net.symbolic:
         plan = [(DEPTH, "output", None), (DEPTH - 1, "hidden", net.activations[0]),
                 (LAYER, "hidden", net.activations[0])]
-        return plan, [(LAYER, net.activations[0]), (DEPTH, net.activations[1])], {}
+        first = [(Integer(1), net.activations[0])] if net.residual else []
+        return plan, first + [(LAYER, net.activations[0]), (DEPTH, net.activations[1])], {}
     depth = net.depth
     plan = [(Integer(depth), "output", None)] + [
         (Integer(l), "hidden", net.activations[l - 1]) for l in range(depth - 1, 0, -1)]
@@ -85,35 +87,56 @@ def backprop(net):
     if not isinstance(net, Network):
         raise SpecError(f"backprop takes a Network, got {type(net).__name__}")
     hidden_names = tuple(sorted(set(net.activations[:-1])))
-    sh, out, hidden, forward, grads = templates(net.bias, net.batch, net.loss,
-                                                net.activations[-1], hidden_names,
-                                                net.weight_decay)
+    args = (net.bias, net.batch, net.loss, net.activations[-1], hidden_names, net.weight_decay)
+    if net.kinds:
+        sh, out, hidden, forward, grads = block_templates(*args, net.norm, net.dropout,
+                                                          net.residual)
+    else:
+        sh, out, hidden, forward, grads = templates(*args)
     out_steps, out_results, assumptions = out
     grad_steps, grad_results = grads
     plan, fwd, base = _plan(net)
     if net.symbolic:
-        assumptions = ["the depth L is at least 2"] + list(assumptions)
+        least = 3 if net.residual else 2
+        assumptions = [f"the depth L is at least {least}"] + list(assumptions)
     inst = _Instantiate(base, net)
     steps = []
     for layer, name in fwd:
-        steps += inst.steps(forward[name], layer)
-    deltas, grad_forms, index_forms, dJdz = {}, {}, {}, {}
+        steps += inst.steps(forward[_forward_key(net, layer, name)], layer)
+    deltas, grad_forms, index_forms, dJdz, cotangents = {}, {}, {}, {}, {}
     keep = [s for s in grad_steps if s.topic != "update"]
     for layer, role, name in plan:
-        layer_steps, results = (out_steps, out_results) if role == "output" else hidden[name]
+        layer_steps, results = (out_steps, out_results) if role == "output" else \
+            hidden[(name, net.is_residual(layer + 1)) if net.kinds else name]
         steps += inst.steps(layer_steps, layer)
         deltas[layer] = inst.expr(results["delta"], layer)
         dJdz[layer] = inst.expr(results["dJdz"], layer)
+        cotangents[layer] = [(inst.expr(sym, layer), inst.expr(form, layer))
+                             for sym, form in results.get("cotangents", ())]
         steps += inst.steps(keep, layer)
         for kind in ("W", "b"):
             if kind in grad_results:
                 grad_forms[(kind, layer)] = inst.expr(grad_results[kind], layer)
                 index_forms[(kind, layer)] = inst.expr(grad_results["index_" + kind], layer)
-    if not net.symbolic and len(hidden_names) == 1:
+        for kind in ("gamma", "beta"):
+            if kind in results:
+                grad_forms[(kind, layer)] = inst.expr(results[kind], layer)
+    if not net.symbolic and len(hidden_names) == 1 and not net.kinds:
         general = [s for s in hidden[hidden_names[0]][0]
                    if s.form == "matrix" and s.group in ("delta_matrix", "out")]
         general += [s for s in keep if s.form == "matrix"]
         steps += [Step(s.lhs.xreplace(base), s.rhs.xreplace(base), Rule.GENERAL, LAYER,
                        "general", "matrix", s.group, s.note) for s in general]
     steps += [s.subs(base) for s in grad_steps if s.topic == "update"]
-    return Derivation(net, steps, deltas, grad_forms, index_forms, dJdz, assumptions)
+    return Derivation(net, steps, deltas, grad_forms, index_forms, dJdz, assumptions,
+                      cotangents)
+
+
+def _forward_key(net, layer, name):
+    """The forward template of a layer: by activation, and for a network with options by
+    whether it is the output layer or adds its input."""
+    if not net.kinds:
+        return name
+    if layer == net.L:
+        return (name, "output")
+    return (name, net.is_residual(layer))

@@ -16,7 +16,7 @@ from ..vocab import DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
 from .human_forms import humanize
 
-VECTOR_KINDS = ("b", "h", "z", "y", "delta", "zaug")
+VECTOR_KINDS = ("b", "h", "z", "y", "delta", "zaug", "gamma", "beta", "hhat", "xhat", "a")
 #: elementary functions printed name(arg) in human forms (SymPy braces the argument)
 HUMAN_CALLS = ("tanh", "log")
 _N = Symbol("N")
@@ -69,7 +69,9 @@ class NotesLatexPrinter(LatexPrinter):
         nt = self.nt
         return {"W": nt.weight, "Wbar": r"\bar{" + nt.weight + "}", "b": nt.bias,
                 "h": nt.pre, "z": nt.post, "y": nt.target, "delta": nt.delta,
-                "zaug": r"\tilde{" + nt.post + "}"}[kind]
+                "zaug": r"\tilde{" + nt.post + "}", "gamma": r"\gamma", "beta": r"\beta",
+                "M": "M", "hhat": r"\hat{" + nt.pre + "}", "xhat": r"\hat{x}",
+                "a": nt.activated, "mu": r"\mu", "var": "v"}[kind]
 
     def _attach(self, base, layer, extra=""):
         """base with the layer index (and component indices ``extra``) attached."""

@@ -61,6 +61,7 @@ class Notation:
     layout: str = "denominator"
     title: str = ""
     general: str = "l"          # the letter of a general layer (002 writes n)
+    activated: str = "a"        # σ(ĥ_l) before a dropout mask or a residual add
 
     @property
     def symbols(self):
@@ -79,7 +80,7 @@ PRESETS = {
     "pq": Notation("pq", pre="p", post="q", loss="C", input="", pair_weights=True,
                    sigma0=True, title="p pre-activation, q post-activation, weights named by "
                    "the two layers they join"),
-    "za": Notation("za", pre="z", post="a", loss="C", script="super",
+    "za": Notation("za", pre="z", post="a", loss="C", script="super", activated="u",
                    title="z pre-activation, a post-activation, as in the four fundamental equations"),
 }
 

@@ -15,6 +15,7 @@ from ..vocab import BATCH, DEPTH, WIDTH
 from . import rules
 
 BIAS_MODES = ("none", "augmented", "explicit")
+NORMS = ("none", "layer", "batch")
 MAX_DEPTH = 256
 
 
@@ -33,6 +34,9 @@ class Network:
     batch: bool = False
     depth: object = None
     weight_decay: bool = field(default=False, repr=False)
+    residual: bool = field(default=False, repr=False)
+    norm: str = field(default="none", repr=False)
+    dropout: bool = field(default=False, repr=False)
 
     def __post_init__(self):
         acts = self.activations
@@ -70,6 +74,44 @@ class Network:
         if not isinstance(self.batch, bool):
             raise SpecError(f"batch must be True or False, got {self.batch!r}")
         self._check_weight_decay()
+        self._check_kinds()
+
+    def _check_kinds(self):
+        """The §1b options: residual, norm, dropout (hidden layers 1 … L−1)."""
+        for name in ("residual", "dropout"):
+            if not isinstance(getattr(self, name), bool):
+                raise SpecError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        norm = "none" if self.norm is None else self.norm
+        if norm not in NORMS:
+            raise SpecError(f"norm {self.norm!r} is not allowed; allowed: {', '.join(NORMS)}")
+        object.__setattr__(self, "norm", norm)
+        if norm == "batch" and not self.batch:
+            raise SpecError("norm='batch' normalizes over the samples of a batch; it needs "
+                            "batch=True (or use norm='layer')")
+        if (self.residual or self.dropout or norm != "none") and self.bias == "augmented":
+            raise SpecError("residual, norm and dropout: not available with bias='augmented'; "
+                            "allowed biases: none, explicit")
+        if not self.residual:
+            return
+        if not self.symbolic and self.depth < 3:
+            raise SpecError(f"residual: the skip connections join hidden layers 2 … L−1, so "
+                            f"the depth must be at least 3, got {self.depth}")
+        if self.widths is not None and len(set(self.widths[1:-1])) != 1:
+            raise SpecError(f"residual: the hidden widths n_1 … n_L−1 must be equal, got "
+                            f"{', '.join(map(str, self.widths[1:-1]))}")
+
+    @property
+    def kinds(self):
+        """True when any §1b layer option (residual, norm, dropout) is on."""
+        return self.residual or self.dropout or self.norm != "none"
+
+    def is_residual(self, layer):
+        """Whether hidden layer ``layer`` adds its input (layers 2 … L−1 with residual)."""
+        if not self.residual:
+            return False
+        if self.symbolic:
+            return layer not in (1, DEPTH)
+        return 2 <= int(layer) <= self.depth - 1
 
     def _check_weight_decay(self):
         if not isinstance(self.weight_decay, bool):
@@ -168,11 +210,15 @@ class Network:
             acts = self.activations
         return Network(activations=acts, loss=self.loss, widths=tuple(widths),
                        bias=self.bias, batch=self.batch, depth=depth,
-                       weight_decay=self.weight_decay)
+                       weight_decay=self.weight_decay, residual=self.residual,
+                       norm=self.norm, dropout=self.dropout)
 
     def describe(self):
         acts = ", ".join(self.activations)
         depth = "L" if self.symbolic else self.depth
         return (f"depth {depth}; activations {acts}; loss {self.loss}; bias {self.bias}; "
                 f"batch {'on' if self.batch else 'off'}"
-                + ("; weight decay on" if self.weight_decay else ""))
+                + ("; weight decay on" if self.weight_decay else "")
+                + ("; residual on" if self.residual else "")
+                + (f"; {self.norm} norm" if self.norm != "none" else "")
+                + ("; dropout on" if self.dropout else ""))
