@@ -47,7 +47,7 @@ def test_does_not_hold_exits_1_with_counterexample_and_correct_form():
     out = run(*BASE, "--param", "W_{L-1}", "--claim", "(W_L^T (z_L - y)) z_{L-2}^T")
     assert out.returncode == 1, out.stderr
     assert "DOES NOT HOLD" in out.stdout and "counterexample" in out.stdout
-    assert "correct form: ((W_L^T (z_L - y)) ⊙ sigmoid'(h_{L-1})) z_{L-2}^T" in out.stdout
+    assert "correct form: ((W_L^T (z_L - y)) ⊙ z_{L-1} ⊙ (1 - z_{L-1})) z_{L-2}^T" in out.stdout
 
 
 def test_transposed_exits_1():

@@ -16,7 +16,7 @@ MAX_NESTING = 100   # nested brackets / operators
 WRAPPERS = r"mathbf|boldsymbol|bm|mathrm|mathit|vec|operatorname|text"
 SKIP = re.compile(r"\s+|\\[,;:! ]|\\(?:left|right|big|Big|bigl|bigr|Bigl|Bigr)\b\.?")
 TOKEN = re.compile(r"""
-    (?P<WRAP>\\(?:%s)\s*\{\s*\\?(?P<inner>[A-Za-z]+)\s*\})
+    (?P<WRAP>\\(?:%s)\s*\{\s*\\?(?P<inner>[A-Za-z]+(?:\\?_[A-Za-z]+)*)\s*\})
   | (?P<NUM>\d+(?:\.\d+)?)
   | (?P<CMD>\\[A-Za-z]+)
   | (?P<DOTT>\.T(?![A-Za-z0-9_]))
@@ -61,7 +61,7 @@ def tokenize(text):
                              "number, an operator or a bracket", column=pos + 1)
         kind, value, col = match.lastgroup, match.group(), pos + 1
         if match.group("WRAP"):
-            kind, value = "NAME", match.group("inner")
+            kind, value = "NAME", match.group("inner").replace("\\", "")   # leaky\_relu
         elif kind == "CMD":
             if value[1:] not in COMMANDS:
                 raise ClaimError(f"unknown command {value}", column=col)

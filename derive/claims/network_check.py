@@ -28,6 +28,7 @@ from dataclasses import replace
 
 from ..engine.plan import backprop
 from ..errors import ClaimError, SpecError
+from ..printing.claim_forms import readable
 from ..printing.claim_text import shape_text, to_claim, to_latex
 from ..spec.network import Network
 from ..vocab import LAYER
@@ -85,6 +86,7 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     name = _param_name(kind, pspec)
     try:
         correct = _correct(d, kind, pspec, net)
+        correct = readable(correct, net)
     except (SpecError, KeyError):
         correct = None
     verdict = Verdict(False, "", correct=to_claim(correct, notation) if correct is not None
