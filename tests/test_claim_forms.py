@@ -2,7 +2,11 @@
 alone (a table of rule, network, input, expected, checked entry by entry against the
 input with the activations written out), the rules in order as the verdicts print them,
 and every printed correct form read back in every notation."""
+import shutil
+import subprocess
+
 import pytest
+from conftest import IN_CI
 from sympy import Matrix, OneMatrix, simplify, symbols
 from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul
 
@@ -10,6 +14,7 @@ from derive import Network, verify
 from derive.calculus.evaluate import evaluate
 from derive.claims.grammar import parse
 from derive.claims.network_build import build
+from derive.claims.network_check import correct_form
 from derive.ir.activations import act_function, realize
 from derive.ir.nodes import Act, Var
 from derive.printing.claim_forms import (
@@ -136,3 +141,45 @@ def test_the_rewritten_hidden_layer_form_verifies(act):
     assert "'" not in v.correct and "⊙" in v.correct
     again = verify(net, "W_{L-1}", v.correct)
     assert again.holds, (v.correct, again.reason)
+
+
+# -- the LaTeX correct forms compile, in every notation ----------------------------------
+PARAMS = {"L": ("W_{L-1}", "delta_L", "W_L"), 3: ("W_1", "delta_2")}
+
+
+def _latex_forms():
+    """(label, LaTeX correct form) for every valid rule pair × notation × parameter."""
+    from nets import hidden_for
+    forms = []
+    for act, loss in _pairs():
+        for depth, params in PARAMS.items():
+            net = Network.uniform(depth=depth, activation=hidden_for(act), output=act,
+                                  loss=loss, batch=depth == 3)
+            for notation in PRESETS:
+                for param in params:
+                    param = param if notation == "hz" else \
+                        param.replace("_", "^") if notation in ("gh", "za") else param
+                    tex = correct_form(net, param, notation)[1]
+                    assert tex, (act, loss, notation, param)
+                    forms.append((f"{act}, {loss}, {notation}, {param}", tex))
+    return forms
+
+
+@pytest.mark.slow
+def test_every_latex_correct_form_compiles(tmp_path):
+    if shutil.which("pdflatex") is None:
+        if IN_CI:
+            pytest.fail("pdflatex is required in CI")
+        pytest.skip("pdflatex is not installed")
+    forms = _latex_forms()
+    body = "\n".join(f"% {label}\n\\[ {tex} \\]" for label, tex in forms)
+    (tmp_path / "forms.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+        f"{body}\n\\end{{document}}\n", encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                          "forms.tex"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    log = run.stdout
+    assert run.returncode == 0, log[log.find("!"):][:600]
+    assert "Double superscript" not in log and (tmp_path / "forms.pdf").exists()
+    assert len(forms) == len(_pairs()) * len(PRESETS) * sum(map(len, PARAMS.values()))

@@ -153,7 +153,10 @@ class ClaimPrinter(StrPrinter):
     def _print_HadamardPower(self, e):
         whole = e.exp.is_Integer and e.exp > 0
         if self.policy == "network" and not whole:
-            return f"{self._wrap(e.base)}^{{{e.exp}}}"
+            base = self._wrap(e.base)
+            if self._settings["latex"] and self._superscripted(e.base):
+                base = "{" + base + "}"                          # {h^L}^{-1}
+            return f"{base}^{{{e.exp}}}"
         if not whole:
             raise ValueError("no claim syntax for an elementwise reciprocal")
         return self.t["had"].join([self._wrap(e.base)] * int(e.exp))
