@@ -130,6 +130,11 @@ def test_batch_and_augmented_correct_forms_verify():
     v = verify(aug, "W_{L-1}", "W_L^T (z_L - y) z_{L-2}^T")
     assert not v.holds
     assert verify(aug, "W_{L-1}", v.correct).holds
+    # the augmented input, as 002 writes it: [z_l; 1] is zaug_l
+    assert verify(aug, "W_L", "(z_L - y) [z_{L-1}; 1]^T").holds
+    assert not verify(aug, "W_L", "(z_L - y) [z_{L-1}; 1]").holds
+    with pytest.raises(ClaimError, match="augmented"):
+        verify(SIGMOID_BCE, "W_L", "(z_L - y) [z_{L-1}; 1]^T")
 
 
 def test_claims_with_numbered_layers_in_a_symbolic_net():

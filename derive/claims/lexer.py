@@ -1,7 +1,7 @@
 """The lexer of the claim syntax (SPEC §3): network claims and catalogue expressions
 are split into tokens here. Nothing is ever evaluated.
 
-A token is (type, value, column): NAME, NUM, OP (one of ``-+*/@^_'(){}[],``), MATMUL
+A token is (type, value, column): NAME, NUM, OP (one of ``-+*/@^_'(){}[],;``), MATMUL
 (``@``), HAD (``⊙``, ``\\odot``, ``.*``), POSTT (``ᵀ``, ``.T``), TOP (``\\top``),
 NORM (``‖``, ``||``, ``\\|``), FRAC (``\\frac``), END; LaTeX wrappers such as
 ``\\mathbf{z}`` and spacing commands are dropped.
@@ -23,7 +23,7 @@ TOKEN = re.compile(r"""
   | (?P<HADDOT>\.\*)
   | (?P<NAME>leaky_relu|[A-Za-z]+)
   | (?P<NORM>\|\||\\\||‖)
-  | (?P<OP>[-+*/@^_'(){}\[\],])
+  | (?P<OP>[-+*/@^_'(){}\[\],;])
   | (?P<UNI>[σδ⊙∘ᵀ⊤·−′φ])
 """ % WRAPPERS, re.VERBOSE)
 COMMANDS = {"odot": ("HAD", "⊙"), "circ": ("HAD", "⊙"), "top": ("TOP", "T"),
