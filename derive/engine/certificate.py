@@ -75,11 +75,12 @@ def layer_forms(d, depth):
     return forms
 
 
-def matrix_gradients(d, inst):
-    """Evaluate every δ (top-down) and every gradient form at the instance."""
+def matrix_gradients(d, inst, lowest=1):
+    """Evaluate every δ (top-down) and every gradient form at the instance, from the
+    output layer down to layer ``lowest`` (δ_k needs only the layers above it)."""
     forms = layer_forms(d, inst.depth)
     out = {}
-    for k in range(inst.depth, 0, -1):
+    for k in range(inst.depth, max(lowest, 1) - 1, -1):
         delta, grads = forms[k]
         inst.env[("delta", k)] = inst.evaluate(delta)
         for kind, form in grads.items():

@@ -22,16 +22,30 @@ from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, LAMBDA, WIDTH
 CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
 
 
-class Instance:
-    """A network at concrete widths: symbols, forward pass and loss, explicitly."""
+def certify_batch(widths):
+    """The batch size of a certificate of a batch network at ``widths``."""
+    return CERTIFY_BATCH
 
-    def __init__(self, net, widths, m=None):
+
+class Instance:
+    """A network at concrete widths: symbols, forward pass and loss, explicitly.
+
+    ``symbolic=False`` builds the leaves only (the symbols of x, y and the parameters),
+    for checks that run the forward pass at numbers (`at`) and never need it in
+    symbols. The expanded loss is built when first asked for (`loss`): only the
+    certificate differentiates it.
+    """
+
+    def __init__(self, net, widths, m=None, symbolic=True):
         self.net = net
         self.widths = tuple(widths)
         self.depth = len(widths) - 1
-        self.m = 1 if not net.batch else (CERTIFY_BATCH if m is None else int(m))
+        self.m = 1 if not net.batch else (certify_batch(self.widths) if m is None
+                                          else int(m))
         self.env = {}
         self.params = []     # [(kind, layer, Matrix of symbols)]
+        self.symbolic = symbolic
+        self._loss = None
         self._build()
 
     def sizes(self):
@@ -47,9 +61,21 @@ class Instance:
     def _build(self):
         x = self._matrix("x", self.widths[0], self.m)
         self.env[("z", 0)] = x
-        z = self.forward(self.env, self._parameters)
+        if self.symbolic:
+            self.forward(self.env, self._parameters)
+        else:
+            for l in range(1, self.depth + 1):
+                self._parameters(l)
         self.env[("y", self.depth)] = self._matrix("y", self.widths[-1], self.m)
-        self.loss = self.loss_from(z) + self.penalty()
+
+    @property
+    def loss(self):
+        """J, fully expanded in the symbols (built once, when first asked for)."""
+        if self._loss is None:
+            if not self.symbolic:
+                raise ValueError("a leaves-only instance has no expanded loss")
+            self._loss = self.loss_from(self.env[("z", self.depth)]) + self.penalty()
+        return self._loss
 
     def penalty(self):
         """(λ/2) Σ_l ‖W_l‖_F² with weight decay, else 0."""
