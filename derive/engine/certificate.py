@@ -45,6 +45,7 @@ def check_size(net, widths):
 class Certificate:
     holds: bool
     widths: tuple
+    m: int = 1                   # the batch size (a batch network: distinct from widths)
     entries: int = 0
     exact: bool = False          # True when every entry was proved symbolically
     worst: float = 0.0           # largest numeric discrepancy seen
@@ -107,7 +108,7 @@ def certify(d, widths=None, exact=True, points=2, seed=0):
     constraint = target_constraint(inst)
     rng = random.Random(seed)
     points_at = [random_point(inst, rng) for _ in range(points)]
-    cert = Certificate(holds=True, widths=widths, exact=exact)
+    cert = Certificate(holds=True, widths=widths, m=inst.m, exact=exact)
     for kind, layer, symbols in inst.params:
         matrix = claimed[(kind, layer)]
         for r in range(symbols.rows):

@@ -19,12 +19,21 @@ from ..calculus.numeric import value
 from ..spec import rules
 from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, LAMBDA, WIDTH
 
-CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
+FIRST_CERTIFY_BATCH = 3   # batch sizes of certificates are drawn from here up
 
 
 def certify_batch(widths):
-    """The batch size of a certificate of a batch network at ``widths``."""
-    return CERTIFY_BATCH
+    """The batch size of a certificate of a batch network at ``widths``: the smallest
+    m ≥ 3 that is no width, so that a stray 1/2 or 1/n_l cannot pass for the batch
+    mean's 1/m (at m = 2 and widths 2, 1/2, 1/n_l and 1/m are one number).
+
+    >>> certify_batch((2, 3, 2, 2)), certify_batch((3, 4, 5)), certify_batch((6, 7))
+    (4, 6, 3)
+    """
+    m = FIRST_CERTIFY_BATCH
+    while m in widths:
+        m += 1
+    return m
 
 
 class Instance:
