@@ -28,6 +28,10 @@ SAME = [
     ["delta_{l+1}", r"\delta_{l+1}", "δ_{l+1}", "delta_{ l + 1 }"],
     ["z_0", "x", r"\mathbf{x}"],
     ["log(z_L) - exp(h_2)", r"\log(z_L) - \exp(h_2)", r"\ln\left(z_L\right) - \exp(h_2)"],
+    ["delta_L zaug_{L-1}^T", "delta_L [z_{L-1}; 1]^T", "delta_L [ z_{L-1} ; 1 ]^T",
+     "delta_L ([z_{L-1}; 1])^T"],
+    ["zaug_0", "[x; 1]", "zaug_{0}", "[z_0; 1]"],
+    ["zaug_l", "[z_l; 1]"],
 ]
 
 
@@ -72,6 +76,10 @@ def test_notations_rename_the_letters():
     ("sigma h_1", 7, "'(' after sigma"),
     ("z_{L-} - y", 6, "a number in the layer"),
     ("", 1, "expected a name"),
+    ("[z_1; 2]", 7, "1 after ';'"),
+    ("[W_1; 1]", 1, "appends a 1 to an activation only"),
+    ("[z_1; 1", 8, "expected ']'"),
+    ("(z_1; 1)", 5, "expected ')'"),
 ])
 def test_malformed_claims_name_the_column(text, column, words):
     with pytest.raises(ClaimError) as info:

@@ -47,7 +47,7 @@ def test_does_not_hold_exits_1_with_counterexample_and_correct_form():
     out = run(*BASE, "--param", "W_{L-1}", "--claim", "(W_L^T (z_L - y)) z_{L-2}^T")
     assert out.returncode == 1, out.stderr
     assert "DOES NOT HOLD" in out.stdout and "counterexample" in out.stdout
-    assert "correct form: ((W_L^T (z_L - y)) ⊙ sigmoid'(h_{L-1})) z_{L-2}^T" in out.stdout
+    assert "correct form: ((W_L^T (z_L - y)) ⊙ z_{L-1} ⊙ (1 - z_{L-1})) z_{L-2}^T" in out.stdout
 
 
 def test_transposed_exits_1():
@@ -80,3 +80,33 @@ def test_options_activations_bias_batch_notation():
     assert out.returncode == 0, out.stdout + out.stderr
     out = run(*BASE, "--batch", "--param", "W_L", "--claim", "(1/m) (z_L - y) z_{L-1}^T")
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+# --- the depth comes from --activations or --widths when --depth is not given -----------
+def test_issue_example_4_the_depth_is_the_number_of_activations():
+    """mse's ½ taken for the batch mean's 1/m: judged (exit 1) with a hint, not refused."""
+    out = run("--activations", "tanh,identity", "--loss", "mse", "--widths", "3,4,2",
+              "--batch", "--param", "W_2", "--claim", "1/2 (z_2 - y) z_1^T")
+    assert out.returncode == 1, out.stderr
+    assert out.stdout.startswith("DOES NOT HOLD") and out.stderr == ""
+    hint = next(line for line in out.stdout.splitlines() if line.startswith("hint: "))
+    assert "1/m" in hint
+    assert "correct form: (1/m) (z_2 - y) z_1^T" in out.stdout
+    right = run("--activations", "tanh,identity", "--loss", "mse", "--widths", "3,4,2",
+                "--batch", "--param", "W_2", "--claim", "(1/m) (z_2 - y) z_1^T")
+    assert right.returncode == 0, right.stdout + right.stderr
+
+
+@pytest.mark.parametrize("depth_args", [("--activations", "tanh,identity"),
+                                        ("--activation", "tanh", "--widths", "3,4,2")])
+def test_activations_or_widths_give_the_depth_of_every_command(depth_args, tmp_path):
+    """Depth 2: neither verify's default (L) nor notes' (3)."""
+    out = run(*depth_args, "--loss", "mse", "--param", "W_2", "--claim", "W_2")
+    assert out.returncode == 1 and "differs at L = 2" in out.stdout, out.stdout + out.stderr
+    notes = tmp_path / "n.md"
+    assert main(["notes", *depth_args, "--loss", "mse", "--format", "markdown",
+                 "-o", str(notes)]) == 0
+    assert "a 2-layer network" in notes.read_text(encoding="utf-8")
+    code = tmp_path / "g.py"
+    assert main(["export", *depth_args, "--loss", "mse", "-o", str(code)]) == 0
+    assert "Network: depth 2;" in code.read_text(encoding="utf-8")

@@ -4,14 +4,16 @@ import random
 
 import pytest
 from nets import BIASES, net_for, small_widths, valid_pairs
-from sympy import Integer, Rational, cancel, together
+from sympy import Integer, Rational, cancel, diff, together
 from sympy.matrices.expressions import HadamardProduct, Transpose
 
 from derive import Network, SpecError, backprop
+from derive.calculus.compare import TOLERANCE, numeric_gap
 from derive.calculus.evaluate import normalise
-from derive.engine.instance import Instance
+from derive.engine.certificate import matrix_gradients
+from derive.engine.instance import Instance, random_point
 from derive.ir.nodes import Act, Var
-from derive.vocab import DEPTH
+from derive.vocab import BATCH, DEPTH
 
 
 def v(d, kind, layer):
@@ -233,3 +235,23 @@ def test_certify_catches_a_wrong_form():
     d._deltas[Integer(1)] = 2 * wrong          # break the recursion on purpose
     cert = d.certify(widths=(2, 2, 2), points=1)
     assert not cert.holds and cert.failures
+
+
+@pytest.mark.parametrize("widths, m", [((2, 2, 2), 3), ((2, 3, 2), 4), ((3, 4, 5), 6)])
+def test_a_batch_certificate_catches_a_half_for_the_batch_mean(widths, m):
+    """δ_2 = ½ (z_2 − y) in place of (1/m)(z_2 − y): at m = 2 the two are one number
+    (the old batch size of certificates, which this form passed); the certificate's
+    batch size is ≥ 3 and no width, so it fails there."""
+    net = Network.uniform(depth=2, activation="sigmoid", loss="bce", batch=True)
+    d = backprop(net)
+    assert d.delta(2).has(BATCH)
+    d._deltas[Integer(2)] = d.delta(2) * BATCH / 2      # 1/m → 1/2, on purpose
+    cert = d.certify(widths=widths, points=1, exact=False)
+    assert cert.m == m and m >= 3 and m not in widths
+    assert not cert.holds and {f[:2] for f in cert.failures} >= {("W", 2), ("W", 1)}
+    # the oracle: at m = 2 the wrong form equals the brute-force derivative
+    two = Instance(net, widths, m=2)
+    tampered = matrix_gradients(d, two)
+    point = random_point(two, random.Random(0))
+    W = two.env[("W", 2)]
+    assert numeric_gap(diff(two.loss, W[0, 0]), tampered[("W", 2)][0, 0], point) < TOLERANCE

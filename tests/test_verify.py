@@ -30,7 +30,7 @@ def test_000_analogue_for_the_layer_before_fails_with_a_counterexample():
     assert set(cex) >= {"L", "widths", "entry", "true", "claimed", "point"}
     assert cex["true"] != cex["claimed"]
     assert all("/" in value or value.lstrip("-").isdigit() for value in cex["point"].values())
-    assert v.correct == "((W_L^T (z_L - y)) ⊙ sigmoid'(h_{L-1})) z_{L-2}^T"
+    assert v.correct == "((W_L^T (z_L - y)) ⊙ z_{L-1} ⊙ (1 - z_{L-1})) z_{L-2}^T"
     assert "\\odot" in v.correct_latex
     text = format_verdict(v)
     assert "counterexample" in text and "correct form" in text
@@ -96,7 +96,7 @@ def test_sigmoid_mse_does_not_cancel():
     net = Network.uniform(depth="L", activation="sigmoid", loss="mse")
     v = verify(net, "delta_L", "z_L - y")
     assert not v.holds and v.counterexample
-    assert v.correct == "(z_L - y) ⊙ sigmoid'(h_L)"
+    assert v.correct == "(z_L - y) ⊙ z_L ⊙ (1 - z_L)"
     assert verify(net, "delta_L", "(z_L - y) ⊙ z_L ⊙ (1 - z_L)").holds
 
 
@@ -130,6 +130,11 @@ def test_batch_and_augmented_correct_forms_verify():
     v = verify(aug, "W_{L-1}", "W_L^T (z_L - y) z_{L-2}^T")
     assert not v.holds
     assert verify(aug, "W_{L-1}", v.correct).holds
+    # the augmented input, as 002 writes it: [z_l; 1] is zaug_l
+    assert verify(aug, "W_L", "(z_L - y) [z_{L-1}; 1]^T").holds
+    assert not verify(aug, "W_L", "(z_L - y) [z_{L-1}; 1]").holds
+    with pytest.raises(ClaimError, match="augmented"):
+        verify(SIGMOID_BCE, "W_L", "(z_L - y) [z_{L-1}; 1]^T")
 
 
 def test_claims_with_numbered_layers_in_a_symbolic_net():
@@ -166,7 +171,8 @@ def test_four_fundamental_equations_in_za_notation():
     assert verify(SIGMOID_BCE, "delta^{L-1}", "((w^L)^T delta^L) ⊙ σ'(z^{L-1})", **za).holds
     v = verify(SIGMOID_BCE, "W^{L-1}", "delta^{L-1} a^{L-1}^T", **za)
     assert not v.holds and "shape mismatch" in v.reason
-    assert v.correct.startswith("((W^L^T (a^L - y))")
+    assert v.correct.startswith("((W^L^T (a^L - y)) ⊙ a^{L-1} ⊙ (1 - a^{L-1}))")
+    assert v.correct_latex.startswith(r"(({W^L}^\top (a^L - y)) \odot a^{L-1}")
 
 
 def test_pq_notation():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from derive import Network, verify
+from derive.claims.instances import clear_caches
 from derive.claims.verdict import format_verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +123,16 @@ def test_hints_are_verified_repairs(net, param, claim, hint):
 def test_no_hint_where_no_repair_verifies():
     v = verify(SIG, "W_L", "(z_L - y ⊙ y) z_{L-1}^T")
     assert not v.holds and v.hint == ""
+
+
+@pytest.mark.parametrize("claim", ["1/m (z_L - y) z_{L-1}^T", "1/2 (z_L - y) z_{L-1}^T"])
+def test_kept_instances_change_nothing(claim):
+    """verify keeps instances, derivations and truths between calls: a warm check says,
+    lists and hints exactly what a cold one does."""
+    net = Network.uniform(depth="L", **SIG_BATCH)
+    clear_caches()
+    cold = verify(net, "W_L", claim)
+    warm = verify(net, "W_L", claim)
+    assert format_verdict(cold) == format_verdict(warm)
+    assert (cold.checked, cold.exact, cold.hint) == (warm.checked, warm.exact, warm.hint)
+    assert len(cold.checked) == (12 if cold.holds else 1)

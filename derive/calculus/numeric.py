@@ -45,6 +45,8 @@ def _number(v):
         return mpmath.mpf(int(v))
     if v.is_Rational:
         return mpmath.mpf(int(v.p)) / int(v.q)
+    if v.is_Float:
+        return mpmath.mpf(v._mpf_)      # its binary value as it is, no decimal round trip
     return mpmath.mpf(str(v.evalf(DIGITS)))
 
 

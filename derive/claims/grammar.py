@@ -11,6 +11,7 @@ in NumPy, so ``W^T δ ⊙ σ'(h) x^T`` reads ((Wᵀδ) ⊙ σ'(h)) xᵀ)::
     product := factor ((juxtaposition | '@' | '*' | '⊙' | '/') factor)*
     factor  := primary (transpose | '^' power)*
     primary := number | name [layer] | function ['] '(' expr ')' | '(' expr ')'
+               | '[' expr ';' '1' ']'     (the augmented input [z_l; 1], zaug_l)
                | '\\frac' '{' expr '}' '{' expr '}'
 
 >>> parse("(z_L - y) z_{L-1}^T") == parse(r"(\\mathbf{z}_L-\\mathbf{y})\\mathbf{z}_{L-1}^\\top")
@@ -167,9 +168,11 @@ class Parser:
             node = ("num", Rational(value))
         elif kind == "OP" and value in "({[":
             self.take()
-            inner = self.expr()
-            self.expect({"(": ")", "{": "}", "[": "]"}[value])
-            node = inner
+            node = self.expr()
+            if value == "[" and self.at(";"):
+                node = self.stacked(node, col)
+            else:
+                self.expect({"(": ")", "{": "}", "[": "]"}[value])
         elif kind == "FRAC":
             self.take()
             self.expect("{")
@@ -185,6 +188,18 @@ class Parser:
             self.fail("a name, a number or '('")
         self.depth -= 1
         return node
+
+    def stacked(self, inner, col):
+        """After '[' v: the rest of [z_l; 1], the augmented input zaug_l."""
+        self.take()
+        if self.peek()[:2] != ("NUM", "1"):
+            self.fail("1 after ';' ([z_l; 1] appends a 1 to z_l)")
+        self.take()
+        self.expect("]")
+        if inner[0] != "var" or inner[1] != "z":
+            raise ClaimError("[v; 1] appends a 1 to an activation only: write [z_l; 1] "
+                             "or [x; 1]", column=col)
+        return ("var", "zaug", inner[2])
 
     def name(self):
         kind, value, col = self.take()

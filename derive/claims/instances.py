@@ -21,11 +21,12 @@ from sympy import Integer, Transpose, count_ops
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..calculus.compare import DIGITS, TOLERANCE, exactly_zero, relative_gap
-from ..calculus.evaluate import normalise
+from ..calculus.evaluate import evaluate, normalise
 from ..engine.certificate import matrix_gradients
-from ..engine.instance import Instance, random_point, target_constraint
+from ..engine.instance import CONSTANTS, Instance, random_point, target_constraint
 from ..engine.plan import backprop
 from ..errors import ClaimError
+from ..ir.nodes import Var
 from ..printing.claim_text import shape_text
 from ..vocab import LAYER
 from .network_build import KIND_NEEDS, Builder
@@ -93,6 +94,67 @@ def concrete_backprop(net):
     return backprop(net)
 
 
+# -- kept per instance: a claim, its repairs and the next claim meet the same ones -------
+@lru_cache(maxsize=128)
+def instance_at(net, widths, m, symbolic):
+    """The `Instance` of a concrete network at batch size ``m``: leaves only for the
+    numeric checks, the symbolic forward pass for the exact ones."""
+    return Instance(net, widths, m, symbolic=symbolic)
+
+
+def _point_key(point):
+    return tuple(sorted(point.items(), key=lambda item: item[0].name))
+
+
+def clear_caches():
+    """Forget every kept derivation, instance and truth (for timing a cold check)."""
+    for cached in (concrete_backprop, instance_at, numeric_state, symbolic_state):
+        cached.cache_clear()
+
+
+def lowest_layer(kind, k, claim):
+    """The lowest layer whose δ the truth for ∂J/∂(kind, k) (∂J/∂z_k: δ_{k+1}) or the
+    claim needs."""
+    named = [int(v.layer) for v in claim.atoms(Var) if v.kind == "delta"]
+    return min([k + 1 if kind == "z" else k] + named)
+
+
+@lru_cache(maxsize=256)
+def numeric_state(net, widths, m, point_key, lowest):
+    """(numeric environment, gradients of layers L … ``lowest``) at a point (a sorted
+    tuple of (symbol, value)): the forward pass at 50 digits and the δ's through the
+    recursion, computed once per instance, point and lowest layer."""
+    inst = instance_at(net, widths, m, False)
+    saved, inst.env = inst.env, inst.at(dict(point_key), DIGITS)
+    try:
+        return inst.env, matrix_gradients(concrete_backprop(net), inst, lowest)
+    finally:
+        inst.env = saved
+
+
+@lru_cache(maxsize=64)
+def symbolic_state(net, widths, m, lowest):
+    """The gradients of layers L … ``lowest`` as explicit matrices in the symbols."""
+    return matrix_gradients(concrete_backprop(net), instance_at(net, widths, m, True), lowest)
+
+
+def truth_of(inst, env, grads, kind, k):
+    """The engine's ∂J/∂(kind, k) (δ through the recursion) over ``env`` (with its
+    values of λ and ε at a numeric point)."""
+    if kind in ("W", "b", "gamma", "beta"):
+        return _at_constants(grads[(kind, k)], env)
+    if kind == "delta":
+        return _at_constants(env[("delta", k)], env)
+    form = concrete_backprop(inst.net).dJdz(k).xreplace(inst.sizes())
+    return _at_constants(evaluate(form, env), env)
+
+
+def _at_constants(matrix, env):
+    """λ and ε replaced by their values at the point (an env from `Instance.at`)."""
+    constants = env.get(CONSTANTS)
+    return matrix.xreplace(constants) if constants else matrix
+
+
 def claim_at(c, D, lval):
     """(claim expression, target, layer) at depth D and general layer ``lval``."""
     net = c.net
@@ -142,24 +204,25 @@ def check_at(c, D, lval, widths, m, rng, deadline):
     if claim.shape != target.shape:
         return record, (f"shape mismatch at L = {D}: the claim is {shape_text(claim.shape)} "
                         f"but the gradient is {shape_text(target.shape)}", None, None)
-    concrete, dc = c.backprop_at(widths)
-    inst = Instance(concrete, widths, m)
-    fail = numeric_at(c, inst, dc, k, claim, rng, record)
+    concrete = c.backprop_at(widths)[0]
+    inst = instance_at(concrete, widths, m, False)
+    fail = numeric_at(c, inst, k, claim, rng, record)
     if fail is None and deadline is not None and D <= 3 and sum(widths) * m <= EXACT_MAX_SIZE \
             and time.perf_counter() < deadline:
-        record["exact"] = exact_at(c, inst, dc, k, claim, deadline)
+        record["exact"] = exact_at(c, instance_at(concrete, widths, m, True), k, claim,
+                                   deadline)
     return record, fail
 
 
-def numeric_at(c, inst, dc, k, claim, rng, record):
+def numeric_at(c, inst, k, claim, rng, record):
     """None when the claim equals the truth at ``c.points`` random points, else
     (reason, counterexample)."""
     for _ in range(c.points):
         point = random_point(inst, rng)
-        env = inst.env
-        inst.env = inst.at(point, DIGITS)
-        truth, claimed = evaluate_pair(dc, inst, c.kind, k, claim)
-        numeric_env, inst.env = inst.env, env
+        numeric_env, grads = numeric_state(inst.net, inst.widths, inst.m, _point_key(point),
+                                           lowest_layer(c.kind, k, claim))
+        truth = truth_of(inst, numeric_env, grads, c.kind, k)
+        claimed = claimed_in(inst, claim, numeric_env)
         for r in range(truth.rows):
             for col in range(truth.cols):
                 a, b = truth[r, col].evalf(DIGITS), claimed[r, col].evalf(DIGITS)
@@ -177,9 +240,11 @@ def numeric_at(c, inst, dc, k, claim, rng, record):
     return None
 
 
-def exact_at(c, inst, dc, k, claim, deadline):
+def exact_at(c, inst, k, claim, deadline):
     """Is every entry difference exactly zero (decided before ``deadline``)?"""
-    truth, claimed = evaluate_pair(dc, inst, c.kind, k, claim)
+    grads = symbolic_state(inst.net, inst.widths, inst.m, lowest_layer(c.kind, k, claim))
+    truth = truth_of(inst, inst.env, grads, c.kind, k)
+    claimed = claimed_in(inst, claim, inst.env)
     constraint = target_constraint(inst)
     for r in range(truth.rows):
         for col in range(truth.cols):
@@ -191,21 +256,15 @@ def exact_at(c, inst, dc, k, claim, deadline):
     return True
 
 
-def evaluate_pair(dc, inst, kind, k, claim):
-    grads = matrix_gradients(dc, inst)
-    if kind in ("W", "b", "gamma", "beta"):
-        truth = grads[(kind, k)]
-    elif kind == "delta":
-        truth = inst.env[("delta", k)]
-    else:
-        truth = inst.evaluate(dc.dJdz(k))
+def claimed_in(inst, claim, env):
+    """The claim as an explicit matrix over ``env`` (numbers, or the symbols)."""
     try:
-        claimed = inst.evaluate(claim)
+        claimed = _at_constants(evaluate(claim.xreplace(inst.sizes()), env), env)
     except (KeyError, TypeError, ValueError) as exc:
         raise ClaimError(f"cannot evaluate the claim: {exc}") from None
     if not hasattr(claimed, "rows"):
         raise ClaimError("the claim is a scalar but the gradient is a matrix")
-    return truth, claimed
+    return claimed
 
 
 NAMES = {"W": "W_{}", "b": "b_{}", "gamma": "gamma_{}", "beta": "beta_{}", "y": "y"}

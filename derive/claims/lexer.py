@@ -1,7 +1,7 @@
 """The lexer of the claim syntax (SPEC §3): network claims and catalogue expressions
 are split into tokens here. Nothing is ever evaluated.
 
-A token is (type, value, column): NAME, NUM, OP (one of ``-+*/@^_'(){}[],``), MATMUL
+A token is (type, value, column): NAME, NUM, OP (one of ``-+*/@^_'(){}[],;``), MATMUL
 (``@``), HAD (``⊙``, ``\\odot``, ``.*``), POSTT (``ᵀ``, ``.T``), TOP (``\\top``),
 NORM (``‖``, ``||``, ``\\|``), FRAC (``\\frac``), END; LaTeX wrappers such as
 ``\\mathbf{z}`` and spacing commands are dropped.
@@ -16,14 +16,14 @@ MAX_NESTING = 100   # nested brackets / operators
 WRAPPERS = r"mathbf|boldsymbol|bm|mathrm|mathit|vec|operatorname|text"
 SKIP = re.compile(r"\s+|\\[,;:! ]|\\(?:left|right|big|Big|bigl|bigr|Bigl|Bigr)\b\.?")
 TOKEN = re.compile(r"""
-    (?P<WRAP>\\(?:%s)\s*\{\s*\\?(?P<inner>[A-Za-z]+)\s*\})
+    (?P<WRAP>\\(?:%s)\s*\{\s*\\?(?P<inner>[A-Za-z]+(?:\\?_[A-Za-z]+)*)\s*\})
   | (?P<NUM>\d+(?:\.\d+)?)
   | (?P<CMD>\\[A-Za-z]+)
   | (?P<DOTT>\.T(?![A-Za-z0-9_]))
   | (?P<HADDOT>\.\*)
   | (?P<NAME>leaky_relu|[A-Za-z]+)
   | (?P<NORM>\|\||\\\||‖)
-  | (?P<OP>[-+*/@^_'(){}\[\],])
+  | (?P<OP>[-+*/@^_'(){}\[\],;])
   | (?P<UNI>[σδ⊙∘ᵀ⊤·−′φγβελμ])
 """ % WRAPPERS, re.VERBOSE)
 COMMANDS = {"odot": ("HAD", "⊙"), "circ": ("HAD", "⊙"), "top": ("TOP", "T"),
@@ -66,7 +66,7 @@ def tokenize(text):
                              "number, an operator or a bracket", column=pos + 1)
         kind, value, col = match.lastgroup, match.group(), pos + 1
         if match.group("WRAP"):
-            kind, value = "NAME", match.group("inner")
+            kind, value = "NAME", match.group("inner").replace("\\", "")   # leaky\_relu
         elif kind == "CMD":
             if value[1:] not in COMMANDS:
                 raise ClaimError(f"unknown command {value}", column=col)

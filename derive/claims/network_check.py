@@ -28,6 +28,7 @@ from dataclasses import replace
 
 from ..engine.plan import backprop
 from ..errors import ClaimError, SpecError
+from ..printing.claim_forms import readable
 from ..printing.claim_text import shape_text, to_claim, to_latex
 from ..spec.network import Network
 from ..vocab import LAYER
@@ -72,6 +73,27 @@ def _correct(d, kind, spec, net):
         return form
 
 
+def _correct_texts(d, kind, pspec, net, notation):
+    """(text, LaTeX) of the readable correct form, or ("", "") where there is none."""
+    try:
+        correct = readable(_correct(d, kind, pspec, net), net)
+    except (SpecError, KeyError):
+        return "", ""
+    return to_claim(correct, notation), to_latex(correct, notation)
+
+
+def correct_form(net, param, notation="hz"):
+    """The correct closed form of ∂J/∂``param`` for ``net``, as (text, LaTeX) in the
+    claim syntax of ``notation``: what a verdict prints as its correct form.
+
+    >>> from derive import Network
+    >>> correct_form(Network.uniform(depth="L", activation="identity", loss="sse"), "W_L")
+    ('2 (z_L - y) z_{L-1}^T', '2 (z_L - y) z_{L-1}^\\\\top')
+    """
+    kind, pspec = parse_param(param, notation)
+    return _correct_texts(backprop(net), kind, pspec, net, notation)
+
+
 def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     """Check ``claim`` (text in the claim syntax) as ∂J/∂``param`` for ``net``."""
     if not isinstance(net, Network):
@@ -84,13 +106,8 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
         raise ClaimError("a general layer l needs a network of symbolic depth")
     d = backprop(net)
     name = _param_name(kind, pspec)
-    try:
-        correct = _correct(d, kind, pspec, net)
-    except (SpecError, KeyError):
-        correct = None
-    verdict = Verdict(False, "", correct=to_claim(correct, notation) if correct is not None
-                      else "", correct_latex=to_latex(correct, notation)
-                      if correct is not None else "")
+    text, tex = _correct_texts(d, kind, pspec, net, notation)
+    verdict = Verdict(False, "", correct=text, correct_latex=tex)
     target = Builder(net).var(kind, pspec)
     numeric_layers = net.symbolic and any(b is None for b, _ in layers_of(tree))
     claim = Claim(net, kind, pspec, tree, points=points)

@@ -111,18 +111,22 @@ class Wording:
     depth: str = "depth must be a positive integer or L, got {!r}"
     widths: str = "widths must be integers separated by commas, got {!r}"
     depth_digits: bool = False       # --depth is stripped, then digits only
-    depth_from_widths: bool = False  # --depth is an optional int, else from --widths;
-    #                                  --activation and --activations exclude each other
+    depth_typed: bool = False        # --depth is an optional int already (argparse type)
+    exclusive_activations: bool = False  # --activation and --activations exclude each other
     count_activations: bool = False  # --activations must give one name per layer
     need_activation: bool = False    # no default activation: ask for one
+    default_depth: object = None     # the depth when neither --depth, --activations nor
+    #                                  --widths gives one (None: it must be given)
 
 
-NOTES = Wording(count_activations=True)
+NOTES = Wording(count_activations=True, default_depth=3)
 VERIFY = Wording(depth="--depth must be a positive integer or L, got {!r}",
                  widths="--widths must be comma-separated integers, got {!r}",
-                 depth_digits=True, need_activation=True)
+                 depth_digits=True, need_activation=True, default_depth="L")
 EXPORT = Wording(widths="--widths must be comma-separated positive integers, got {!r}",
-                 depth_from_widths=True, need_activation=True)
+                 depth_typed=True, exclusive_activations=True, need_activation=True)
+DEPTH_HELP = ("number of layers, or L (symbolic); default: the number of --activations "
+              "or of --widths minus one, else {}")
 
 
 #: the Network fields of the §1b flags (absent on a subcommand that does not offer them)
@@ -130,6 +134,8 @@ KIND_OPTIONS = ("residual", "norm", "dropout", "weight_decay")
 
 
 def _depth(text, wording):
+    if text is None or wording.depth_typed:
+        return text
     if wording.depth_digits:
         text = text.strip()
     if text == "L":
@@ -151,32 +157,54 @@ def _widths(text, wording):
         raise SpecError(wording.widths.format(text)) from None
 
 
+def resolve_depth(given, acts, widths, default):
+    """The depth: ``given`` (--depth), else what --activations (one name a layer) or
+    --widths (n_0 … n_L) imply, else ``default``; a one-line SpecError when they disagree.
+
+    >>> resolve_depth(None, ("tanh", "identity"), (3, 4, 2), "L")
+    2
+    >>> resolve_depth(3, ("tanh", "identity"), None, "L")
+    Traceback (most recent call last):
+    ...
+    derive.errors.SpecError: --activations: expected 3 names (one per layer) for --depth 3, got 2
+    """
+    if given == "L":
+        return given          # a symbolic depth: --activations name hidden and output
+    if given is not None:
+        for_what = f"for --depth {given}"
+    elif acts:
+        given, for_what = len(acts), f"for the {len(acts)} layers of --activations"
+    elif widths:
+        return len(widths) - 1
+    else:
+        return default
+    if acts and len(acts) != given:
+        raise SpecError(f"--activations: expected {given} names (one per layer) {for_what}, "
+                        f"got {len(acts)}")
+    if widths and len(widths) != given + 1:
+        raise SpecError(f"--widths: expected {given + 1} values n_0,…,n_{given} {for_what}, "
+                        f"got {len(widths)}")
+    return given
+
+
 def network_from(args, wording):
     """The `Network` of the parsed options ``args`` (depth, widths, activation,
     activations, output_activation, loss, bias, batch), read as ``wording`` says."""
-    depth = args.depth if wording.depth_from_widths else _depth(args.depth, wording)
     widths = _widths(args.widths, wording) if args.widths else None
+    acts = tuple(a.strip() for a in args.activations.split(",")) if args.activations \
+        else None
+    depth = resolve_depth(_depth(args.depth, wording), acts, widths, wording.default_depth)
     options = dict(loss=args.loss, bias=args.bias, batch=args.batch, widths=widths,
                    **{key: getattr(args, key) for key in KIND_OPTIONS if hasattr(args, key)})
-    if wording.depth_from_widths and widths is not None:
-        if depth is not None and depth != len(widths) - 1:
-            raise SpecError(f"--depth {depth} does not fit --widths (which give "
-                            f"{len(widths) - 1} layers)")
-        depth = len(widths) - 1
-    if args.activations:
-        if wording.depth_from_widths and args.activation:
+    if acts:
+        if wording.exclusive_activations and args.activation:
             raise SpecError("give --activation or --activations, not both")
-        acts = tuple(a.strip() for a in args.activations.split(","))
-        if wording.count_activations and (depth == "L" or depth != len(acts)):
+        if wording.count_activations and depth == "L":
             raise SpecError(f"--activations gives {len(acts)} names but --depth is {depth}")
-        return Network(activations=acts, depth=len(acts) if depth is None else depth,
-                       **options)
+        return Network(activations=acts, depth=depth, **options)
     if wording.need_activation and not args.activation:
         raise SpecError("give --activation NAME or --activations A,B,…")
-    if not wording.depth_from_widths:
-        return Network.uniform(depth=depth, activation=args.activation,
-                               output=args.output_activation, **options)
     if depth is None:
         raise SpecError("--activation needs --depth or --widths")
-    acts = (args.activation,) * (depth - 1) + (args.output_activation or args.activation,)
-    return Network(activations=acts, depth=depth, **options)
+    return Network.uniform(depth=depth, activation=args.activation,
+                           output=args.output_activation, **options)

@@ -10,6 +10,7 @@ from ..printing.text import recursion_text
 from ..util.files import STDOUT, check_writable, is_stdout, write_atomic
 from .arguments import (
     BIAS_CHOICES,
+    DEPTH_HELP,
     LAYOUT_CHOICES,
     LOSS_CHOICES,
     NOTATION_CHOICES,
@@ -28,7 +29,7 @@ def register(subparsers):
     p = subcommand(subparsers, "notes", "lecture notes for one network", [
         "derive notes --depth 3 --activation sigmoid --loss bce -o notes.tex",
         "derive notes --depth L --activation tanh --loss mse --format markdown -o notes.md"])
-    p.add_argument("--depth", default="3", help="number of layers, or L (symbolic)")
+    p.add_argument("--depth", default=None, help=DEPTH_HELP.format(3))
     add_activation_options(p, default="sigmoid")
     p.add_argument("--loss", default="bce", choices=LOSS_CHOICES, help="the loss")
     p.add_argument("--widths", default=None, metavar="N0,…,NL",

@@ -15,6 +15,7 @@ from ..claims.verdict import format_verdict
 from ..engine.certificate import check_size
 from .arguments import (
     BIAS_CHOICES,
+    DEPTH_HELP,
     LOSS_CHOICES,
     NOTATION_CHOICES,
     VERIFY,
@@ -35,7 +36,7 @@ def register(subparsers):
                        '--claim "(z_L - y) z_{L-1}^T"',
                        'derive verify --depth 2 --activation identity --loss sse --param W_2 '
                        '--claim "2 (z_2 - y) z_1^T"'])
-    p.add_argument("--depth", default="L", help="an integer depth or L")
+    p.add_argument("--depth", default=None, help=DEPTH_HELP.format("L"))
     add_activation_options(p)
     refused_spelling(p, "--output", "--output-activation for the output layer's "
                      "activation (-o/--output is a file, and verify writes none)")

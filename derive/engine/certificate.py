@@ -49,6 +49,7 @@ def check_size(net, widths):
 class Certificate:
     holds: bool
     widths: tuple
+    m: int = 1                   # the batch size (a batch network: distinct from widths)
     entries: int = 0
     exact: bool = False          # True when every entry was proved symbolically
     worst: float = 0.0           # largest numeric discrepancy seen
@@ -81,12 +82,13 @@ def layer_forms(d, depth):
     return forms
 
 
-def matrix_gradients(d, inst):
+def matrix_gradients(d, inst, lowest=1):
     """Evaluate every δ (top-down, each layer's named cotangents ∂J/∂z_l, ∂J/∂ĥ_l …
-    first) and every gradient form at the instance."""
+    first) and every gradient form at the instance, from the output layer down to
+    layer ``lowest`` (δ_k needs only the layers above it)."""
     forms = layer_forms(d, inst.depth)
     out = {}
-    for k in range(inst.depth, 0, -1):
+    for k in range(inst.depth, max(lowest, 1) - 1, -1):
         delta, grads, named = forms[k]
         for sym, form in named:
             inst.env[("d" + sym.wrt.kind, k)] = inst.evaluate(form)
@@ -121,7 +123,7 @@ def certify(d, widths=None, exact=True, points=2, seed=0):
     points_at = [random_point(inst, rng) for _ in range(points)]
     # the normalizations' square roots are checked at the points only (their exact
     # cancellation would expand the whole normalized loss)
-    cert = Certificate(holds=True, widths=widths, exact=exact and net.norm == "none")
+    cert = Certificate(holds=True, widths=widths, m=inst.m, exact=exact and net.norm == "none")
     for kind, layer, symbols in inst.params:
         matrix = claimed[(kind, layer)]
         for r in range(symbols.rows):

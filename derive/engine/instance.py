@@ -19,22 +19,45 @@ from ..calculus.numeric import value
 from ..spec import rules
 from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, EPSILON, LAMBDA, WIDTH
 
-CERTIFY_BATCH = 2   # the batch size used for concrete checks of batch networks
+FIRST_CERTIFY_BATCH = 3   # batch sizes of certificates are drawn from here up
 #: the leaves of a network: its inputs, parameters and masks (the rest is computed)
 INPUT_KINDS = ("W", "b", "gamma", "beta", "M", "y")
 CONSTANTS = ("constants", 0)   # the env key of λ and ε at a numeric point
 
 
-class Instance:
-    """A network at concrete widths: symbols, forward pass and loss, explicitly."""
+def certify_batch(widths):
+    """The batch size of a certificate of a batch network at ``widths``: the smallest
+    m ≥ 3 that is no width, so that a stray 1/2 or 1/n_l cannot pass for the batch
+    mean's 1/m (at m = 2 and widths 2, 1/2, 1/n_l and 1/m are one number).
 
-    def __init__(self, net, widths, m=None):
+    >>> certify_batch((2, 3, 2, 2)), certify_batch((3, 4, 5)), certify_batch((6, 7))
+    (4, 6, 3)
+    """
+    m = FIRST_CERTIFY_BATCH
+    while m in widths:
+        m += 1
+    return m
+
+
+class Instance:
+    """A network at concrete widths: symbols, forward pass and loss, explicitly.
+
+    ``symbolic=False`` builds the leaves only (the symbols of x, y, the parameters and
+    the masks), for checks that run the forward pass at numbers (`at`) and never need
+    it in symbols. The expanded loss is built when first asked for (`loss`): only the
+    certificate differentiates it.
+    """
+
+    def __init__(self, net, widths, m=None, symbolic=True):
         self.net = net
         self.widths = tuple(widths)
         self.depth = len(widths) - 1
-        self.m = 1 if not net.batch else (CERTIFY_BATCH if m is None else int(m))
+        self.m = 1 if not net.batch else (certify_batch(self.widths) if m is None
+                                          else int(m))
         self.env = {}
         self.params = []     # [(kind, layer, Matrix of symbols)]
+        self.symbolic = symbolic
+        self._loss = None
         self._build()
 
     def sizes(self):
@@ -52,9 +75,18 @@ class Instance:
         self.env[("z", 0)] = x
         for l in range(1, self.depth + 1):
             self._parameters(l)
-        z = self.forward(self.env)
+        if self.symbolic:
+            self.forward(self.env)
         self.env[("y", self.depth)] = self._matrix("y", self.widths[-1], self.m)
-        self.loss = self.loss_from(z) + self.penalty()
+
+    @property
+    def loss(self):
+        """J, fully expanded in the symbols (built once, when first asked for)."""
+        if self._loss is None:
+            if not self.symbolic:
+                raise ValueError("a leaves-only instance has no expanded loss")
+            self._loss = self.loss_from(self.env[("z", self.depth)]) + self.penalty()
+        return self._loss
 
     def penalty(self):
         """(λ/2) Σ_l ‖W_l‖_F² with weight decay, else 0."""

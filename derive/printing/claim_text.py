@@ -135,7 +135,14 @@ class ClaimPrinter(StrPrinter):
         return f"({self._print(c)})" if isinstance(c, Add) else self._print(c)
 
     def _print_Transpose(self, e):
+        if self._settings["latex"] and self._superscripted(e.arg):
+            return "{" + self._print(e.arg) + "}" + self.t["T"]   # {W^3}^\top, not W^3^\top
         return self._wrap(e.arg) + self.t["T"]
+
+    def _superscripted(self, e):
+        """Does ``e`` print with a superscript layer (W^3 in gh and za)?"""
+        return self.mark == "^" and isinstance(e, Var) and e.kind != "y" and \
+            not (e.kind == "z" and e.layer == 0)
 
     def _print_OneMatrix(self, e):
         return self.t["one"]
@@ -144,9 +151,13 @@ class ClaimPrinter(StrPrinter):
         return self.t["had"].join(self._wrap(a) for a in e.args)
 
     def _print_HadamardPower(self, e):
-        if self.policy == "network":
-            return f"{self._wrap(e.base)}^{{{e.exp}}}"
-        if not (e.exp.is_Integer and e.exp > 0):
+        whole = e.exp.is_Integer and e.exp > 0
+        if self.policy == "network" and not whole:
+            base = self._wrap(e.base)
+            if self._settings["latex"] and self._superscripted(e.base):
+                base = "{" + base + "}"                          # {h^L}^{-1}
+            return f"{base}^{{{e.exp}}}"
+        if not whole:
             raise ValueError("no claim syntax for an elementwise reciprocal")
         return self.t["had"].join([self._wrap(e.base)] * int(e.exp))
 
@@ -212,7 +223,8 @@ class ClaimPrinter(StrPrinter):
     def _print_Act(self, e):
         name = e.name
         if self._settings["latex"]:
-            name = "\\sigma" if name == "sigmoid" else f"\\operatorname{{{name}}}"
+            name = "\\sigma" if name == "sigmoid" else \
+                "\\operatorname{%s}" % name.replace("_", "\\_")
         return f"{name}{self.t['prime'] * e.order}({self._print(e.arg)})"
 
     def _print_DiagMatrix(self, e):
