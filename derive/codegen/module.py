@@ -68,6 +68,8 @@ def _fast_checks(order, masks, widths, augmented):
     """One boolean test per parameter and mask: an ndarray of X's dtype and the expected
     shape (W_l (n_l, n_{l-1}), the others (n_l, 1), a mask (n_l, m))."""
     checks = [f"X.shape[0] == {widths[0]}"] if widths is not None else []
+    if masks is not None:
+        checks.append(f"type(masks) in (list, tuple) and len(masks) == {len(masks)}")
     rows, of_layer = "X.shape[0]", {}
     for kind, l in order:
         name = f"{kind}{l}"
@@ -78,7 +80,7 @@ def _fast_checks(order, masks, widths, augmented):
         else:
             shape = f"({rows}, 1)"
         checks.append(_typed(name) + f" and {name}.shape == {shape}")
-    for l in masks:
+    for l in masks or ():
         checks.append(_typed(f"M{l}") + f" and M{l}.shape == ({of_layer[l]}, X.shape[1])")
     return checks
 
@@ -90,14 +92,14 @@ def _typed(name):
 def _keywords(net, masks):
     """The keyword-only arguments of the functions: masks, weight_decay, eps (SPEC §5)."""
     forward, constants = [], []
-    if masks:
+    if net.dropout:       # even with no hidden layer (masks=[]), for one signature
         forward.append("masks=None")
     if net.norm != "none":
         forward.append("eps=1e-5")
         constants.append(("eps", True))
     loss = list(forward)
     if net.weight_decay:
-        loss.insert(1 if masks else 0, "weight_decay=1e-4")
+        loss.insert(1 if net.dropout else 0, "weight_decay=1e-4")
     sig = {key: (", *, " + ", ".join(v)) if v else "" for key, v in
            (("forward", forward), ("loss", loss))}
     passing = "".join(f", {arg.split('=')[0]}={arg.split('=')[0]}" for arg in loss)
@@ -110,7 +112,7 @@ def _notes(net, masks):
     if net.norm != "none":
         notes.append("gamma_l and beta_l, shape (n_l, 1), follow W_l (and b_l) for every "
                      "hidden layer; eps is the ε inside the square root (keyword).")
-    if masks:
+    if net.dropout:
         notes.append(f"masks = [{', '.join(f'M{l}' for l in masks)}] (keyword): the dropout "
                      "masks, each of the shape of its z_l, entries 0 or 1/(1 − p).")
     if net.weight_decay:
@@ -134,7 +136,7 @@ def generate_source(net):
     backward, grads = backward_lines(d, printer)
     widths = net.widths
     table = tuple((f"{k}{l}", k, None if widths is None else widths[l]) for k, l in order)
-    fast = _fast_checks(order, masks, widths, net.bias == "augmented")
+    fast = _fast_checks(order, masks if net.dropout else None, widths, net.bias == "augmented")
     customs = [a for a in net.activations if a.startswith("custom:")]
     guard = ("custom activations may overflow to ±inf, their limit; do not warn"
              if customs else "")
@@ -147,12 +149,12 @@ def generate_source(net):
                  else "the loss is summed over the m columns.")
     sig, passing, constants = _keywords(net, masks)
     mask_names = [f"M{l}" for l in masks]
-    checked = ", masks" if masks else ""
+    checked = ", masks" if net.dropout else ""
     return environment("python").get_template("numpy/module.py.j2").render(
         describe=net.describe(), names=names, shape_note=shape_note, loss_note=loss_note,
         option_notes=_notes(net, masks), activations=repr(tuple(net.activations)),
         loss=repr(net.loss), bias=repr(net.bias), batch=repr(net.batch), widths=repr(widths),
-        param_table=repr(table), masks=mask_names,
+        param_table=repr(table), masks=mask_names, dropout=net.dropout,
         mask_table=repr(tuple((f"M{l}", l) for l in masks)),
         extra_col=" + 1" if net.bias == "augmented" else "", depth=depth,
         forward=forward, loss_lines=loss_lines(net, printer, depth), backward=backward,
