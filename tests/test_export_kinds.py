@@ -19,6 +19,7 @@ import pytest
 from export_cases import central_differences
 
 from derive import Network, export_numpy
+from derive.cli.main import main
 from derive.engine.instance import Instance
 from derive.vocab import EPSILON, LAMBDA
 
@@ -249,3 +250,18 @@ def test_masks_and_constants_are_checked():
             g.loss_and_gradients(params, X, Y, **{**kwargs, name: value})
     with pytest.raises(ValueError, match="gamma1 must have shape"):
         g.loss(params[:2] + [params[2][:2]] + params[3:], X, Y, **kwargs)
+
+
+def test_cli_flags_export_the_same_module(tmp_path):
+    """`derive export` with the §1b flags writes the module `export_numpy` makes."""
+    target = tmp_path / "g.py"
+    argv = ["export", "--widths", "3,4,4,4,2", "--activation", "tanh", "--output-activation",
+            "sigmoid", "--loss", "bce", "--bias", "--batch", "--residual", "--norm", "batch",
+            "--dropout", "--weight-decay", "-o", str(target)]
+    assert main(argv) == 0
+    net = Network(activations=("tanh",) * 3 + ("sigmoid",), loss="bce", bias="explicit",
+                  batch=True, residual=True, norm="batch", dropout=True, weight_decay=True,
+                  widths=(3, 4, 4, 4, 2))
+    assert target.read_text() == export_numpy(net).source
+    assert main(argv[:-2] + ["--norm", "group", "-o", str(tmp_path / "h.py")]) == 2
+    assert not (tmp_path / "h.py").exists()

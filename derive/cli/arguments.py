@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import DeriveError, SpecError
 from ..printing.notation import LAYOUTS, PRESETS
-from ..spec.network import BIAS_MODES, Network
+from ..spec.network import BIAS_MODES, NORMS, Network
 from ..spec.rules import ACTIVATIONS, LOSSES
 
 # --- the option conventions every subcommand shares (SPEC §6) ---------------------------
@@ -132,12 +132,31 @@ def _widths(text, wording):
         raise SpecError(wording.widths.format(text)) from None
 
 
+def add_kind_options(parser):
+    """The §1b layer options: --residual, --norm layer|batch, --dropout, --weight-decay."""
+    parser.add_argument("--residual", action="store_true", help="hidden layers 2 … L−1 "
+                        "add their input (needs depth ≥ 3 and equal hidden widths)")
+    parser.add_argument("--norm", choices=NORMS, default="none", help="normalize each "
+                        "hidden layer's pre-activation: per sample (layer) or per feature "
+                        "over the batch (batch, needs --batch)")
+    parser.add_argument("--dropout", action="store_true", help="a given dropout mask M_l "
+                        "multiplies each hidden layer's output")
+    parser.add_argument("--weight-decay", action="store_true", help="add (λ/2) Σ_l ‖W_l‖² "
+                        "to the loss")
+
+
+#: the §1b options a subcommand may have registered, with their values when it has not
+KIND_OPTIONS = dict(residual=False, norm="none", dropout=False, weight_decay=False)
+
+
 def network_from(args, wording):
     """The `Network` of the parsed options ``args`` (depth, widths, activation,
-    activations, output_activation, loss, bias, batch), read as ``wording`` says."""
+    activations, output_activation, loss, bias, batch, and the §1b options where the
+    subcommand has them), read as ``wording`` says."""
     depth = args.depth if wording.depth_from_widths else _depth(args.depth, wording)
     widths = _widths(args.widths, wording) if args.widths else None
     options = dict(loss=args.loss, bias=args.bias, batch=args.batch, widths=widths)
+    options.update({k: getattr(args, k, v) for k, v in KIND_OPTIONS.items()})
     if wording.depth_from_widths and widths is not None:
         if depth is not None and depth != len(widths) - 1:
             raise SpecError(f"--depth {depth} does not fit --widths (which give "
