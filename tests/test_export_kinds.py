@@ -265,3 +265,37 @@ def test_cli_flags_export_the_same_module(tmp_path):
     assert target.read_text() == export_numpy(net).source
     assert main(argv[:-2] + ["--norm", "group", "-o", str(tmp_path / "h.py")]) == 2
     assert not (tmp_path / "h.py").exists()
+
+
+def _assignments(source, function):
+    """The names assigned in ``function`` of the generated source, in order."""
+    body = source.split(f"\ndef {function}(")[1].split("\ndef ")[0]
+    return [line.split(" = ")[0].strip() for line in body.splitlines()
+            if " = " in line and not line.strip().startswith("#")]
+
+
+@pytest.mark.parametrize("case", ONCE, ids=case_id)
+def test_source_runs_forward_in_op_order_and_backward_in_reverse(case):
+    """h, μ, v, x̂, ĥ, a, z per hidden layer; then, last layer first, ∂J/∂z_l, ∂J/∂a_l,
+    ∂J/∂ĥ_l, δ_l and the gradients of W_l, b_l, γ_l, β_l; ones never materialized."""
+    (_, _, _), depth, residual, norm, dropout, decay, batch, bias = case
+    source = module(case).source
+    names = _assignments(source, "loss_and_gradients")
+    kinds = residual or dropout or norm != "none"
+    stats = ["mu", "var", "xhat", "hhat"] if norm != "none" else []
+    forward, backward = [], []
+    for l in range(1, depth):
+        act = ["a"] if dropout or (residual and l >= 2) else []   # a_l when z_l is not σ's
+        forward += [f"{k}{l}" for k in ["h", *stats, *act, "z"]]
+    cot = (["dJ_dz"] if kinds else []) + (["dJ_da"] if dropout else []) + \
+        (["dJ_dhhat"] if norm != "none" else [])
+    grads = ["dW"] + (["db"] if bias == "explicit" else []) + \
+        (["dgamma", "dbeta"] if norm != "none" else [])
+    for l in range(depth - 1, 0, -1):
+        backward += [f"{k}{l}" for k in [*cot, "delta", *grads]]
+    expected = forward + backward
+    assert [n for n in names if n in expected] == expected
+    assert "np.ones" not in source and "@ 1" not in source and "np.eye" not in source
+    assert ("weight_decay" in source) == decay and ("eps" in source) == (norm != "none")
+    imports = [line for line in source.splitlines() if line.startswith(("import", "from"))]
+    assert imports == ["import numpy as np"]
