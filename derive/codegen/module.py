@@ -12,6 +12,19 @@ and their shape checks come from the param ports of each layer's ops. A Jinja te
 >>> g = export_numpy(Network.uniform(depth=2, activation="sigmoid", loss="bce"))
 >>> "delta2 = z2 - Y" in g.source
 True
+
+A layer-normalized network with weight decay: γ_1, β_1 follow W_1 in ``params``, λ and
+ε are keywords, and `loss_and_gradients` gives both results from one forward pass:
+
+>>> import numpy as np
+>>> g = export_numpy(Network.uniform(depth=2, activation="tanh", loss="mse", norm="layer",
+...                                  weight_decay=True))
+>>> rng = np.random.default_rng(0)
+>>> params = [rng.normal(size=(3, 2)), np.ones((3, 1)), np.zeros((3, 1)), rng.normal(size=(1, 3))]
+>>> X, Y = rng.normal(size=(2, 4)), rng.normal(size=(1, 4))
+>>> J, grads = g.loss_and_gradients(params, X, Y, weight_decay=1e-3, eps=1e-5)
+>>> bool(J == g.loss(params, X, Y, weight_decay=1e-3)), [d.shape for d in grads]
+(True, [(3, 2), (3, 1), (3, 1), (1, 3)])
 """
 import types
 
