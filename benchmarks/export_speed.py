@@ -6,8 +6,11 @@
 shared, loaded machine 1 gives far steadier numbers than oversubscribed BLAS threads.
 
 Compares, on the same parameters and data, the `gradients` of the module that
-`derive.export_numpy` generates with a hand-written NumPy δ-recursion, and with PyTorch
-autograd and ``jax.jit(jax.grad)`` when those are importable. Each timing is the median
+`derive.export_numpy` generates with a hand-written NumPy δ-recursion (for the
+layer-norm residual case, the textbook layer-norm backward typed in by hand), and with
+PyTorch autograd and ``jax.jit(jax.grad)`` when those are importable. A second table
+times the module's `loss_and_gradients` (one forward pass) against calling `loss` and
+then `gradients`. Each timing is the median
 of many repeats; the implementations are timed in turn within every repeat, so a
 change in machine load hits them alike. Ratios are relative to the hand-written code
 (below 1.05 is the target).
@@ -35,7 +38,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from derive import Network, export_numpy  # noqa: E402
 
-CASES = [  # (label, widths, hidden, output, loss, batch size)
+#: the §1b options of the layer-norm residual case (hidden layers 2 … L−1 add their input)
+LN_RESIDUAL = dict(norm="layer", residual=True)
+
+CASES = [  # (label, widths, hidden, output, loss, batch size[, §1b options])
     ("[4,8,8,1] σ/bce m=1", (4, 8, 8, 1), "sigmoid", "sigmoid", "bce", 1),
     ("[4,8,8,1] σ/bce m=32", (4, 8, 8, 1), "sigmoid", "sigmoid", "bce", 32),
     ("[784,256,256,10] σ/softmax-cce m=128", (784, 256, 256, 10), "sigmoid", "softmax",
@@ -44,6 +50,8 @@ CASES = [  # (label, widths, hidden, output, loss, batch size)
     ("20×tanh width 32 mse m=64", (32,) * 21, "tanh", "tanh", "mse", 64),
     ("[1024,2048,2048,10] relu/softmax-cce m=256", (1024, 2048, 2048, 10), "relu", "softmax",
      "cce", 256),
+    ("[784,256,256,256,10] LN-residual tanh/softmax-cce m=128", (784, 256, 256, 256, 10),
+     "tanh", "softmax", "cce", 128, LN_RESIDUAL),
 ]
 
 # --- the hand-written reference: what one would type from the lecture notes ----------
@@ -81,8 +89,45 @@ def hand_gradients(params, X, Y, acts, loss):
     return grads[::-1]
 
 
+def hand_ln_residual_gradients(params, X, Y, acts, loss, eps=1e-5):
+    """Layer norm → activation → residual add in hidden layers (the residual from layer
+    2 on), softmax-cce output; the layer-norm backward in its textbook form."""
+    L = len(acts)
+    z, cache = X, []
+    for l in range(1, L):
+        W, b, gamma, beta = params[4 * (l - 1):4 * l]
+        h = W @ z + b
+        d = h - h.mean(axis=0, keepdims=True)
+        inv = 1 / np.sqrt((d * d).mean(axis=0, keepdims=True) + eps)
+        xhat = d * inv
+        a = ACT[acts[l - 1]](gamma * xhat + beta)
+        cache.append((z, xhat, inv, a))
+        z = z + a if l >= 2 else a
+    W, b = params[-2:]
+    delta = (softmax(W @ z + b) - Y) / X.shape[1]
+    grads = [delta.sum(axis=1, keepdims=True), delta @ z.T]
+    dz = W.T @ delta
+    for l in range(L - 1, 0, -1):
+        W, gamma = params[4 * (l - 1)], params[4 * (l - 1) + 2]
+        zin, xhat, inv, a = cache[l - 1]
+        dhhat = dz * PRIME[acts[l - 1]](a)
+        grads += [dhhat.sum(axis=1, keepdims=True), (dhhat * xhat).sum(axis=1, keepdims=True)]
+        g = dhhat * gamma
+        n = g.shape[0]
+        dh = (inv / n) * (n * g - g.sum(axis=0, keepdims=True)
+                          - xhat * (g * xhat).sum(axis=0, keepdims=True))
+        grads += [dh.sum(axis=1, keepdims=True), dh @ zin.T]
+        back = W.T @ dh
+        dz = back + dz if l >= 2 else back
+    return grads[::-1]
+
+
+def hand_for(options):
+    return hand_ln_residual_gradients if options else hand_gradients
+
+
 # --- optional frameworks ---------------------------------------------------------------
-def torch_gradients_factory(acts, loss):
+def torch_gradients_factory(acts, loss, options=None):
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # no spinning between calls
     try:
         import torch
@@ -92,6 +137,21 @@ def torch_gradients_factory(acts, loss):
         torch.set_num_threads(THREADS)
     fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
            "identity": lambda h: h}
+
+    def ln_grads(tparams, X, Y):
+        z = X
+        for l in range(1, len(acts)):
+            W, b, gamma, beta = tparams[4 * (l - 1):4 * l]
+            h = torch.nn.functional.layer_norm((W @ z + b).T, (W.shape[0],), gamma[:, 0],
+                                               beta[:, 0], eps=1e-5).T
+            a = fns[acts[l - 1]](h)
+            z = z + a if l >= 2 else a
+        W, b = tparams[-2:]
+        J = -(Y * torch.log_softmax(W @ z + b, dim=0)).sum() / X.shape[1]
+        return torch.autograd.grad(J, tparams)
+
+    if options:
+        return torch, ln_grads
 
     def grads(tparams, X, Y):
         z = X
@@ -162,15 +222,20 @@ def median_times(funcs, budget, rounds=5):
     return [statistics.median(t) for t in times], len(times[0])
 
 
-def run_case(label, widths, hidden, output, loss, m, budget, dtype=np.float32):
+def make_case(widths, hidden, output, loss, m, options=None, dtype=np.float32):
+    """The exported module, its parameters (W_l, b_l[, γ_l, β_l]), X and Y."""
     acts = (hidden,) * (len(widths) - 2) + (output,)
-    g = export_numpy(Network(activations=acts, loss=loss, bias="explicit", batch=True))
+    g = export_numpy(Network(activations=acts, loss=loss, bias="explicit", batch=True,
+                             **(options or {})))
     rng = np.random.default_rng(0)
     params = []
     for l in range(1, len(widths)):
         params.append((rng.normal(size=(widths[l], widths[l - 1])) /
                        np.sqrt(widths[l - 1])).astype(dtype))
         params.append((0.1 * rng.normal(size=(widths[l], 1))).astype(dtype))
+        if options and l < len(widths) - 1:
+            params.append((1 + 0.1 * rng.normal(size=(widths[l], 1))).astype(dtype))
+            params.append((0.1 * rng.normal(size=(widths[l], 1))).astype(dtype))
     X = rng.normal(size=(widths[0], m)).astype(dtype)
     if output == "softmax":
         Y = np.eye(widths[-1], dtype=dtype)[:, rng.integers(0, widths[-1], m)]
@@ -178,19 +243,25 @@ def run_case(label, widths, hidden, output, loss, m, budget, dtype=np.float32):
         Y = rng.integers(0, 2, size=(widths[-1], m)).astype(dtype)
     else:
         Y = rng.normal(size=(widths[-1], m)).astype(dtype)
-    ours, ref = g.gradients(params, X, Y), hand_gradients(params, X, Y, acts, loss)
+    return g, acts, params, X, Y
+
+
+def run_case(widths, hidden, output, loss, m, options=None, budget=3.0):
+    g, acts, params, X, Y = make_case(widths, hidden, output, loss, m, options)
+    hand = hand_for(options)
+    ours, ref = g.gradients(params, X, Y), hand(params, X, Y, acts, loss)
     for a, b in zip(ours, ref):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
-    funcs = [lambda: g.gradients(params, X, Y), lambda: hand_gradients(params, X, Y, acts, loss)]
+    funcs = [lambda: g.gradients(params, X, Y), lambda: hand(params, X, Y, acts, loss)]
     names = ["exported", "hand"]
-    torch_pair = torch_gradients_factory(acts, loss)
+    torch_pair = torch_gradients_factory(acts, loss, options)
     if torch_pair is not None:
         torch, tgrads = torch_pair
         tparams = [torch.tensor(p, requires_grad=True) for p in params]
         tX, tY = torch.tensor(X), torch.tensor(Y)
         funcs.append(lambda: tgrads(tparams, tX, tY))
         names.append("torch")
-    jax_pair = jax_gradients_factory(acts, loss)
+    jax_pair = None if options else jax_gradients_factory(acts, loss)
     if jax_pair is not None:
         jax, jgrad = jax_pair
         jp = [jax.numpy.asarray(p) for p in params]
@@ -199,6 +270,18 @@ def run_case(label, widths, hidden, output, loss, m, budget, dtype=np.float32):
         names.append("jax")
     medians, repeats = median_times(funcs, budget)
     return dict(zip(names, medians)), repeats
+
+
+def run_fused(widths, hidden, output, loss, m, options=None, budget=3.0):
+    """loss_and_gradients (one forward pass) against loss, then gradients."""
+    g, _, params, X, Y = make_case(widths, hidden, output, loss, m, options)
+
+    def apart():
+        g.loss(params, X, Y)
+        g.gradients(params, X, Y)
+    (fused, split), repeats = median_times([lambda: g.loss_and_gradients(params, X, Y), apart],
+                                           budget)
+    return fused, split, repeats
 
 
 def fmt(seconds):
@@ -210,9 +293,11 @@ def main(argv=None):
     budget = 0.5 if "--quick" in argv else 3.0
     rows = []
     for case in CASES:
-        times, repeats = run_case(*case, budget=budget)
+        times, repeats = run_case(*case[1:], budget=budget)
         rows.append((case[0], times, repeats))
     others = [name for name in ("torch", "jax") if name in rows[0][1]]
+    for row in rows:   # jax is not run on the layer-norm case: a dash there
+        row[1].update({n: float("nan") for n in others if n not in row[1]})
     head = "| case | repeats | exported | hand NumPy | exported/hand |"
     head += "".join(f" {n} | exported/{n} |" for n in others)
     print(head)
@@ -225,6 +310,12 @@ def main(argv=None):
         print(line)
     print(f"float32, bias explicit, batch mean; median per call; implementations take turns "
           f"in blocks; threads: {THREADS or 'library default'}.")
+    print()
+    print("| case | repeats | loss_and_gradients | loss, then gradients | ratio |")
+    print("|---|---|---|---|---|")
+    for case in CASES:
+        fused, split, repeats = run_fused(*case[1:], budget=budget)
+        print(f"| {case[0]} | {repeats} | {fmt(fused)} | {fmt(split)} | {fused / split:.3f} |")
 
 
 if __name__ == "__main__":

@@ -107,3 +107,24 @@ def test_train_step_is_the_update_rule(bias):
         assert q.dtype == np.float32 and q.shape == p.shape
         np.testing.assert_allclose(q, p - np.float32(0.1) * grad, rtol=1e-6)
     assert g.loss(new, X, Y) < g.loss(params, X, Y)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_loss_and_gradients_is_loss_then_gradients(case):
+    """One forward pass gives the same floats as `loss` and `gradients` called apart."""
+    hidden, out, loss, bias, batch = case
+    g = module(*case)
+    dtype = (np.float32, np.float64)[len(case_id(case)) % 2]
+    rng = np.random.default_rng(len(case_id(case)) + 1)
+    params = make_params((3, 4, 3), bias, rng, dtype)
+    X = rng.normal(size=(3, 6)).astype(dtype)
+    Y = make_targets(loss, out, 3, 6, rng, dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        J, grads = g.loss_and_gradients(params, X, Y)
+        apart = g.loss(params, X, Y), g.gradients(params, X, Y)
+    assert J.dtype == dtype and J == apart[0]
+    assert len(grads) == len(params)
+    for got, want in zip(grads, apart[1]):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)

@@ -23,7 +23,11 @@ def register(subparsers):
                        "derive export --widths 4,8,8,1 --activation sigmoid --loss bce "
                        "-o grads.py",
                        "derive export --widths 3,5,2 --activations tanh,softmax --loss cce "
-                       "-o -"], "Generate the gradient code of a network from its derivation.")
+                       "-o -",
+                       "derive export --widths 4,8,8,8,1 --activation tanh "
+                       "--output-activation sigmoid --loss bce --bias --residual --norm layer "
+                       "--dropout --weight-decay -o grads.py"],
+                   "Generate the gradient code of a network from its derivation.")
     p.add_argument("--widths", metavar="N0,…,NL", help="layer widths n_0,…,n_L, e.g. 4,8,8,1")
     p.add_argument("--depth", type=int, help="number of layers (default: from --widths "
                    "or --activations)")

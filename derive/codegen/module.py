@@ -1,168 +1,136 @@
 """NumPy export: a standalone gradient module generated from the derivation (SPEC §5).
 
-The forward pass, the δ-recursion and the gradients are printed by `ArrayPrinter` from
-the engine's matrix expressions (`Derivation.delta`, `Derivation.grad`, the forward
-steps), σ and σ' from the rule rows; the loss is printed from the loss row, rewritten
-through log-sigmoid or log-sum-exp on the pre-activation where the output is a sigmoid
-or a softmax. A Jinja template (templates/numpy/module.py.j2) lays the module out.
+The forward pass (in op order), the named cotangents, the δ-recursion and the gradients
+(in reverse) are printed by `ArrayPrinter` from the engine's matrix expressions
+(`derive.codegen.lines`), σ and σ' from the rule rows; the loss is printed from the loss
+row, rewritten through log-sigmoid or log-sum-exp on the pre-activation where the output
+is a sigmoid or a softmax, plus the penalty op's form with weight decay. The parameters
+and their shape checks come from the param ports of each layer's ops. A Jinja template
+(templates/numpy/module.py.j2) lays the module out.
 
 >>> from derive import Network
 >>> g = export_numpy(Network.uniform(depth=2, activation="sigmoid", loss="bce"))
 >>> "delta2 = z2 - Y" in g.source
 True
+
+A layer-normalized network with weight decay: γ_1, β_1 follow W_1 in ``params``, λ and
+ε are keywords, and `loss_and_gradients` gives both results from one forward pass:
+
+>>> import numpy as np
+>>> g = export_numpy(Network.uniform(depth=2, activation="tanh", loss="mse", norm="layer",
+...                                  weight_decay=True))
+>>> rng = np.random.default_rng(0)
+>>> params = [rng.normal(size=(3, 2)), np.ones((3, 1)), np.zeros((3, 1)), rng.normal(size=(1, 3))]
+>>> X, Y = rng.normal(size=(2, 4)), rng.normal(size=(1, 4))
+>>> J, grads = g.loss_and_gradients(params, X, Y, weight_decay=1e-3, eps=1e-5)
+>>> bool(J == g.loss(params, X, Y, weight_decay=1e-3)), [d.shape for d in grads]
+(True, [(3, 2), (3, 1), (3, 1), (1, 3)])
 """
 import types
-from dataclasses import dataclass
 
-from sympy import S, Symbol, cancel, exp, expand_log, log, powsimp
-from sympy.codegen.numpy_nodes import logaddexp
-from sympy.matrices.expressions.blockmatrix import BlockMatrix
-
+from ..engine.blocks import block_ops
+from ..engine.ops import DENSE, OPS
 from ..engine.plan import backprop
 from ..errors import SpecError
 from ..ir.nodes import Var
-from ..printing.numpy_code import ArrayPrinter, Code, var_name
-from ..printing.text import text as _text
-from ..spec import rules
+from ..printing.numpy_code import ArrayPrinter, var_name
 from ..spec.network import Network
 from ..util.files import write_atomic
 from ..util.templates import environment
-from ..vocab import BATCH
+from .lines import (
+    PARAM_KINDS,
+    activation_outputs,
+    backward_lines,
+    forward_lines,
+    loss_lines,
+    text,
+)
 
 
-def text(expr):
-    """One-line text of an expression for a code comment ([a; b] for a stacked block)."""
-
-    if isinstance(expr, BlockMatrix):
-        return "[" + "; ".join(text(row[0]) for row in expr.blocks.tolist()) + "]"
-    return " ".join(_text(expr).split())
-
-
-@dataclass(frozen=True)
-class Line:
-    code: str
-    comment: str
+# --- parameters and inputs, from the ports -------------------------------------------
+def layer_ops(net, layer):
+    """The op rows of one layer in forward order: the dense op, then (a hidden layer of
+    a network with options) the block's normalization, activation, dropout, residual."""
+    ops = [OPS[DENSE[net.bias]]]
+    if layer < net.depth and net.kinds:
+        ops += [op for op, _ in block_ops(net.activations[layer - 1], net.norm, net.dropout,
+                                          net.is_residual(layer))]
+    return ops
 
 
-# --- the loss, stably ----------------------------------------------------------------
-def _log_sigmoid(arg):
-    """log(arg) = −softplus(a) when 1/arg − 1 simplifies to e^a (arg = σ(−a))."""
-    rest = powsimp(cancel(1 / arg - 1))
-    if isinstance(rest, exp):
-        return -logaddexp(S.Zero, rest.args[0])
-    return log(arg)
+def param_order(net):
+    """(kind, layer) of every trained parameter, in SPEC §5's order: per layer, the
+    parameter input ports of its ops (W_l, b_l of the dense op; γ_l, β_l of a norm)."""
+    order = []
+    for layer in range(1, net.depth + 1):
+        for op in layer_ops(net, layer):
+            for port in op.inputs:
+                kind, offset = op.ports[port]
+                if kind in PARAM_KINDS and offset == 0 and (kind, layer) not in order:
+                    order.append((kind, layer))
+    return order
 
 
-def stable_loss_term(loss_row, out_rule):
-    """ℓ(u, t) with u = σ(x) written so that it never takes log of 0.
-
-    Returns (term in u, t, x and the symbol ``lse``, how): for a sigmoid output the
-    logs of σ(x) and 1 − σ(x) become −softplus(∓x); for a softmax output log u becomes
-    x − log Σe^x (the log-sum-exp ``lse``)."""
-    u = rules.u
-    term = loss_row.term
-    if not term.has(log):
-        return term, ""
-    if out_rule.name == "sigmoid":
-        fused = term.xreplace({u: out_rule.forward}).replace(
-            lambda e: isinstance(e, log), lambda e: _log_sigmoid(e.args[0]))
-        if not fused.has(exp):
-            return fused, "log σ(h) = −softplus(−h) and log(1 − σ(h)) = −softplus(h)"
-    if out_rule.name == "softmax":
-        total = Symbol("S", positive=True)
-        log_u = expand_log(log(out_rule.forward / total), force=True)   # x − log S
-        fused = term.xreplace({log(u): log_u}).xreplace({log(total): Symbol("lse")})
-        return fused, "log softmax(h) = h − log Σ e^h (log-sum-exp, shifted by the max)"
-    return term, ""
+def mask_layers(d):
+    """The layers whose forward pass reads a dropout mask M_l (an input, not trained)."""
+    return sorted({int(v.layer) for s in d.steps if s.topic == "forward" and s.form == "matrix"
+                   for v in s.rhs.atoms(Var) if v.kind == "M"})
 
 
-def _loss_lines(net, printer, L):
-    loss_row, out_rule = net.loss_rule, rules.activation(net.activations[-1])
-    term, how = stable_loss_term(loss_row, out_rule)
-    names = {rules.u: Code(var_name("z", L)), rules.t: Code("Y"), rules.x: Code(var_name("h", L)),
-             Symbol("lse"): Code(f"lse{L}"), rules.n: Code("Y.shape[0]")}
-    factor = loss_row.factor.xreplace(names)
-    if net.batch:
-        factor = factor / BATCH
-    lines = []
-    if term.has(Symbol("lse")):
-        lines.append(Line(f"lse{L} = h{L}_max + np.log(s{L})",
-                          f"log Σ_k e^(h_{L},k) per column, from the shifted softmax sums"))
-    body = printer.doprint(term.xreplace(names))
-    total = f"np.sum({body})"
-    if factor != 1:
-        total = f"{printer.doprint(factor)} * {total}"
-    where = f"; {how}" if how else ""
-    mean = " / m" if net.batch else ""
-    scale = "" if loss_row.factor == 1 else f"{text(loss_row.factor)} "
-    lines.append(Line(f"J = {total}", f"J = {scale}Σ ℓ(z_{L}, y){mean}, ℓ(u, t) = "
-                      f"{text(loss_row.term)}{where}"))
-    return lines
+def _fast_checks(order, masks, widths, augmented):
+    """One boolean test per parameter and mask: an ndarray of X's dtype and the expected
+    shape (W_l (n_l, n_{l-1}), the others (n_l, 1), a mask (n_l, m))."""
+    checks = [f"X.shape[0] == {widths[0]}"] if widths is not None else []
+    if masks is not None:
+        checks.append(f"type(masks) in (list, tuple) and len(masks) == {len(masks)}")
+    rows, of_layer = "X.shape[0]", {}
+    for kind, l in order:
+        name = f"{kind}{l}"
+        if kind == "W":
+            own = f"{name}.shape[0]" if widths is None else str(widths[l])
+            shape = f"({own}, {rows}{' + 1' if augmented else ''})"
+            rows = of_layer[l] = f"W{l}.shape[0]"
+        else:
+            shape = f"({rows}, 1)"
+        checks.append(_typed(name) + f" and {name}.shape == {shape}")
+    for l in masks or ():
+        checks.append(_typed(f"M{l}") + f" and M{l}.shape == ({of_layer[l]}, X.shape[1])")
+    return checks
 
 
-# --- the forward and backward passes ---------------------------------------------------
-def _forward_lines(d, printer):
-    lines = []
-    for step in d.steps:
-        if step.topic != "forward" or step.form != "matrix":
-            continue
-        L = int(step.layer)
-        if step.group == "post" and isinstance(step.rhs, Var):      # the identity
-            lines.append(Line(f"z{L} = h{L}", f"z_{L} = h_{L} (identity)"))
-            continue
-        if step.group == "post" and not rules.activation(step.rhs.name).elementwise:
-            lines += _softmax_lines(L)
-            continue
-        name = var_name(step.lhs.kind, step.lhs.layer)
-        lines.append(Line(f"{name} = {printer.doprint(step.rhs)}",
-                          f"{text(step.lhs)} = {text(step.rhs)}   [{step.rule}]"))
-    return lines
+def _typed(name):
+    return f"type({name}) is _ndarray and ({name}.dtype is dtype or {name}.dtype == dtype)"
 
 
-def _softmax_lines(L):
-    numerator = rules.ACTIVATIONS["softmax"].forward.xreplace(
-        {rules.x: Code(f"h{L} - h{L}_max")})
-    return [Line(f"h{L}_max = h{L}.max(axis=0, keepdims=True)",
-                 f"softmax is shift-invariant: subtract each column's max of h_{L}"),
-            Line(f"e{L} = {ArrayPrinter().doprint(numerator)}",
-                 f"the softmax numerators e^(h_{L} − max), in (0, 1]"),
-            Line(f"s{L} = e{L}.sum(axis=0, keepdims=True)", "Σ_k e^(h_k − max) per column"),
-            Line(f"z{L} = e{L} / s{L}", f"z_{L} = softmax(h_{L}) = e^h / Σ_k e^(h_k)")]
+def _keywords(net, masks):
+    """The keyword-only arguments of the functions: masks, weight_decay, eps (SPEC §5)."""
+    forward, constants = [], []
+    if net.dropout:       # even with no hidden layer (masks=[]), for one signature
+        forward.append("masks=None")
+    if net.norm != "none":
+        forward.append("eps=1e-5")
+        constants.append(("eps", True))
+    loss = list(forward)
+    if net.weight_decay:
+        loss.insert(1 if net.dropout else 0, "weight_decay=1e-4")
+    sig = {key: (", *, " + ", ".join(v)) if v else "" for key, v in
+           (("forward", forward), ("loss", loss))}
+    passing = "".join(f", {arg.split('=')[0]}={arg.split('=')[0]}" for arg in loss)
+    decay = [("weight_decay", False)] if net.weight_decay else []
+    return sig, passing, (constants, decay + constants)
 
 
-def _rule_of(d, kind, layer, lhs_kind):
-    """The rule tag of the last matrix step that states a δ or gradient."""
-    found = ""
-    for step in d.steps:
-        if step.form != "matrix" or step.layer != layer:
-            continue
-        lhs = step.lhs
-        target = getattr(lhs, "wrt", lhs)
-        if getattr(target, "kind", None) == lhs_kind and (kind == "delta") == (lhs is target):
-            found = step.rule
-    return found
-
-
-def _backward_lines(d, printer):
-    lines, grads = [], {}
-    for layer in d.layers:                    # last layer first
-        L = int(layer)
-        delta = d.delta(layer)
-        lines.append(Line(f"delta{L} = {printer.doprint(delta)}",
-                          f"δ_{L} = {text(delta)}   [{_rule_of(d, 'delta', layer, 'delta')}]"))
-        for kind in ("W", "b"):
-            if (kind, layer) not in d._grads:
-                continue
-            grad = d.grad(kind, layer)
-            code = printer.doprint(grad)
-            if kind == "b" and not d.net.batch:     # one sample per column: sum them
-                code = f"({code}).sum(axis=1, keepdims=True)"
-            note = "" if kind == "W" or d.net.batch else "; summed over the columns"
-            lines.append(Line(f"d{kind}{L} = {code}",
-                              f"∂J/∂{kind}_{L} = {text(grad)}   "
-                              f"[{_rule_of(d, kind, layer, kind)}]{note}"))
-            grads[(kind, L)] = f"d{kind}{L}"
-    return lines, grads
+def _notes(net, masks):
+    notes = []
+    if net.norm != "none":
+        notes.append("gamma_l and beta_l, shape (n_l, 1), follow W_l (and b_l) for every "
+                     "hidden layer; eps is the ε inside the square root (keyword).")
+    if net.dropout:
+        notes.append(f"masks = [{', '.join(f'M{l}' for l in masks)}] (keyword): the dropout "
+                     "masks, each of the shape of its z_l, entries 0 or 1/(1 − p).")
+    if net.weight_decay:
+        notes.append("weight_decay is λ of the penalty (λ/2) Σ_l ‖W_l‖_F² (keyword).")
+    return notes
 
 
 # --- the module ----------------------------------------------------------------------
@@ -172,16 +140,16 @@ def generate_source(net):
         raise SpecError("export needs a concrete depth (the code unrolls the layers); "
                         "give activations one per layer instead of depth='L'")
     d = backprop(net)
-    printer = ArrayPrinter(dict(batch=net.batch))
+    printer = ArrayPrinter(dict(batch=net.batch, outputs=activation_outputs(d)))
     depth = net.depth
-    kinds = ("W", "b") if net.bias == "explicit" else ("W",)
-    order = [(k, l) for l in range(1, depth + 1) for k in kinds]
-    names = [f"{k}{l}" for k, l in order]
-    forward = _forward_lines(d, printer)
-    backward, grads = _backward_lines(d, printer)
+    order = param_order(net)
+    names = [var_name(k, l) for k, l in order]
+    masks = mask_layers(d)
+    forward = forward_lines(d, printer)
+    backward, grads = backward_lines(d, printer)
     widths = net.widths
     table = tuple((f"{k}{l}", k, None if widths is None else widths[l]) for k, l in order)
-    fast = _fast_checks(order, widths, net.bias == "augmented")
+    fast = _fast_checks(order, masks if net.dropout else None, widths, net.bias == "augmented")
     customs = [a for a in net.activations if a.startswith("custom:")]
     guard = ("custom activations may overflow to ±inf, their limit; do not warn"
              if customs else "")
@@ -192,37 +160,28 @@ def generate_source(net):
                   "explicit": "W_l is (n_l, n_{l-1}) and b_l is (n_l, 1)."}[net.bias]
     loss_note = ("the loss is the mean over the m columns." if net.batch
                  else "the loss is summed over the m columns.")
+    sig, passing, constants = _keywords(net, masks)
+    mask_names = [f"M{l}" for l in masks]
+    checked = ", masks" if net.dropout else ""
     return environment("python").get_template("numpy/module.py.j2").render(
         describe=net.describe(), names=names, shape_note=shape_note, loss_note=loss_note,
-        activations=repr(tuple(net.activations)), loss=repr(net.loss), bias=repr(net.bias),
-        batch=repr(net.batch), widths=repr(widths), param_table=repr(table),
+        option_notes=_notes(net, masks), activations=repr(tuple(net.activations)),
+        loss=repr(net.loss), bias=repr(net.bias), batch=repr(net.batch), widths=repr(widths),
+        param_table=repr(table), masks=mask_names, dropout=net.dropout,
+        mask_table=repr(tuple((f"M{l}", l) for l in masks)),
         extra_col=" + 1" if net.bias == "augmented" else "", depth=depth,
-        forward=forward, loss_lines=_loss_lines(net, printer, depth), backward=backward,
+        forward=forward, loss_lines=loss_lines(net, printer, depth), backward=backward,
         zs=[f"z{l}" for l in range(depth + 1)], grads=[grads[o] for o in order],
         update=update, fast_checks=fast, guard=guard, pad=" " * (8 if guard else 4),
-        last=names[-2 if net.bias == "explicit" else -1])
-
-
-def _fast_checks(order, widths, augmented):
-    """One boolean test per parameter: an ndarray of X's dtype and the expected shape."""
-    checks = [f"X.shape[0] == {widths[0]}"] if widths is not None else []
-    rows = "X.shape[0]"
-    for kind, l in order:
-        name = f"{kind}{l}"
-        if kind == "W":
-            own = f"{name}.shape[0]" if widths is None else str(widths[l])
-            shape = f"({own}, {rows}{' + 1' if augmented else ''})"
-            rows = f"W{l}.shape[0]"
-        else:
-            shape = f"({rows}, 1)"
-        checks.append(f"type({name}) is _ndarray and ({name}.dtype is dtype or "
-                      f"{name}.dtype == dtype) and {name}.shape == {shape}")
-    return checks
+        last=f"W{depth}", forward_kw=sig["forward"], kw=sig["loss"], pass_kw=passing,
+        forward_constants=constants[0], constants=constants[1], check_x=f"params, X, None{checked}",
+        check_xy=f"params, X, Y{checked}")
 
 
 class GradientModule:
-    """The generated module: ``forward``, ``loss``, ``gradients``, ``train_step``,
-    ``source`` and ``write(path)``."""
+    """The generated module: ``forward``, ``loss``, ``gradients``,
+    ``loss_and_gradients`` (both from one forward pass), ``train_step``, ``source`` and
+    ``write(path)``."""
 
     def __init__(self, net, source):
         self.net, self.source = net, source
@@ -232,6 +191,7 @@ class GradientModule:
         self.module = module
         self.forward, self.loss = module.forward, module.loss
         self.gradients, self.train_step = module.gradients, module.train_step
+        self.loss_and_gradients = module.loss_and_gradients
 
     def write(self, path, force=False):
         write_atomic(path, self.source, force=force)
@@ -245,7 +205,4 @@ def export_numpy(net):
 
     if not isinstance(net, Network):
         raise SpecError(f"export_numpy takes a Network, got {type(net).__name__}")
-    if net.weight_decay:
-        raise SpecError("weight_decay: the NumPy export does not support it yet; "
-                        "allowed: weight_decay=False")
     return GradientModule(net, generate_source(net))

@@ -13,6 +13,7 @@ expression derived for one sample column runs unchanged on an (n, m) array.
 """
 from sympy import Heaviside, S, Symbol
 from sympy.matrices.expressions import (
+    Identity,
     MatAdd,
     MatMul,
     OneMatrix,
@@ -24,10 +25,12 @@ from sympy.printing.numpy import NumPyPrinter
 from ..errors import SpecError
 from ..ir.nodes import Var
 from ..spec import rules
-from ..vocab import BATCH, WIDTH
+from ..vocab import BATCH, EPSILON, LAMBDA, WIDTH
 
 #: layer quantities whose columns are samples (the others are parameters)
-PER_SAMPLE = ("h", "z", "y", "delta", "zaug")
+PER_SAMPLE = ("h", "z", "y", "delta", "zaug", "hhat", "xhat", "a", "M")
+#: the constants of the §1b options, as the keyword arguments of the generated functions
+CONSTANTS = {EPSILON: "eps", LAMBDA: "weight_decay"}
 
 
 class Code(Symbol):
@@ -38,10 +41,16 @@ class Code(Symbol):
 
 
 def var_name(kind, layer):
-    """The Python name of a layer quantity: W2, b2, h2, z2, delta2, zaug1, Y."""
+    """The Python name of a layer quantity: W2, b2, h2, z2, delta2, zaug1, gamma1,
+    hhat1, Y."""
     if kind == "y":
         return "Y"
     return f"{kind}{int(layer)}"
+
+
+def cotangent_name(var):
+    """The Python name of a named cotangent ∂J/∂v_l: dJ_dz2, dJ_da2, dJ_dhhat2."""
+    return f"dJ_d{var_name(var.kind, var.layer)}"
 
 
 def _is_one(expr, rows=None, cols=None):
@@ -75,7 +84,10 @@ class ArrayPrinter(NumPyPrinter):
     """Prints Var/Act matrix expressions and scalar rule rows as NumPy array code."""
 
     printmethod = "_numpyarraycode"
-    _default_settings = dict(NumPyPrinter._default_settings, batch=True)
+    #: ``outputs`` maps an activation's input name to its output name where that is not
+    #: h_l -> z_l (a network with options: ĥ_l -> a_l, h_l -> a_l, ĥ_l -> z_l), so that
+    #: σ' is read from σ's own output, never from a masked or residual z_l
+    _default_settings = dict(NumPyPrinter._default_settings, batch=True, outputs={})
 
     # -- names ------------------------------------------------------------------------
     def _module_format(self, fqn, register=True):
@@ -90,14 +102,35 @@ class ArrayPrinter(NumPyPrinter):
             return f"{var_name('W', expr.layer)}[:, :-1]"
         return var_name(expr.kind, expr.layer)
 
+    def _print_MatPartial(self, expr):   # a named cotangent ∂J/∂z_l, ∂J/∂ĥ_l, …
+        return cotangent_name(expr.wrt)
+
+    def _print_Identity(self, expr):
+        if expr.shape == (1, 1):           # a 1×1 statistic: a scalar per column
+            return "1"
+        raise SpecError(f"cannot print the identity {expr} as array code")
+
+    def _print_Trace(self, expr):
+        """tr(Aᵀ B) = Σ A ⊙ B (the Frobenius inner product of the penalty)."""
+        arg = expr.arg
+        if isinstance(arg, MatMul):
+            _, mats = arg.as_coeff_matrices()
+            if len(mats) == 2 and isinstance(mats[0], Transpose):
+                left, right = self._wrap(mats[0].arg), self._wrap(mats[1])
+                return f"{self._module_format('numpy.sum')}({left} * {right})"
+        raise SpecError(f"cannot print the trace {expr} as array code")
+
     def _print_Indexed(self, expr):
-        if expr.base == WIDTH:     # n_l: the rows of z_l
-            return f"{var_name('z', expr.indices[0])}.shape[0]"
+        if expr.base == WIDTH:     # n_l: the rows of h_l (of the input X for n_0)
+            layer = expr.indices[0]
+            return f"{var_name('z' if layer == 0 else 'h', layer)}.shape[0]"
         raise SpecError(f"cannot print {expr} as array code")
 
     def _print_Symbol(self, expr):
         if expr == BATCH:
             return "m"
+        if expr in CONSTANTS:
+            return CONSTANTS[expr]
         return super()._print_Symbol(expr)
 
     # -- scalar functions -------------------------------------------------------------
@@ -192,6 +225,9 @@ class ArrayPrinter(NumPyPrinter):
     def _print_HadamardPower(self, expr):
         if expr.exp == -1:
             return f"1 / {self._wrap(expr.base)}"
+        if expr.exp == S.Half or expr.exp == -S.Half:
+            root = f"{self._module_format('numpy.sqrt')}({self._print(expr.base)})"
+            return root if expr.exp > 0 else f"1 / {root}"
         return f"{self._wrap(expr.base)}**{self._print(expr.exp)}"
 
     def _print_MatMul(self, expr):
@@ -203,6 +239,8 @@ class ArrayPrinter(NumPyPrinter):
             body = f"({body})"
         else:
             body = self._chain(list(mats))
+        if len(mats) == 1 and isinstance(mats[0], (OneMatrix, Identity)) and coeff != 1:
+            return self._print(coeff)              # c 1: the scalar, broadcast
         if coeff == 1:
             return body
         if coeff == -1:
@@ -218,6 +256,8 @@ class ArrayPrinter(NumPyPrinter):
         first, last = mats[0], mats[-1]
         if isinstance(first, DiagMatrix):          # diag(v) R = v ⊙ R, column by column
             return f"{self._wrap(first.args[0])} * {self._paren(self._chain(mats[1:]))}"
+        if _is_one(first) and first.shape[1] == 1:  # 1 r (r one row): r, broadcast down
+            return self._chain(mats[1:])
         if _is_one(first):                         # 1 R: column sums, broadcast down
             return f"{self._paren(self._chain(mats[1:]))}.sum(axis=0, keepdims=True)"
         if _is_one(last, cols=1):                  # R 1: row sums (a sum over samples)
@@ -225,6 +265,8 @@ class ArrayPrinter(NumPyPrinter):
         if (isinstance(last, Transpose) and _is_one(last.arg, cols=1)) or \
                 (_is_one(last) and last.shape[0] == 1):
             return self._chain(mats[:-1])          # R 1ᵀ: broadcast over the samples
+        if _is_one(last):                          # R 1 1ᵀ: row sums, broadcast across
+            return f"{self._paren(self._chain(mats[:-1]))}.sum(axis=1, keepdims=True)"
         if not self._settings["batch"] and len(mats) >= 3 and isinstance(mats[1], Transpose) \
                 and all(_per_sample(e) for e in (mats[0], mats[1].arg, mats[2])):
             # a (bᵀ c) for sample columns: the inner product is taken per column
@@ -256,12 +298,13 @@ class ArrayPrinter(NumPyPrinter):
         return f"{self._module_format('numpy.concatenate')}(({', '.join(parts)}), axis=0)"
 
     def _print_Act(self, expr):
-        if not isinstance(expr.arg, Var) or expr.arg.kind != "h":
+        if not isinstance(expr.arg, Var) or expr.arg.kind not in ("h", "hhat"):
             raise SpecError(f"activation of {expr.arg} cannot be printed from stored values")
         rule = rules.activation(expr.name)
-        h_name = var_name("h", expr.arg.layer)
+        h_name = var_name(expr.arg.kind, expr.arg.layer)
         if expr.order == 1:
-            prime = sigma_prime(rule, h_name, var_name("z", expr.arg.layer))
+            out = self._settings["outputs"].get(h_name, var_name("z", expr.arg.layer))
+            prime = sigma_prime(rule, h_name, out)
             if isinstance(prime, Heaviside) and prime.args[1] == 0:
                 return f"({self._print(prime.args[0])} > 0)"   # a mask: bool ⊙ float keeps dtype
             return self._print(prime)
@@ -275,4 +318,5 @@ def array_code(expr, batch=True):
     return ArrayPrinter(dict(batch=batch)).doprint(expr)
 
 
-__all__ = ["ArrayPrinter", "Code", "array_code", "sigma_prime", "var_name"]
+__all__ = ["ArrayPrinter", "CONSTANTS", "Code", "array_code", "cotangent_name", "sigma_prime",
+           "var_name"]

@@ -1,7 +1,13 @@
 """A plain-text view of a derivation for the terminal (`derive` with no arguments
 prints the δ-recursion of the default network until the gallery is built)."""
-from sympy import StrPrinter
+from sympy import S, StrPrinter
 from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul
+
+from ..vocab import EPSILON, LAMBDA, WIDTH
+
+#: the Greek and hatted names of the §1b layer quantities and constants
+NAMES = {"delta": "δ", "zaug": "z̃", "Wbar": "W̄", "gamma": "γ", "beta": "β", "mu": "μ",
+         "var": "v", "xhat": "x̂", "hhat": "ĥ"}
 
 
 class TextPrinter(StrPrinter):
@@ -33,6 +39,8 @@ class TextPrinter(StrPrinter):
         base = self.parenthesize(expr.base, 60)
         if expr.exp == -1:
             return f"1 ⊘ {base}"
+        if expr.exp == -S.Half:
+            return f"1 ⊘ sqrt({self._print(expr.base)})"
         return f"{base}^∘{expr.exp}"
 
     def _print_Transpose(self, expr):
@@ -44,13 +52,29 @@ class TextPrinter(StrPrinter):
     def _print_OneMatrix(self, expr):
         return "1"
 
+    def _print_Trace(self, expr):    # tr(Aᵀ A) = ‖A‖_F², the penalty's form
+        arg = expr.arg
+        if isinstance(arg, MatMul) and len(arg.args) == 2 and arg.args[0] == arg.args[1].T:
+            return f"‖{self._print(arg.args[1])}‖_F²"
+        return f"tr({self._print(arg)})"
+
+    def _print_Identity(self, expr):
+        return "1" if expr.shape == (1, 1) else "I"
+
+    def _print_Indexed(self, expr):
+        if expr.base == WIDTH:
+            return f"n_{self._print(expr.indices[0])}"
+        return super()._print_Indexed(expr)
+
+    def _print_Symbol(self, expr):
+        return {EPSILON: "ε", LAMBDA: "λ"}.get(expr, None) or super()._print_Symbol(expr)
+
     def _print_Act(self, expr):
         name = "σ" if expr.name == "sigmoid" else expr.name
         return f"{name}{chr(39) * expr.order}({self._print(expr.arg)})"
 
     def _print_Var(self, expr):
-        names = {"delta": "δ", "zaug": "z̃", "Wbar": "W̄"}
-        kind = names.get(expr.kind, expr.kind)
+        kind = NAMES.get(expr.kind, expr.kind)
         if expr.kind == "y":
             return "y"
         if expr.kind == "z" and expr.layer == 0:
