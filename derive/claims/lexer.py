@@ -32,7 +32,8 @@ COMMANDS = {"odot": ("HAD", "⊙"), "circ": ("HAD", "⊙"), "top": ("TOP", "T"),
             "delta": ("NAME", "delta"), "exp": ("NAME", "exp"), "log": ("NAME", "log"),
             "ln": ("NAME", "log"), "tanh": ("NAME", "tanh"), "phi": ("NAME", "phi"),
             "varphi": ("NAME", "phi"), "lVert": ("NORM", "‖"), "rVert": ("NORM", "‖"),
-            "Vert": ("NORM", "‖"), "tr": ("NAME", "tr"), "partial": ("NAME", "d")}
+            "Vert": ("NORM", "‖"), "tr": ("NAME", "tr"), "det": ("NAME", "det"),
+            "partial": ("NAME", "d")}
 UNICODE = {"σ": ("NAME", "sigma"), "δ": ("NAME", "delta"), "φ": ("NAME", "phi"),
            "⊙": ("HAD", "⊙"), "∘": ("HAD", "⊙"), "ᵀ": ("POSTT", "T"), "⊤": ("TOP", "T"),
            "·": ("OP", "*"), "−": ("OP", "-"), "′": ("OP", "'")}
