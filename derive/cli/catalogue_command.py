@@ -22,8 +22,7 @@ import re
 from sympy import sstr
 
 from ..api import catalogue_document, matrix_derivative
-from ..claims.free_names import parse_wrt
-from ..claims.identity_check import verify_identity
+from ..claims.identity_check import verify_derivative
 from ..claims.verdict import format_verdict
 from ..documents.catalogue import ENTRIES, render_one
 from ..documents.pdf import compile_pdf
@@ -124,8 +123,7 @@ def _check(args, shapes, fmt):
 
     if fmt != "text" or args.output:
         raise DeriveError("--claim prints its verdict; it takes no --format or -o")
-    identity = f"d/d{parse_wrt(args.wrt)} ({args.expr})"
-    verdict = verify_identity(identity, args.claim, shapes or None)
+    verdict = verify_derivative(args.expr, args.wrt, args.claim, shapes or None)
     print(format_verdict(verdict))
     return EXIT_OK if verdict.holds else EXIT_DOES_NOT_HOLD
 
