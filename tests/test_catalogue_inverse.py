@@ -6,13 +6,16 @@ are rows of `tests/test_catalogue_cookbook.py`."""
 import shutil
 
 import pytest
-from conftest import IN_CI
+from conftest import IN_CI, examples
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from sympy import Determinant, Inverse, MatrixSymbol, Symbol, Transpose
 
 from derive import ClaimError, matrix_derivative, verify_identity
 from derive.calculus.numeric import value
 from derive.claims.free_build import build_scalar
 from derive.claims.free_names import parse_free
+from derive.cli.catalogue_command import derivation_text
 from derive.documents.catalogue import render_one
 from derive.documents.pdf import compile_pdf
 from derive.matrix.derivation import Checker, inverted
@@ -127,3 +130,47 @@ def test_the_document_compiles(expr, wrt, tmp_path):
     text = render_one(d, "latex")
     assert r"\det" in text or "^{-1}" in text
     assert compile_pdf(text).startswith(b"%PDF")
+
+
+LEAVES = st.sampled_from(["A", "B", "x", "y", "2", "I"])
+
+
+def _trees():
+    return st.recursive(LEAVES, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from([" ", " + ", " - "]), inner)
+        .map(lambda t: f"({t[0]}{t[1]}{t[2]})"),
+        inner.map(lambda t: f"{t}^T"),
+        inner.map(lambda t: f"{t}^{{-1}}"),
+        inner.map(lambda t: f"det({t})"),
+        inner.map(lambda t: f"log det({t})"),
+        inner.map(lambda t: f"tr({t})"),
+    ), max_leaves=4)
+
+
+REFUSALS = ("square", "not a scalar", "shapes differ", "cannot multiply", "singular",
+            "regular", "I is not fixed", "the sum of", "does not occur", "undefined")
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(_trees())
+@example("det((A det(A)))")     # det(A)^m in the result: the CLI printed a traceback
+@example("det((A - A))")        # SymPy's zero matrix: NonInvertibleMatrixError
+@example("(A - A)^{-1}")
+@example("log det(tr((A - A)))")   # log of 0: NaN in the index form
+@example("(det(A) tr(I))^{-1}")    # the size of I in the correct form
+def test_fuzz_inverses_and_determinants_derive_or_refuse(text):
+    """Derived, certified and its correct form verified, or a ClaimError that names
+    what is wrong (a shape, a singular matrix); never anything else."""
+    try:
+        d = matrix_derivative(text, "A")
+        cert = d.certify(points=1, exact=False)
+    except ClaimError as exc:
+        assert any(word in str(exc) for word in REFUSALS), str(exc)
+        return
+    assert cert.holds, (text, cert.failures)
+    last = derivation_text(d).splitlines()[-1]     # the terminal's text, no traceback
+    assert last.startswith("certified at") and "holds" in last
+    if not any(isinstance(s, Symbol) for s in d.result.free_symbols):   # sizes (m, the
+        # n of an I) have no claim syntax; the names are MatrixSymbols
+        assert verify_identity(f"d/dA ({text})", to_claim(d.result), points=1,
+                               exact=False).holds

@@ -68,7 +68,8 @@ def test_derivative_prefix_and_wrt():
 
 
 ALPHABET = list("AByx()+-*/^_{}|.,'12 T\\") + ["tr", "σ", "⊙", "ᵀ", "sigma", "exp", "log",
-                                               "\\frac", "\\top", "\\|", "‖", "d/dA ", "I"]
+                                               "\\frac", "\\top", "\\|", "‖", "d/dA ", "I",
+                                               "det", "logdet", "^{-1}", "^{-T}", "X"]
 
 
 @settings(max_examples=examples(400))

@@ -28,6 +28,7 @@ from sympy import (
     Rational,
     Symbol,
     Trace,
+    ZeroMatrix,
 )
 from sympy.matrices.expressions import HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
@@ -318,6 +319,8 @@ class _Builder:
             return Trace(a) if _is_matrix(a) else a
         if kind == "det":
             a = self.build(node[1])
+            if _is_zero(a):                   # A - A: SymPy's doit cancels it to 0
+                return Integer(0)
             return Determinant(a) if _is_matrix(a) and a.shape != (1, 1) else _scalar(a)
         if kind == "call":
             fname, order, arg = node[1], node[2], self.build(node[3])
@@ -335,6 +338,9 @@ class _Builder:
             return SqNorm(inner) ** Rational(node[2], 2)
         base, k = self.build(node[1]), node[2]
         if _is_matrix(base) and base.shape != (1, 1):
+            if k < 0 and _is_zero(base):
+                raise ClaimError("the inverse of a matrix that is 0 (such as A - A): it "
+                                 "is singular")
             if k < 0:
                 return Inverse(base) if k == -1 else MatPow(base, k)
             return MatPow(base, k).doit() if k > 1 else base
@@ -343,6 +349,11 @@ class _Builder:
 
 def _norm(inner):
     return SqNorm(inner) ** Rational(1, 2) if _is_matrix(inner) else abs(inner)
+
+
+def _is_zero(e):
+    """A matrix expression that SymPy cancels to the zero matrix (A - A)."""
+    return isinstance(e, MatrixExpr) and isinstance(e.doit(), ZeroMatrix)
 
 
 def _is_matrix(e):

@@ -34,6 +34,7 @@ from sympy import (
     MatrixSymbol,
     OneMatrix,
     Rational,
+    S,
     Sum,
     Symbol,
     Transpose,
@@ -293,6 +294,10 @@ def derive_scalar(text, scalar, label):
     contracted = _readable(contract(differentiated), sums)
     combined = contract(rename_dummies(contracted, sums))
     result = gradient(scalar.expr, X)
+    if result.has(S.NaN, S.ComplexInfinity, S.Infinity, S.NegativeInfinity):
+        raise ClaimError("the expression is undefined everywhere (after SymPy's own "
+                         "simplification it takes a log of 0 or divides by 0, as in "
+                         "log(tr(A - A)))")
     result_entry = contract(rename_dummies(contract(entry(result, c, d, Indices(sums))),
                                            sums))
     lhs = Partial(COST, wrt_entry)

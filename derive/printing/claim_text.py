@@ -290,6 +290,8 @@ class ClaimPrinter(StrPrinter):
     def _print_Pow(self, c):
         if isinstance(c.base, SqNorm) and c.exp.is_Rational and c.exp.q == 2:
             return self._norm_power(c.base.arg, int(c.exp * 2))   # (‖v‖²)^{k/2} = ‖v‖^k
+        if c.exp.is_integer and c.exp.free_symbols:    # det(A)^m: a size, printed as such
+            return f"{self._wrap_power_base(c.base)}^{{{self._print(c.exp)}}}"
         if not c.exp.is_Integer:
             raise ValueError(f"no claim syntax for {c}")
         base = self._scalar(c.base)
@@ -300,6 +302,10 @@ class ClaimPrinter(StrPrinter):
         if isinstance(c.base, SqNorm):    # 1/(||A||^2)^2: the power after the norm's ^2
             base = f"({base})"
         return f"1/{base}^{-int(c.exp)}"
+
+    def _wrap_power_base(self, b):
+        return self._print(b) if isinstance(b, (Symbol, Determinant, Trace, Function)) \
+            else f"({self._print(b)})"
 
     def _print_Function(self, c):
         f = type(c)
