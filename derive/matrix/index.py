@@ -39,8 +39,8 @@ from sympy import (
     Symbol,
     Trace,
     ZeroMatrix,
-    sympify,
 )
+from sympy.core.sympify import _sympify
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
@@ -112,7 +112,7 @@ class InverseEntry(_MatrixFunctionEntry):
     """(M⁻¹)_ij; its derivative is −Σ_pq (M⁻¹)_ip ∂M_pq (M⁻¹)_qj (d(M⁻¹) = −M⁻¹ dM M⁻¹)."""
 
     def __new__(cls, matrix, i, j):
-        return Expr.__new__(cls, matrix, sympify(i), sympify(j))
+        return Expr.__new__(cls, matrix, _sympify(i), _sympify(j))   # strict: no text
 
     @property
     def indices(self):
