@@ -1,7 +1,8 @@
 """The catalogue against The Matrix Cookbook (Petersen & Pedersen, 2012), derivatives
-of traces and products with repeated factors and powers: each identity typed from the
-book as the oracle, derived, certified, and verified with a wrong variant beside it;
-crashes become verdicts or ClaimErrors; a user's large sizes are never expanded."""
+of traces and products with repeated factors and powers, of inverses and determinants:
+each identity typed from the book (its equation number beside it) as the oracle,
+derived, certified, and verified with wrong variants beside it; crashes become verdicts
+or ClaimErrors; a user's large sizes are never expanded."""
 import os
 import subprocess
 import sys
@@ -43,6 +44,49 @@ def test_cookbook_identity_derived_certified_verified(expr, wrt, book, wrong):
     assert verify_identity(identity, book).holds
     assert not verify_identity(identity, wrong).holds
     assert verify_identity(identity, verify_identity(identity, wrong).correct).holds
+
+
+SQUARE = {"A": ("n", "n"), "B": ("n", "n"), "X": ("n", "n")}
+
+#: inverses and determinants, (expression, wrt, shapes, the book's derivative, wrong
+#: variants); the book writes ln|det X|, our log det X needs det X > 0 (the points
+#: keep it so)
+INVERSES = [
+    ("det(X)", "X", None, "det(X) X^{-T}", ["det(X) X^{-1}", "det(X) X^T"]),        # (49)
+    ("det(A X B)", "X", SQUARE, "det(A X B) X^{-T}",                                # (51)
+     ["det(A X B) X^{-1}", "det(A X B) A^T B^T", "det(A X B) A^T X^{-T} B^T"]),
+    ("det(X^T A X)", "X", None,                                                     # (54)
+     "det(X^T A X) (A X (X^T A X)^{-1} + A^T X (X^T A^T X)^{-1})",
+     ["2 det(X^T A X) A X (X^T A X)^{-1}", "det(X^T A X) A X (X^T A X)^{-1}"]),
+    ("log det(X^T X)", "X", None, "2 X (X^T X)^{-1}", ["X (X^T X)^{-1}"]),           # (55)
+    ("log det(X)", "X", None, "X^{-T}", ["X^{-1}", "-X^{-T}", "det(X) X^{-T}"]),     # (57)
+    ("logdet(X)", "X", None, "(X^{-1})^T", ["X^T", "1/det(X) X^{-T}"]),             # (57)
+    ("a^T X^{-1} b", "X", None, "-X^{-T} a b^T X^{-T}",                             # (61)
+     ["-X^{-1} a b^T X^{-1}", "X^{-T} a b^T X^{-T}", "-X^{-T} b a^T X^{-T}"]),
+    ("tr(A X^{-1} B)", "X", None, "-(X^{-1} B A X^{-1})^T",                         # (63)
+     ["(X^{-1} B A X^{-1})^T", "-X^{-1} B A X^{-1}"]),
+    ("tr(X^{-1})", "X", None, "-(X^{-2})^T", ["-X^{-2}", "(X^{-2})^T"]),           # (63), A = B = I
+    ("det(X^{-1})", "X", None, "-det(X^{-1}) X^{-T}",                               # (62)
+     ["det(X^{-1}) X^{-T}", "-det(X) X^{-T}"]),
+    ("det(X^2)", "X", None, "2 det(X^2) X^{-T}", ["det(X^2) X^{-T}"]),             # (58), k = 2
+    ("det(X^3)", "X", None, "3 det(X^3) X^{-T}", ["3 det(X^3) X^{-1}"]),           # (58), k = 3
+]
+
+
+@pytest.mark.parametrize("expr, wrt, shapes, book, wrongs", INVERSES)
+def test_cookbook_inverse_and_determinant(expr, wrt, shapes, book, wrongs):
+    d = matrix_derivative(expr, wrt, shapes)
+    cert = d.certify()
+    assert cert.holds, cert.failures
+    identity = f"d/d{wrt} ({expr})"
+    verdict = verify_identity(identity, book, shapes)
+    assert verdict.holds, verdict.reason
+    assert verify_identity(identity, verdict.correct, shapes).holds
+    for wrong in wrongs:
+        refused = verify_identity(identity, wrong, shapes)
+        assert not refused.holds, wrong
+        assert refused.reason.startswith(("differs", "shape mismatch")), refused.reason
+        assert not refused.exact
 
 
 def test_repeated_factor_claim_is_a_verdict_not_a_traceback():

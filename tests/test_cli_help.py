@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from derive.claims.free_names import WORDS
 from derive.cli.main import build_parser
 from derive.printing.notation import PRESETS
 from derive.spec.network import BIAS_MODES
@@ -46,3 +47,9 @@ def test_defaults_are_shown_and_the_top_level_names_the_gallery():
     assert "gallery" in top and "output/" in top and "--version" in top
     for command in ALLOWED:
         assert command in top
+
+
+def test_the_catalogue_help_names_every_word_of_the_expression_syntax():
+    text = help_of("catalogue")
+    for word in (*WORDS, "X^{-1}", "X^{-T}", "log det"):
+        assert word in text, word

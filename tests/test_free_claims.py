@@ -17,8 +17,8 @@ def _strip(tree):
         return tree
     if tree[0] == "name":
         return ("name", tree[1])
-    if tree[0] == "norm":
-        return ("norm", _strip(tree[1]))
+    if tree[0] in ("norm", "det"):
+        return (tree[0], _strip(tree[1]))
     return tuple(_strip(t) for t in tree)
 
 
@@ -37,6 +37,13 @@ def _strip(tree):
     ("1/2 x^T x", r"\frac{1}{2} x^T x"),
     ("W_{01} x_0", "W_01 x_0"),
     ("σ_1(A σ_2(B))", r"\sigma_{1}(A \sigma_{2}(B))"),
+    ("det(X)", r"\det(X)"),
+    ("log det(X)", "logdet(X)"),
+    ("log det(X)", r"\log\det\left(X\right)"),
+    ("log det(X)", "log(det(X))"),
+    ("X^{-T}", "(X^T)^{-1}"),
+    ("X^{-T}", r"X^{-\top}"),
+    ("X^{-1}", "X^-1"),
 ])
 def test_spellings_parse_to_the_same_tree(a, b):
     assert _strip(parse_free(a)) == _strip(parse_free(b))
@@ -61,7 +68,8 @@ def test_derivative_prefix_and_wrt():
 
 
 ALPHABET = list("AByx()+-*/^_{}|.,'12 T\\") + ["tr", "σ", "⊙", "ᵀ", "sigma", "exp", "log",
-                                               "\\frac", "\\top", "\\|", "‖", "d/dA ", "I"]
+                                               "\\frac", "\\top", "\\|", "‖", "d/dA ", "I",
+                                               "det", "logdet", "^{-1}", "^{-T}", "X"]
 
 
 @settings(max_examples=examples(400))

@@ -125,7 +125,11 @@ def test_an_expression_that_is_not_a_scalar_is_rejected(expr):
     ("x A", "A", "cannot multiply"),
     ("y^T (A + B x) x", "A", "shapes differ"),
     ("tr(x)", "x", "square"),
-    ("a^T X^0 b", "X", "exponent ≥ 1"),       # unsquared norms are allowed (SPEC §3)
+    ("a^T X^0 b", "X", "nonzero exponent"),   # X^{-1} is allowed now (SPEC §3)
+    ("det(x)", "x", "determinant of a column vector: it must be square"),
+    ("a^T (A x)^{-1} b", "A", "inverse of a column vector: it must be square"),
+    ("y^T x^{-1}", "x", "inverse of a column vector: it must be square"),
+    ("det X", "X", "'\\(' after det"),
     ("y^T relu(A) x", "A", "unknown function"),
     ("y^T A x", "B", "does not occur"),
     ("y^T A x", "A B", "wrt"),

@@ -177,7 +177,17 @@ class FreeEvaluator(Evaluator):
         return coeff * out
 
     def _eval_MatPow(self, e):
-        return self(e.base) ** int(e.exp)
+        base = inverse(self(e.base)) if e.exp < 0 else self(e.base)
+        out = base
+        for _ in range(abs(int(e.exp)) - 1):     # plain products: ** would simplify
+            out = out * base
+        return out
+
+    def _eval_Inverse(self, e):
+        return inverse(self(e.arg))
+
+    def _eval_Determinant(self, e):
+        return self(e.arg).det(method="berkowitz")
 
     def _eval_Elem(self, e):
         return self(e.arg).applyfunc(scalar_function(e.name, e.order))
@@ -207,6 +217,22 @@ class FreeEvaluator(Evaluator):
         if any(isinstance(a, Matrix) for a in args):   # a 1×1 matrix inside a scalar
             args = [a[0, 0] if isinstance(a, Matrix) else a for a in args]
         return e.func(*args)
+
+
+def inverse(M):
+    """The inverse of an explicit square matrix as adj(M) / det(M) (division-free up
+    to the one determinant); a matrix that is singular for every value is a ClaimError.
+
+    >>> inverse(Matrix([[2, 1], [0, 1]]))
+    Matrix([
+    [1/2, -1/2],
+    [  0,    1]])
+    """
+    det = M.det(method="berkowitz")
+    if det.expand() == 0:
+        raise ClaimError(f"a {M.rows}×{M.cols} matrix that is singular for every value "
+                         "of its entries has no inverse (its determinant is 0)")
+    return M.adjugate(method="berkowitz") / det
 
 
 def evaluate(expr, env):

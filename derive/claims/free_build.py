@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from sympy import (
     Add,
+    Determinant,
     Identity,
     Integer,
+    Inverse,
     MatAdd,
     MatMul,
     MatPow,
@@ -26,16 +28,17 @@ from sympy import (
     Rational,
     Symbol,
     Trace,
+    ZeroMatrix,
 )
 from sympy.matrices.expressions import HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..errors import ClaimError
 from ..ir.matrix_nodes import AsScalar, Elem, SqNorm, scalar_function
+from .dims import ONE, Dims
 from .free_names import parse_free  # noqa: F401 (the doctest above uses it)
 from .shapes import ShapeMismatch
 
-ONE = "one"                     # the literal dimension 1
 DIM_LETTERS = "mnlpqrs"         # names for inferred dimensions, in this order
 SMALL_SIZE = 6                  # larger given sizes stay symbolic: checked at small sizes
 
@@ -50,61 +53,11 @@ class Scalar:
     context: object = None      # the shape inference, for claims about this expression
 
 
-class _Dims:
-    """Union-find over dimension classes; a class may be bound to a concrete size."""
-
-    def __init__(self):
-        self.parent, self.value, self.label = {}, {}, {}
-
-    def new(self, value=None, label=None):
-        k = len(self.parent)
-        self.parent[k] = k
-        if value is not None:
-            self.value[k] = value
-        if label is not None:
-            self.label[k] = label
-        return k
-
-    def find(self, a):
-        if a == ONE:
-            return ONE
-        while self.parent[a] != a:
-            a = self.parent[a]
-        return a
-
-    def is_one(self, a):
-        a = self.find(a)
-        return a == ONE or self.value.get(a) == 1
-
-    def union(self, a, b, what):
-        a, b = self.find(a), self.find(b)
-        if a == b:
-            return
-        if ONE in (a, b):
-            other = b if a == ONE else a
-            if self.value.get(other) == 1:
-                return
-            raise ShapeMismatch(what)
-        va, vb = self.value.get(a), self.value.get(b)
-        if va is not None and vb is not None and va != vb:
-            raise ShapeMismatch(what)
-        la, lb = self.label.get(a), self.label.get(b)
-        if la is not None and lb is not None and la != lb:
-            raise ShapeMismatch(what)
-        if b < a:       # the older class stays the root: its name does not change
-            a, b, va, vb, la, lb = b, a, vb, va, lb, la
-        self.parent[b] = a
-        if va is None and vb is not None:
-            self.value[a] = vb
-        if la is None and lb is not None:
-            self.label[a] = lb
-
-
 class _Shaper:
     """First pass: the shape of every node, as dimension classes."""
 
     def __init__(self, shapes):
-        self.dims, self.names, self.order, self.given = _Dims(), {}, [], {}
+        self.dims, self.names, self.order, self.given = Dims(), {}, [], {}
         self.identities = {}
         if shapes is not None and not isinstance(shapes, dict):
             raise ClaimError(f"shapes: expected a dict of name -> (rows, cols), got "
@@ -173,9 +126,10 @@ class _Shaper:
         if kind == "norm":         # ‖v‖ (Frobenius for a matrix) = (‖v‖²)^{1/2}
             self.shape(node[1])
             return (ONE, ONE)
-        if kind == "tr":
+        if kind in ("tr", "det"):
             r, c = self.shape(node[1])
-            self.dims.union(r, c, f"the trace of a {self.text((r, c))}: it must be square")
+            word = "trace" if kind == "tr" else "determinant"
+            self.dims.union(r, c, f"the {word} of a {self.text((r, c))}: it must be square")
             return (ONE, ONE)
         if kind == "call":
             return self.shape(node[3])
@@ -188,9 +142,11 @@ class _Shaper:
             return (ONE, ONE)
         a = self.shape(base)
         if not self.scalar(a):
-            if node[2] < 1:
-                raise ClaimError(f"a matrix power needs an exponent ≥ 1, not {node[2]}")
-            self.dims.union(a[0], a[1], f"the power of a {self.text(a)}: it must be square")
+            if node[2] == 0:
+                raise ClaimError("a matrix power needs a nonzero exponent (X^0 is I: write "
+                                 "I), such as X^2 or X^{-1}")
+            word = "power" if node[2] > 0 else "inverse"
+            self.dims.union(a[0], a[1], f"the {word} of a {self.text(a)}: it must be square")
         return a
 
     def scalar(self, shape):
@@ -355,20 +311,17 @@ class _Builder:
             a, b = self.build(node[1]), _scalar(self.build(node[2]))
             return a * b ** -1 if _is_matrix(a) else a / b
         if kind == "pow":
-            if node[1][0] == "norm":
-                inner = self.build(node[1][1])
-                if not _is_matrix(inner):
-                    return inner ** node[2]
-                return SqNorm(inner) ** Rational(node[2], 2)
-            base = self.build(node[1])
-            if _is_matrix(base) and base.shape != (1, 1):
-                return MatPow(base, node[2]).doit() if node[2] > 1 else base
-            return _scalar(base) ** node[2]
+            return self.power(node)
         if kind == "norm":         # ‖v‖ = (‖v‖²)^{1/2}
             return _norm(self.build(node[1]))
         if kind == "tr":
             a = self.build(node[1])
             return Trace(a) if _is_matrix(a) else a
+        if kind == "det":
+            a = self.build(node[1])
+            if _is_zero(a):                   # A - A: SymPy's doit cancels it to 0
+                return Integer(0)
+            return Determinant(a) if _is_matrix(a) and a.shape != (1, 1) else _scalar(a)
         if kind == "call":
             fname, order, arg = node[1], node[2], self.build(node[3])
             if _is_matrix(arg) and arg.shape != (1, 1):
@@ -376,9 +329,31 @@ class _Builder:
             return scalar_function(fname, order)(_scalar(arg))
         raise ClaimError(f"{kind} is not allowed in a matrix expression")
 
+    def power(self, node):
+        """‖v‖^k, X^k, X^{-1} (kept as written: SymPy's doit would split (A B)^{-1}), s^k."""
+        if node[1][0] == "norm":
+            inner = self.build(node[1][1])
+            if not _is_matrix(inner):
+                return inner ** node[2]
+            return SqNorm(inner) ** Rational(node[2], 2)
+        base, k = self.build(node[1]), node[2]
+        if _is_matrix(base) and base.shape != (1, 1):
+            if k < 0 and _is_zero(base):
+                raise ClaimError("the inverse of a matrix that is 0 (such as A - A): it "
+                                 "is singular")
+            if k < 0:
+                return Inverse(base) if k == -1 else MatPow(base, k)
+            return MatPow(base, k).doit() if k > 1 else base
+        return _scalar(base) ** k
+
 
 def _norm(inner):
     return SqNorm(inner) ** Rational(1, 2) if _is_matrix(inner) else abs(inner)
+
+
+def _is_zero(e):
+    """A matrix expression that SymPy cancels to the zero matrix (A - A)."""
+    return isinstance(e, MatrixExpr) and isinstance(e.doit(), ZeroMatrix)
 
 
 def _is_matrix(e):

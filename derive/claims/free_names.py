@@ -5,8 +5,10 @@ single Latin letter is a name, with an optional subscript (``W_{01}``, ``x_0``):
 lower case a column vector, upper case a matrix, unless shapes say otherwise. Letters
 written together multiply (``yx^T`` is y xᵀ). Besides the claim operators there are
 traces ``tr(…)``, squared norms ``‖…‖^2`` (also ``||…||^2``, ``\\|…\\|^2``,
-``\\lVert…\\rVert^2``) and elementwise functions ``σ``, ``σ_1``, ``φ``, ``exp``,
-``log``, ``tanh``, ``sigmoid`` and their derivatives ``σ'``.
+``\\lVert…\\rVert^2``), unsquared norms ``‖x‖``, determinants ``det(X)`` and
+``log det(X)`` (also ``logdet(X)``), inverses and negative powers ``X^{-1}``,
+``X^{-T}``, and elementwise functions ``σ``, ``σ_1``, ``φ``, ``exp``, ``log``, ``tanh``,
+``sigmoid`` and their derivatives ``σ'``.
 
 The text is tokenized and parsed by recursive descent (the tokenizer and the grammar
 are those of `derive.claims.grammar`); nothing is evaluated.
@@ -25,7 +27,8 @@ from .lexer import tokenize
 #: elementwise functions of the catalogue; σ and φ stand for any differentiable function
 ELEMENTWISE = ("sigma", "phi", "sigmoid", "tanh", "exp", "log")
 TRACE = ("tr", "trace")
-WORDS = ELEMENTWISE + TRACE
+DETERMINANT = ("det", "logdet")
+WORDS = ELEMENTWISE + TRACE + DETERMINANT
 
 
 class FreeParser(Parser):
@@ -66,6 +69,11 @@ class FreeParser(Parser):
             if not self.at("(", "[", "{"):
                 self.fail(f"'(' after {value}")
             return ("tr", self.primary())
+        if value in DETERMINANT:
+            return self.determinant(value)
+        if value == "log" and self.at("det"):     # log det(X)
+            self.take()
+            return self.determinant("logdet")
         if value in ELEMENTWISE:
             return self.function(value)
         if len(value) != 1:
@@ -95,6 +103,13 @@ class FreeParser(Parser):
             self.expect("}")
         return "_{" + "".join(parts) + "}"
 
+    def determinant(self, word):
+        """det(X) → ('det', X); logdet(X) and log det(X) → ('call', 'log', 0, det)."""
+        if not self.at("(", "[", "{"):
+            self.fail(f"'(' after {word}")
+        node = ("det", self.primary(), self.peek()[2])
+        return ("call", "log", 0, node) if word == "logdet" else node
+
     def function(self, fname):
         if self.at("_"):      # σ_1, σ_2: distinct functions
             fname += self.subscript()
@@ -123,7 +138,7 @@ def parse_free(text):
 
     Nodes: ('name', label, column), ('num', r), ('neg', a), ('add'|'sub'|'matmul'|
     'times'|'div'|'had', a, b), ('T', a), ('pow', a, k), ('call', f, order, a),
-    ('tr', a), ('norm', a, column).
+    ('tr', a), ('norm', a, column), ('det', a, column).
     """
     return FreeParser(text).parse()
 

@@ -153,9 +153,14 @@ class Parser:
             sign = -1 if self.at("-") else 1
             if sign < 0:
                 self.take()
-            if self.peek()[0] != "NUM" or "." in self.peek()[1]:
-                self.fail("T, \\top or an integer power after '^'")
-            node = ("pow", node, sign * int(self.take()[1]))
+            kind, value, _ = self.peek()
+            if sign < 0 and (kind == "TOP" or (kind == "NAME" and value == "T")):
+                self.take()             # X^{-T}: the inverse of the transpose
+                node = ("pow", ("T", node), -1)
+            elif kind != "NUM" or "." in value:
+                self.fail("T, \\top, -T or an integer power after '^'")
+            else:
+                node = ("pow", node, sign * int(self.take()[1]))
         if braced:
             self.expect("}")
         return node

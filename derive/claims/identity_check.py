@@ -23,7 +23,7 @@ from ..ir.matrix_nodes import AsScalar, realize
 from ..matrix.derivation import Checker, derive_scalar
 from ..printing.matrix_latex import to_claim, to_claim_latex
 from .free_build import build_claim, build_scalar
-from .free_names import parse_derivative, parse_free
+from .free_names import parse_derivative, parse_free, parse_wrt
 from .shapes import ShapeMismatch
 from .verdict import Verdict
 
@@ -32,11 +32,39 @@ from .verdict import Verdict
 def verify_identity(identity, claim, shapes=None, sizes=None, seed=0, points=2, exact=True):
     """Is ``claim`` the derivative ``identity`` ("d/dA (expression)") asks for?"""
     label, tree = parse_derivative(identity)
+    return _verify(identity, label, tree, claim, shapes, sizes, seed, points, exact)
+
+
+@as_claim_error
+def verify_derivative(expr, wrt, claim, shapes=None, sizes=None, seed=0, points=2,
+                      exact=True):
+    """`verify_identity` for the expression and the variable given apart (what
+    ``derive catalogue --expr … --wrt … --claim …`` asks): an error's column counts
+    in ``expr`` or in ``claim`` as the user typed them, never in a wrapper.
+
+    >>> verify_derivative("y^T A x", "A", "y x^T").holds
+    True
+    >>> verify_derivative("y^T A x)", "A", "y x^T")
+    Traceback (most recent call last):
+    ...
+    derive.errors.ClaimError: expected an operator or the end of the claim, found ')' (column 8)
+    """
+    if not isinstance(expr, str):
+        raise ClaimError(f"an expression must be text, got {type(expr).__name__}")
+    label, tree = parse_wrt(wrt), parse_free(expr)
+    return _verify(expr, label, tree, claim, shapes, sizes, seed, points, exact)
+
+
+def _verify(text, label, tree, claim, shapes, sizes, seed, points, exact):
     if not isinstance(claim, str):
         raise ClaimError(f"a claim must be text, got {type(claim).__name__}")
-    claim_tree = parse_free(claim)
+    try:
+        claim_tree = parse_free(claim)
+    except ClaimError as exc:       # say which of the two texts the column is in
+        message = str(exc).rsplit(" (column", 1)[0]
+        raise ClaimError(f"the claim: {message}", column=exc.column) from None
     scalar = build_scalar(tree, label, shapes)
-    d = derive_scalar(identity, scalar, label)
+    d = derive_scalar(text, scalar, label)
     verdict = Verdict(False, "", correct=to_claim(d.result), correct_latex=to_claim_latex(d.result))
     name = f"∂C/∂{label}"
     try:
@@ -71,9 +99,10 @@ def _shape(shape):
 def _compare(d, claimed, sizes, seed, points, exact):
     """Entry by entry against the brute-force derivative at concrete sizes."""
     concrete = d.sizes(sizes)
-    check = Checker(d.scalar, d.wrt, concrete, seed, points)
+    check = Checker(d.scalar, d.wrt, concrete, seed, points, [claimed])
     matrix = check.explicit(claimed) if isinstance(claimed, MatrixExpr) else None
     where = {str(k): v for k, v in concrete.items()}
+    exact = exact and check.exact_feasible
     verdict = Verdict(True, "holds", checked=[where], exact=[where] if exact else [])
     for (r, c), truth in check.truth.items():
         entry = matrix[r, c] if matrix is not None else claimed

@@ -4,6 +4,7 @@
     derive catalogue --format latex -o catalogue.tex   # … as a document
     derive catalogue --expr "1/2 x^T A^T A x" --wrt A  # one derivation
     derive catalogue --expr "y^T A x" --wrt A --claim "x y^T"   # check a claimed form
+    derive catalogue --expr "log det(X)" --wrt X --claim "X^{-T}"
 
 Exit status 0 on success (or when the claim holds), 1 when a claim does not hold, 2 on
 bad input.
@@ -22,8 +23,7 @@ import re
 from sympy import sstr
 
 from ..api import catalogue_document, matrix_derivative
-from ..claims.free_names import parse_wrt
-from ..claims.identity_check import verify_identity
+from ..claims.identity_check import verify_derivative
 from ..claims.verdict import format_verdict
 from ..documents.catalogue import ENTRIES, render_one
 from ..documents.pdf import compile_pdf
@@ -42,7 +42,11 @@ def register(subparsers):
                    "matrices, derived in index notation (seed 003)", [
                        'derive catalogue --expr "1/2 x^T A^T A x" --wrt A',
                        'derive catalogue --expr "y^T A x" --wrt A --claim "y x^T"'])
-    p.add_argument("--expr", default=None, help='a scalar, e.g. "1/2 x^T A^T A x"')
+    p.add_argument("--expr", default=None, help=(
+        'a scalar in the claim syntax, e.g. "1/2 x^T A^T A x"; single letters are names '
+        "(lower case: column vectors), with products, +, -, ^T, ⊙, powers X^2, inverses "
+        "X^{-1} and X^{-T}, tr(…) (trace), det(…), log det(…) (logdet), norms ||x||, "
+        "||X||_F^2, and elementwise sigma, phi, sigmoid, tanh, exp, log"))
     p.add_argument("--wrt", default=None, help="the variable to differentiate by, e.g. A")
     p.add_argument("--shape", action="append", default=[], metavar="NAME=ROWS,COLS",
                    help="a shape, e.g. A=m,n or x=3,1 (repeatable; default: inferred)")
@@ -124,8 +128,7 @@ def _check(args, shapes, fmt):
 
     if fmt != "text" or args.output:
         raise DeriveError("--claim prints its verdict; it takes no --format or -o")
-    identity = f"d/d{parse_wrt(args.wrt)} ({args.expr})"
-    verdict = verify_identity(identity, args.claim, shapes or None)
+    verdict = verify_derivative(args.expr, args.wrt, args.claim, shapes or None)
     print(format_verdict(verdict))
     return EXIT_OK if verdict.holds else EXIT_DOES_NOT_HOLD
 

@@ -4,13 +4,16 @@ Each node passes its adjoint G (∂C/∂node, shaped like the node) to its child
 rule per node type, the rules of the matrix-derivative catalogue:
 
 - product F_1 ⋯ F_n:   F_k receives (F_1 ⋯ F_{k-1})ᵀ G (F_{k+1} ⋯ F_n)ᵀ (a power
-                       Xⁿ, n ≥ 1, is the product X ⋯ X)
+                       Xⁿ, n ≥ 1, is the product X ⋯ X; X⁻ⁿ is X⁻¹ ⋯ X⁻¹)
+- inverse M⁻¹:         M receives −M⁻ᵀ G M⁻ᵀ         (d(M⁻¹) = −M⁻¹ dM M⁻¹)
 - transpose Pᵀ:        P receives Gᵀ
 - sum:                 every term receives G
 - Hadamard P ⊙ Q:      P receives G ⊙ Q
 - elementwise f(P):    P receives G ⊙ f'(P)
 - scalar s times M:    M receives s G; s receives tr(Gᵀ M)
 - tr(P):               P receives g I;   ‖P‖²: P receives 2 g P   (g the scalar adjoint)
+- det(M):              M receives g det(M) M⁻ᵀ     (d det M = det M tr(M⁻¹ dM); log det M
+                       is the chain rule through log: M receives g M⁻ᵀ)
 - scalar functions:    the ordinary chain rule.
 
 The result is the sum of what the variable receives. It is checked entry by entry
@@ -26,8 +29,10 @@ y*x.T
 """
 from sympy import (
     Add,
+    Determinant,
     Dummy,
     Identity,
+    Inverse,
     MatAdd,
     MatMul,
     MatPow,
@@ -95,8 +100,13 @@ def _matrix(e, G, wrt, out):
                 rest = Mul(*(scalars[:k] + scalars[k + 1:]))
                 _scalar(s, rest * Trace(_product([Transpose(G).doit(), _product(mats)])),
                         wrt, out)
+    elif isinstance(e, Inverse):            # d(M⁻¹) = −M⁻¹ dM M⁻¹
+        inverse_t = Transpose(e).doit()
+        _matrix(e.arg, -_product([inverse_t, G, inverse_t]), wrt, out)
     elif isinstance(e, MatPow) and e.exp.is_Integer and e.exp > 0:     # X^n = X ⋯ X
         _product_rule(1, [e.base] * int(e.exp), G, wrt, out)
+    elif isinstance(e, MatPow) and e.exp.is_Integer and e.exp < 0:     # X⁻¹ ⋯ X⁻¹
+        _product_rule(1, [Inverse(e.base)] * int(-e.exp), G, wrt, out)
     elif isinstance(e, HadamardProduct):
         for k, factor in enumerate(e.args):
             others = e.args[:k] + e.args[k + 1:]
@@ -130,6 +140,8 @@ def _scalar(e, g, wrt, out):
         _matrix(e.arg, g * Identity(e.arg.shape[0]), wrt, out)
     elif isinstance(e, SqNorm):
         _matrix(e.arg, 2 * g * e.arg, wrt, out)
+    elif isinstance(e, Determinant):        # d det M = det M tr(M⁻¹ dM)
+        _matrix(e.arg, g * e * Transpose(Inverse(e.arg)).doit(), wrt, out)
     elif isinstance(e, Add):
         for term in e.args:
             _scalar(term, g, wrt, out)

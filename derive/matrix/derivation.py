@@ -24,14 +24,23 @@ import random
 
 from sympy import (
     Add,
+    Determinant,
+    Dummy,
     Identity,
     Indexed,
     Integer,
+    Inverse,
+    MatPow,
+    MatrixSymbol,
     OneMatrix,
     Rational,
+    S,
+    Sum,
     Symbol,
+    Transpose,
     diff,
     log,
+    preorder_traversal,
 )
 from sympy.matrices.expressions.matexpr import MatrixElement
 
@@ -48,7 +57,9 @@ from ..ir.steps import Rule, Step
 from .adjoint import gradient
 from .index import (
     ONE,
+    DeterminantValue,
     Indices,
+    InverseEntry,
     component,
     entry,
     rename_dummies,
@@ -56,6 +67,9 @@ from .index import (
 )
 
 COST = Symbol("C")
+ATTEMPTS = 20                   # draws of a point before an inverse is declared hopeless
+REGULAR = 1e-20                 # |det| above this: a matrix is regular at a point
+EXACT_INVERSE_SIZE = 2          # the largest inverted variable proved exactly
 SUM_LETTERS = "ijkuvwefgh"      # summation indices, skipping names already taken
 FREE_LETTERS = "cdabst"         # the entry of the derivative: c, d as in 003 if free
 
@@ -81,9 +95,12 @@ class MatrixDerivation:
         return dict(self.scalar.shapes)
 
     def sizes(self, given=None):
-        """Concrete sizes for the checks: distinct small numbers per dimension name."""
-        order = [s for label in [self.wrt.name] + self.scalar.order
-                 for s in self.shapes[label] if s.is_Symbol]
+        """Concrete sizes for the checks: distinct small numbers per dimension name,
+        the smallest for the matrices the expression inverts (so that a product such as
+        A X B, inverted, is not singular for lack of rank)."""
+        order = [M.shape[0] for M in inverted(self.expr)[0] if M.shape[0].is_Symbol]
+        order += [s for label in [self.wrt.name] + self.scalar.order
+                  for s in self.shapes[label] if s.is_Symbol]
         order += sorted((s for m in self.expr.atoms(Identity, OneMatrix) for s in m.shape
                          if s.is_Symbol), key=str)       # an identity of its own size
         dims = sorted(set(order), key=order.index)
@@ -101,7 +118,8 @@ class MatrixDerivation:
         """Every entry of the matrix form and of the contracted index form equals the
         derivative of the expanded C: exactly and at random high-precision points."""
         sizes = self.sizes(sizes)
-        check = Checker(self.scalar, self.wrt, sizes, seed, points)
+        check = Checker(self.scalar, self.wrt, sizes, seed, points, [self.result])
+        exact = exact and check.exact_feasible
         cert = Certificate(holds=True, widths=tuple((str(k), v) for k, v in sizes.items()),
                            exact=exact)
         claimed = check.explicit(self.result)
@@ -134,19 +152,49 @@ class Checker:
     """The brute-force side: C expanded at concrete sizes, its derivative entry by entry,
     and random rational points at which to compare."""
 
-    def __init__(self, scalar, wrt, sizes, seed=0, points=2):
+    def __init__(self, scalar, wrt, sizes, seed=0, points=2, claims=()):
         self.sizes = {k: Integer(v) for k, v in sizes.items()}
-        self.env = {}
+        self.env, self.memo = {}, {}
         total = explicit(self.concrete(scalar.expr), self.env)
         self.total = total[0, 0] if hasattr(total, "shape") else total
         X = self.concrete(wrt)
         self.X = self.env[wrt.name] if wrt.name in self.env else explicit_symbols(X)
         self.truth = {(r, c): diff(self.total, self.X[r, c])
                       for r in range(self.X.rows) for c in range(self.X.cols)}
+        nonzero, positive = inverted(self.concrete(scalar.expr), *map(self.concrete, claims))
+        self.determinants = [(self.explicit(Determinant(M)), M in positive)
+                             for M in nonzero]
+        #: exact proofs through an inverse cost a cancellation of rational functions:
+        #: feasible when every inverted matrix is a variable (or its transpose) of at
+        #: most 2×2; otherwise the check is numeric only (50 digits)
+        self.exact_feasible = all(
+            isinstance(M.arg if isinstance(M, Transpose) else M, MatrixSymbol)
+            and M.shape[0] <= EXACT_INVERSE_SIZE for M in nonzero)
         rng = random.Random(seed)
-        positive = self.total.has(log)
         symbols = sorted(set().union(*(m.free_symbols for m in self.env.values())), key=str)
-        self.points = [{s: _rational(rng, positive) for s in symbols} for _ in range(points)]
+        self.points = [self._point(rng, symbols, self.total.has(log))
+                       for _ in range(points)]
+
+    def _point(self, rng, symbols, positive):
+        """Random rationals for every entry (positive when a logarithm needs them). With
+        inverses or determinants, square variables are drawn diagonally dominant and the
+        point is redrawn until every inverted matrix is regular (and every matrix under
+        a log det has a positive determinant): seeded, in the order of the names."""
+        for _ in range(ATTEMPTS):
+            point = {s: _rational(rng, positive) for s in symbols}
+            if not self.determinants:
+                return point
+            for M in self.env.values():
+                if M.rows == M.cols > 1:
+                    for r in range(M.rows):
+                        if M[r, r] in point:
+                            point[M[r, r]] = abs(point[M[r, r]]) + 6 * (M.rows - 1) + 1
+            if all(_regular(value(realize(det), point, DIGITS), needs_positive)
+                   for det, needs_positive in self.determinants):
+                return point
+        raise ClaimError(f"no point found in {ATTEMPTS} tries at which every inverted "
+                         "matrix is regular (and every log det positive): the expression "
+                         "is undefined almost everywhere")
 
     def concrete(self, e):
         return e.xreplace(self.sizes)
@@ -154,13 +202,27 @@ class Checker:
     def explicit(self, e):
         return explicit(self.concrete(e), self.env)
 
+    def once(self, e):
+        """`explicit`, computed once per expression (inverses are met entry by entry)."""
+        if e not in self.memo:
+            self.memo[e] = self.explicit(e)
+        return self.memo[e]
+
     def components(self, e):
-        """Indexed components A[1, 2], x[3] → the symbols of the explicit matrices."""
+        """Indexed components A[1, 2], x[3] → the symbols of the explicit matrices; an
+        entry of an inverse and a determinant → their explicit values."""
         def lookup(ix):
             M = self.env[str(ix.base.label)]
             at = [int(k) - 1 for k in ix.indices]
             return M[at[0], at[1]] if len(at) == 2 else (M[at[0], 0] if M.cols == 1
                                                           else M[0, at[0]])
+
+        def inverse_entry(a):
+            i, j = (int(k) - 1 for k in a.indices)
+            return self.once(Inverse(a.matrix))[i, j]
+        e = e.replace(lambda a: isinstance(a, InverseEntry), inverse_entry)
+        e = e.replace(lambda a: isinstance(a, DeterminantValue),
+                      lambda a: self.once(Determinant(a.matrix)))
         return e.replace(lambda a: isinstance(a, Indexed), lookup)
 
     def gap(self, truth, claim):
@@ -172,6 +234,25 @@ class Checker:
         return worst
 
 
+def inverted(*exprs):
+    """The matrices that ``exprs`` invert or take the determinant of (all must be
+    regular), and those under a log det (their determinant must be positive)."""
+    nonzero, positive = [], []
+    for e in exprs:
+        for node in preorder_traversal(e):
+            if isinstance(node, (Inverse, Determinant)):
+                nonzero.append(node.arg)
+            elif isinstance(node, MatPow) and node.exp.is_negative:
+                nonzero.append(node.base)
+            elif isinstance(node, log) and isinstance(node.args[0], Determinant):
+                positive.append(node.args[0].arg)
+    return list(dict.fromkeys(nonzero)), positive
+
+
+def _regular(det, needs_positive):
+    return det > 0 if needs_positive else abs(det) > REGULAR
+
+
 def _rational(rng, positive):
     """A small random rational; positive when a logarithm needs it."""
     v = Rational(rng.randint(1, 12), rng.randint(2, 7))
@@ -180,6 +261,18 @@ def _rational(rng, positive):
 
 def _letters(pool, taken):
     return [x for x in pool if x not in taken and x.upper() not in taken]
+
+
+def _readable(expr, letters):
+    """The derivative of an inverse or a determinant brings summation indices of its
+    own (SymPy Dummies, all alike in print): renamed to letters for the steps."""
+    if not any(isinstance(s, Dummy) for s in expr.free_symbols | _bound(expr)):
+        return expr
+    return rename_dummies(expr, letters)
+
+
+def _bound(expr):
+    return {lim[0] for s in expr.atoms(Sum) for lim in s.limits}
 
 
 @as_claim_error
@@ -197,10 +290,14 @@ def derive_scalar(text, scalar, label):
         c, d = ONE, c
     index = scalar_index(scalar.expr, Indices(sums))
     wrt_entry = component(X, c, d)
-    differentiated = diff(index, wrt_entry)
-    contracted = contract(differentiated)
+    differentiated = _readable(diff(index, wrt_entry), sums)
+    contracted = _readable(contract(differentiated), sums)
     combined = contract(rename_dummies(contracted, sums))
     result = gradient(scalar.expr, X)
+    if result.has(S.NaN, S.ComplexInfinity, S.Infinity, S.NegativeInfinity):
+        raise ClaimError("the expression is undefined everywhere (after SymPy's own "
+                         "simplification it takes a log of 0 or divides by 0, as in "
+                         "log(tr(A - A)))")
     result_entry = contract(rename_dummies(contract(entry(result, c, d, Indices(sums))),
                                            sums))
     lhs = Partial(COST, wrt_entry)

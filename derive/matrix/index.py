@@ -2,7 +2,10 @@
 
 `entry(e, i, j)` writes entry (i, j) of a matrix expression with explicit sums
 (SymPy `Sum` over `Indexed` components; a product introduces one summation index per
-inner dimension); `scalar_index(e)` does the same for a scalar. The explicit form of the
+inner dimension); `scalar_index(e)` does the same for a scalar. An inverse and a
+determinant have no sum form: their index values are `InverseEntry` ((M⁻¹)_ij) and
+`DeterminantValue` (det M), nodes that SymPy's ``diff`` differentiates by the rules
+d(M⁻¹) = −M⁻¹ dM M⁻¹ and d det M = det M tr(M⁻¹ dM), written in components. The explicit form of the
 same expression at concrete sizes, the brute-force route the certificates compare
 against, is `derive.calculus.evaluate.explicit`. Neither shares code with
 `derive.matrix.adjoint`.
@@ -17,11 +20,14 @@ from itertools import permutations
 
 from sympy import (
     Add,
+    Determinant,
     Dummy,
+    Expr,
     Identity,
     Indexed,
     IndexedBase,
     Integer,
+    Inverse,
     KroneckerDelta,
     MatAdd,
     MatMul,
@@ -34,10 +40,12 @@ from sympy import (
     Trace,
     ZeroMatrix,
 )
+from sympy.core.sympify import _sympify
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..errors import ClaimError
+from ..ir import display
 from ..ir.matrix_nodes import AsScalar, Elem, SqNorm, scalar_function
 
 ONE = Integer(1)
@@ -56,6 +64,81 @@ class Indices:
             name = self.letters[self.used]
         self.used += 1
         return Symbol(name, integer=True, positive=True)
+
+
+class _Fresh(Indices):
+    """Summation indices that cannot clash with any other (SymPy Dummies)."""
+
+    def __init__(self, name="k"):
+        super().__init__("")
+        self.name = name
+
+    def fresh(self):
+        return Dummy(self.name, integer=True, positive=True)
+
+
+class _MatrixFunctionEntry(Expr):
+    """An index-notation value of a function of a whole square matrix M (its inverse's
+    entry, its determinant). It has no sum form; its derivative with respect to a
+    component goes through ∂M_pq, M's entries written with fresh indices."""
+
+    is_commutative = True
+
+    @property
+    def matrix(self):
+        return self.args[0]
+
+    @property
+    def free_symbols(self):
+        """Also the labels of M's components, so that SymPy's ``diff`` by a component
+        reaches `_eval_derivative` instead of answering 0."""
+        labels = {Symbol(X.name) for X in self.matrix.atoms(MatrixSymbol)}
+        return super().free_symbols | labels
+
+    def _through(self, s, weight):
+        """Σ_{p,q} weight(p, q) ∂M_pq/∂s, or 0 when M does not depend on s."""
+        n = self.matrix.shape[0]
+        p, q = Dummy("p", integer=True, positive=True), Dummy("q", integer=True, positive=True)
+        d = entry(self.matrix, p, q, _Fresh()).diff(s)
+        if d == 0:
+            return Integer(0)
+        return Sum(weight(p, q) * d, (p, 1, n), (q, 1, n))
+
+    def _latex(self, printer):
+        return display.latex(self, "catalogue")
+
+
+class InverseEntry(_MatrixFunctionEntry):
+    """(M⁻¹)_ij; its derivative is −Σ_pq (M⁻¹)_ip ∂M_pq (M⁻¹)_qj (d(M⁻¹) = −M⁻¹ dM M⁻¹)."""
+
+    def __new__(cls, matrix, i, j):
+        return Expr.__new__(cls, matrix, _sympify(i), _sympify(j))   # strict: no text
+
+    @property
+    def indices(self):
+        return self.args[1:]
+
+    def _eval_derivative(self, s):
+        M, (i, j) = self.matrix, self.indices
+        return self._through(s, lambda p, q: -InverseEntry(M, i, p) * InverseEntry(M, q, j))
+
+    def _sympystr(self, printer):
+        i, j = (printer._print(k) for k in self.indices)
+        return f"({printer._print(Inverse(self.matrix))})[{i}, {j}]"
+
+
+class DeterminantValue(_MatrixFunctionEntry):
+    """det M; its derivative is det M Σ_pq (M⁻¹)_qp ∂M_pq (d det M = det M tr(M⁻¹ dM))."""
+
+    def __new__(cls, matrix):
+        return Expr.__new__(cls, matrix)
+
+    def _eval_derivative(self, s):
+        M = self.matrix
+        return self * self._through(s, lambda p, q: InverseEntry(M, q, p))
+
+    def _sympystr(self, printer):
+        return f"det({printer._print(self.matrix)})"
 
 
 def component(X, i, j):
@@ -83,8 +166,12 @@ def entry(e, i, j, ix):
         scalars = [scalar_index(a, ix) for a in e.args if not isinstance(a, MatrixExpr)]
         mats = [a for a in e.args if isinstance(a, MatrixExpr)]
         return _product_entry(scalars, mats, i, j, ix)
+    if isinstance(e, Inverse):
+        return InverseEntry(e.arg, i, j)
     if isinstance(e, MatPow) and e.exp.is_Integer and e.exp > 0:   # X^n = X ⋯ X
         return _product_entry([], [e.base] * int(e.exp), i, j, ix)
+    if isinstance(e, MatPow) and e.exp.is_Integer and e.exp < 0:   # X^-n = X⁻¹ ⋯ X⁻¹
+        return _product_entry([], [Inverse(e.base)] * int(-e.exp), i, j, ix)
     return _elementwise_entry(e, i, j, ix)
 
 
@@ -130,6 +217,8 @@ def scalar_index(e, ix):
         return entry(e, ONE, ONE, ix)
     if isinstance(e, AsScalar):
         return entry(e.matrix, ONE, ONE, ix)
+    if isinstance(e, Determinant):
+        return DeterminantValue(e.arg)
     if isinstance(e, Trace):
         size = e.arg.shape[0]
         if size == 1:

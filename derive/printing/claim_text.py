@@ -21,7 +21,7 @@ Trace, Identity, sizes) and raises ValueError for what the claim syntax cannot s
 """
 import re
 
-from sympy import Add, Function, Identity, Mul, OneMatrix, Pow, Rational, Symbol, Trace, ZeroMatrix
+from sympy import Add, Determinant, Function, Identity, Mul, OneMatrix, Pow, Rational, Symbol, Trace, ZeroMatrix
 from sympy.matrices.expressions import (
     HadamardPower,
     HadamardProduct,
@@ -68,9 +68,9 @@ def is_vector(X):
 
 
 TEXT = {"had": " ⊙ ", "T": "^T", "x": "x", "delta": "delta", "prime": "'", "one": "1",
-        "tr": "tr", "lnorm": "||", "rnorm": "||"}
+        "tr": "tr", "det": "det", "lnorm": "||", "rnorm": "||"}
 LATEX = {"had": " \\odot ", "T": "^\\top", "x": "x", "delta": "\\delta", "prime": "'",
-         "one": "1", "tr": "\\operatorname{tr}", "lnorm": "\\lVert ", "rnorm": " \\rVert"}
+         "one": "1", "tr": "\\operatorname{tr}", "det": "\\det", "lnorm": "\\lVert ", "rnorm": " \\rVert"}
 LETTERS = {"hz": {}, "gh": {"h": "g", "z": "h"}, "pq": {"h": "p", "z": "q"},
            "za": {"h": "z", "z": "a"}}
 #: per name policy: the nodes it prints (anything else is a scalar in SymPy's text for
@@ -80,9 +80,9 @@ NODES = {"network": (Var, Act, DiagMatrix, Transpose, OneMatrix, HadamardPower,
                      HadamardProduct, MatMul, MatAdd),
          "free": (MatrixSymbol, Transpose, Identity, OneMatrix, ZeroMatrix, Elem,
                   HadamardPower, HadamardProduct, MatMul, MatAdd, MatPow, Add, AsScalar,
-                  Trace, SqNorm, Rational, Symbol, Mul, Pow, Function)}
+                  Trace, Determinant, SqNorm, Rational, Symbol, Mul, Pow, Function)}
 ATOMIC = {"network": (Var, Act, OneMatrix), "free": (MatrixSymbol, Elem, Identity, AsScalar,
-                                                     SqNorm, Trace, MatPow)}
+                                                     SqNorm, Trace, MatPow, Determinant)}
 NAMED = {"network": Var, "free": MatrixSymbol}
 
 
@@ -162,11 +162,20 @@ class ClaimPrinter(StrPrinter):
         return self.t["had"].join([self._wrap(e.base)] * int(e.exp))
 
     def _print_MatPow(self, e):
-        """A matrix power X^{n} (catalogue syntax); any base but a name in brackets."""
+        """A matrix power X^{n}, an inverse X^{-1} (catalogue syntax); the inverse of a
+        transposed name X^{-T}; any other base in brackets."""
+        if e.exp == -1 and isinstance(e.base, Transpose) and \
+                isinstance(e.base.arg, MatrixSymbol):
+            return f"{self._print(e.base.arg)}^{{-{self.t['T'][1:]}}}"
         base = self._print(e.base)
         if not isinstance(e.base, MatrixSymbol):
             base = f"({base})"
-        return f"{base}^{{{self._print(e.exp)}}}"
+        return f"{base}^{{{int(e.exp)}}}"
+
+    _print_Inverse = _print_MatPow
+
+    def _print_Determinant(self, e):
+        return f"{self.t['det']}({self._print(e.arg)})"
 
     def _print_MatMul(self, e):
         if self.policy == "network":
@@ -293,6 +302,8 @@ class ClaimPrinter(StrPrinter):
     def _print_Pow(self, c):
         if isinstance(c.base, SqNorm) and c.exp.is_Rational and c.exp.q == 2:
             return self._norm_power(c.base.arg, int(c.exp * 2))   # (‖v‖²)^{k/2} = ‖v‖^k
+        if c.exp.is_integer and c.exp.free_symbols:    # det(A)^m: a size, printed as such
+            return f"{self._wrap_power_base(c.base)}^{{{self._print(c.exp)}}}"
         if not c.exp.is_Integer:
             raise ValueError(f"no claim syntax for {c}")
         base = self._scalar(c.base)
@@ -303,6 +314,10 @@ class ClaimPrinter(StrPrinter):
         if isinstance(c.base, SqNorm):    # 1/(||A||^2)^2: the power after the norm's ^2
             base = f"({base})"
         return f"1/{base}^{-int(c.exp)}"
+
+    def _wrap_power_base(self, b):
+        return self._print(b) if isinstance(b, (Symbol, Determinant, Trace, Function)) \
+            else f"({self._print(b)})"
 
     def _print_Function(self, c):
         f = type(c)

@@ -14,10 +14,14 @@ indicator 𝟙[i=j], as everywhere in our documents.
 'y x^T'
 """
 from sympy import (
+    Determinant,
     Indexed,
+    Inverse,
     KroneckerDelta,
+    MatrixSymbol,
     Mul,
     Sum,
+    Transpose,
 )
 from sympy.printing.latex import LatexPrinter
 
@@ -33,6 +37,8 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
     _default_settings = dict(NotesLatexPrinter._default_settings, names=())
 
     def _print_Mul(self, expr):
+        if not expr.is_Mul:     # SymPy prints 1/x through here: not ours to reorder
+            return super()._print_Mul(expr)
         names = list(self._settings["names"])
 
         def rank(f):
@@ -69,6 +75,8 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
         """σ(…) carries its own brackets, even around a sum."""
         if hasattr(type(expr), "catalogue_name"):
             return False
+        if isinstance(expr, Sum) and expr.function.could_extract_minus_sign():
+            return True           # SymPy prints it -Σ …: in a product, "a (-Σ …)"
         return super()._needs_mul_brackets(expr, first, last)
 
     def _print_Elem(self, expr):
@@ -88,7 +96,13 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
         return super()._print_Function(expr, exp)
 
     def _print_log(self, expr, exp=None):
-        return self._print_Function(expr, exp)
+        arg = expr.args[0]
+        if exp is None and isinstance(arg, Determinant):      # log det X
+            return rf"\log\det\left({self._print(arg.arg)}\right)"
+        if isinstance(arg, AsScalar):
+            return self._print_Function(expr, exp)
+        power = "" if exp is None else f"^{{{exp}}}"
+        return rf"\log{power}\left({self._print(arg)}\right)"
 
     def _print_AsScalar(self, expr):
         return rf"\left({self._print(expr.matrix)}\right)"
@@ -108,6 +122,34 @@ class CatalogueLatexPrinter(NotesLatexPrinter):
         idx = [self._print(k) for k, size in ((i, rows), (j, cols)) if size != 1]
         joined = "".join(idx) if all(len(k) == 1 for k in idx) else ",".join(idx)
         return rf"\left({self._print(parent)}\right)_{{{joined}}}"
+
+    def _print_Inverse(self, expr):
+        """X^{-1}; X^{-⊤} for the inverse of a transposed name; (A X B)^{-1}."""
+        base = expr.arg
+        if isinstance(base, Transpose) and isinstance(base.arg, MatrixSymbol):
+            return rf"{self._print(base.arg)}^{{-\top}}"
+        text = self._print(base)
+        if not isinstance(base, MatrixSymbol):
+            text = rf"\left({text}\right)"
+        return rf"{text}^{{-1}}"
+
+    def _print_MatPow(self, expr):
+        base = self._print(expr.base)
+        if not isinstance(expr.base, MatrixSymbol):
+            base = rf"\left({base}\right)"
+        return rf"{base}^{{{self._print(expr.exp)}}}"
+
+    def _print_Determinant(self, expr):
+        return rf"\det\left({self._print(expr.arg)}\right)"
+
+    def _print_InverseEntry(self, expr):
+        """An entry of an inverse in index notation: (X^{-1})_{ij}."""
+        idx = [self._print(k) for k in expr.indices]
+        joined = "".join(idx) if all(len(k) == 1 for k in idx) else ",".join(idx)
+        return rf"\left({self._print(Inverse(expr.matrix))}\right)_{{{joined}}}"
+
+    def _print_DeterminantValue(self, expr):
+        return self._print(Determinant(expr.matrix))
 
     def _print_Trace(self, expr):
         return rf"\operatorname{{tr}}\left({self._print(expr.arg)}\right)"
