@@ -13,7 +13,6 @@ also proved exactly, and each instance records which of the two it got.
 ...      random.Random(0))
 [((5, 3, 2), 4), ((5, 3, 2), 6)]
 """
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -187,10 +186,25 @@ def layers_of(tree):
     return [spec for t in tree[1:] for spec in layers_of(t)]
 
 
-def check_at(c, D, lval, widths, m, rng, deadline):
+@dataclass
+class ExactBudget:
+    """What exact cancellation may still spend on one claim, in SymPy operations (the
+    `count_ops` of the entry differences): a count, not a clock, so that which instances
+    are proved exactly never depends on the machine's load."""
+    ops: int
+
+    def spend(self, n):
+        """Take ``n`` operations if they are left (True), else spend nothing (False)."""
+        if n > self.ops:
+            return False
+        self.ops -= n
+        return True
+
+
+def check_at(c, D, lval, widths, m, rng, budget):
     """(record, failure): the record of what was checked at this instance; failure is
-    None or (reason, counterexample, Evidence or None). ``deadline``: perf_counter limit for exact
-    cancellation, or None for numeric only."""
+    None or (reason, counterexample, Evidence or None). ``budget``: the `ExactBudget` of
+    exact cancellation, or None for numeric only."""
     record = {"L": D, "widths": widths, "m": m, "exact": False}
     if lval is not None:
         record["l"] = lval
@@ -207,10 +221,10 @@ def check_at(c, D, lval, widths, m, rng, deadline):
     concrete = c.backprop_at(widths)[0]
     inst = instance_at(concrete, widths, m, False)
     fail = numeric_at(c, inst, k, claim, rng, record)
-    if fail is None and deadline is not None and D <= 3 and sum(widths) * m <= EXACT_MAX_SIZE \
-            and time.perf_counter() < deadline:
+    if fail is None and budget is not None and D <= 3 and sum(widths) * m <= EXACT_MAX_SIZE \
+            and budget.ops > 0:
         record["exact"] = exact_at(c, instance_at(concrete, widths, m, True), k, claim,
-                                   deadline)
+                                   budget)
     return record, fail
 
 
@@ -240,8 +254,8 @@ def numeric_at(c, inst, k, claim, rng, record):
     return None
 
 
-def exact_at(c, inst, k, claim, deadline):
-    """Is every entry difference exactly zero (decided before ``deadline``)?"""
+def exact_at(c, inst, k, claim, budget):
+    """Is every entry difference exactly zero (decided within ``budget``)?"""
     grads = symbolic_state(inst.net, inst.widths, inst.m, lowest_layer(c.kind, k, claim))
     truth = truth_of(inst, inst.env, grads, c.kind, k)
     claimed = claimed_in(inst, claim, inst.env)
@@ -250,8 +264,8 @@ def exact_at(c, inst, k, claim, deadline):
         for col in range(truth.cols):
             diff = truth[r, col] - claimed[r, col]
             diff = diff.xreplace(constraint) if constraint else diff
-            if time.perf_counter() > deadline or count_ops(diff) > EXACT_MAX_OPS \
-                    or not exactly_zero(normalise(diff)):
+            ops = count_ops(diff)
+            if ops > EXACT_MAX_OPS or not budget.spend(ops) or not exactly_zero(normalise(diff)):
                 return False
     return True
 
