@@ -1,5 +1,8 @@
 """The network diagram: the forward chain x → h_1 → z_1 → … → J, and below it the
 backward chain δ_L → δ_{L−1} → … → δ_1, drawn in another colour with dashed arrows.
+With the §1b options a normalized layer shows ĥ_l between h_l and z_l, a residual
+layer an arc from z_{l−1} to z_l above the chain, and dropout its mask on the edge
+into z_l.
 
 `chain` gives the node labels (printed LaTeX) to the TikZ template; `svg` draws the
 same picture as a standalone SVG with plain-text labels (no extra dependency).
@@ -23,29 +26,65 @@ def layers(net):
     return [Integer(1), Integer(2), None, net.L - 1, net.L]
 
 
-def chain(doc):
-    """Labels for the TikZ picture: forward nodes and backward nodes, left to right."""
-    net = doc.d.net
-    fwd = [dict(label=doc.var("z", 0), dots=False, x=0)]
-    back = []
+def hidden(net, layer):
+    """Whether a drawn layer is a hidden one (where the §1b options act)."""
+    return layer != net.L
+
+
+def forward_kinds(net, layer):
+    """The quantities a layer's forward chain shows: h, (ĥ with a norm,) z."""
+    if net.norm != "none" and hidden(net, layer):
+        return ("h", "hhat", "z")
+    return ("h", "z")
+
+
+def skips(net, nodes):
+    """The residual arcs: (index of z_{l−1}'s node, or of the ellipsis before it, index
+    of z_l's node) for every drawn layer l that adds its input."""
+    arcs, last = [], 0           # node 0 is the input z_0
+    for index, (kind, layer) in enumerate(nodes):
+        if kind in ("z", "dots"):
+            if kind == "z" and net.is_residual(layer):
+                arcs.append((last, index))
+            last = index
+    return arcs
+
+
+def _nodes(net):
+    """(kind, layer) of every forward node after the input, the loss left out."""
+    nodes = []
     for l in layers(net):
+        nodes += [("dots", None)] if l is None else [(kind, l) for kind in forward_kinds(net, l)]
+    return nodes
+
+
+def chain(doc):
+    """Labels for the TikZ picture: forward nodes and backward nodes, left to right; the
+    residual arcs; the dropout mask on the edge into a hidden z_l."""
+    net = doc.d.net
+    fwd = [dict(label=doc.var("z", 0), dots=False, x=0, edge="")]
+    back = []
+    for kind, l in _nodes(net):
         x = len(fwd)
-        if l is None:
-            fwd.append(dict(label=r"\cdots", dots=True, x=x))
+        if kind == "dots":
+            fwd.append(dict(label=r"\cdots", dots=True, x=x, edge=""))
             back.append(dict(label=r"\cdots", dots=True, x=x))
             continue
-        fwd.append(dict(label=doc.var("h", l), dots=False, x=x))
-        fwd.append(dict(label=doc.var("z", l), dots=False, x=x + 1))
-        back.append(dict(label=doc.var("delta", l), dots=False, x=x))
-    fwd.append(dict(label=doc.tex(LOSS), dots=False, x=len(fwd)))
-    return dict(forward=fwd, backward=back, weights=[doc.var("W", l, 2, 2)
-                                                     for l in layers(net) if l is not None])
+        mask = net.dropout and kind == "z" and hidden(net, l)
+        fwd.append(dict(label=doc.var(kind, l), dots=False, x=x,
+                        edge=r"\odot " + doc.var("M", l) if mask else ""))
+        if kind == "h":
+            back.append(dict(label=doc.var("delta", l), dots=False, x=x))
+    fwd.append(dict(label=doc.tex(LOSS), dots=False, x=len(fwd), edge=""))
+    arcs = [dict(source=a + 1, target=b + 1) for a, b in skips(net, [("x", 0)] + _nodes(net))]
+    return dict(forward=fwd, backward=back, skips=arcs,
+                weights=[doc.var("W", l, 2, 2) for l in layers(net) if l is not None])
 
 
 def _plain(doc, kind, layer):
     """A node's label in the preset's letters, as plain text (g^{N}, q_0, δ^{F})."""
     nt = doc.nt
-    letters = {"h": nt.pre, "z": nt.post, "delta": "δ"}
+    letters = {"h": nt.pre, "z": nt.post, "delta": "δ", "hhat": nt.pre + "\u0302"}
     name = letters.get(kind, kind)
     if kind == "z" and layer == 0 and nt.input:
         return nt.input
@@ -63,13 +102,14 @@ def svg(doc):
     net = doc.d.net
     nodes = [("x", _plain(doc, "z", 0))]
     backs = []
-    for l in layers(net):
-        if l is None:
+    for kind, l in _nodes(net):
+        if kind == "dots":
             nodes.append(("dots", "…"))
             backs.append("…")
             continue
-        nodes += [("h", _plain(doc, "h", l)), ("z", _plain(doc, "z", l))]
-        backs.append(_plain(doc, "delta", l))
+        nodes.append((kind, _plain(doc, kind, l)))
+        if kind == "h":
+            backs.append(_plain(doc, "delta", l))
     loss = doc.nt.loss if doc.nt.loss.isalpha() else "J"
     nodes.append(("J", loss))
     step, width = 80, 80 * len(nodes) + 40
@@ -88,6 +128,9 @@ def svg(doc):
         if k:
             out.append(f'<line x1="{xs[k-1] + 22}" y1="60" x2="{xs[k] - 24}" y2="60" '
                        'stroke="black" marker-end="url(#f)"/>')
+    for a, b in skips(net, [("x", 0)] + _nodes(net)):   # residual arcs, above the chain
+        out.append(f'<path d="M{xs[a]},38 Q{(xs[a] + xs[b]) / 2},0 {xs[b]},36" fill="none" '
+                   'stroke="black" marker-end="url(#f)"/>')
     hx = [xs[k] for k, (kind, _) in enumerate(nodes) if kind in ("h", "dots")]
     for k, label in enumerate(backs):
         out.append(f'<rect x="{hx[k] - 24}" y="100" width="48" height="28" rx="6" '
