@@ -7,7 +7,7 @@
 >>> latex(Act("sigmoid", h2, 1), "za")
 "\\\\sigma'(\\\\mathbf{z}^{2})"
 """
-from sympy import Abs, Add, Basic, Indexed, KroneckerDelta, Mul, Sum, Symbol, Transpose, sstr
+from sympy import Abs, Add, Basic, Indexed, KroneckerDelta, Mul, Rational, Sum, Symbol, Transpose, sstr
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul
 from sympy.printing.latex import LatexPrinter
 
@@ -290,6 +290,7 @@ class NotesLatexPrinter(LatexPrinter):
         factors = list(rest.args) if hasattr(rest, "args") and rest.is_MatMul else [rest]
         wrapped = (MatAdd, HadamardProduct) if len(factors) > 1 else (MatAdd,)
         parts = [rf"\left({self._print(f)}\right)" if isinstance(f, wrapped) or
+                 (len(factors) > 1 and isinstance(f, HadamardPower) and f.exp < 0) or
                  (f.is_Add if hasattr(f, "is_Add") else False) else self._print(f)
                  for f in factors]
         body = " ".join(parts)
@@ -318,6 +319,9 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_HadamardPower(self, expr):
         if expr.exp == -1:
             return rf"\mathbf{{1}} \oslash {self._wrap(expr.base)}"
+        if expr.exp in (Rational(1, 2), Rational(-1, 2)):     # an entrywise square root
+            root = rf"\sqrt{{{self._print(expr.base)}}}"
+            return root if expr.exp > 0 else rf"\mathbf{{1}} \oslash {root}"
         return rf"{self._wrap_sup(expr.base)}^{{\circ {self._print(expr.exp)}}}"
 
     def _wrap_sup(self, arg):
@@ -337,6 +341,8 @@ class NotesLatexPrinter(LatexPrinter):
         return rf"{self._wrap_sup(arg)}^{{\top}}"
 
     def _print_Pow(self, expr):
+        if expr.exp == -1 and isinstance(expr.base, Indexed):     # 1/n_l as a fraction
+            return rf"\frac{{1}}{{{self._print(expr.base)}}}"
         if isinstance(expr.base, Indexed) or getattr(expr.base, "rule_name", None):
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
@@ -347,6 +353,10 @@ class NotesLatexPrinter(LatexPrinter):
         return super()._print_Sum(expr)
 
     def _print_OneMatrix(self, expr):
+        """A ones vector: 1 as a column (or a full block of ones), 1ᵀ as a row."""
+        rows, cols = expr.shape
+        if rows == 1 and cols != 1:
+            return r"\mathbf{1}^{\top}"
         return r"\mathbf{1}"
 
     def _print_DiagMatrix(self, expr):
