@@ -304,7 +304,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         answer=hz_answer(doc) if detail != "brief" else None, row_rule=_row_rule(doc),
-        one_node=one_node, norm_page=None,
+        one_node=one_node,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")

@@ -293,6 +293,8 @@ class NotesLatexPrinter(LatexPrinter):
                  (len(factors) > 1 and isinstance(f, HadamardPower) and f.exp < 0) or
                  (f.is_Add if hasattr(f, "is_Add") else False) else self._print(f)
                  for f in factors]
+        parts = [r"\mathbf{1} \mathbf{1}^{\top}" if _ones_block(f) else p
+                 for f, p in zip(factors, parts)]     # a block of ones spreads a sum back
         body = " ".join(parts)
         if coeff == 1:
             return body
@@ -364,6 +366,12 @@ class NotesLatexPrinter(LatexPrinter):
 
     def _print_ElementwiseApplyFunction(self, expr):
         return rf"{self._print(expr.function)}\left({self._print(expr.expr)}\right)"
+
+
+def _ones_block(f):
+    """A factor that is a square or wide block of ones (1 1ᵀ, as SymPy merges it)."""
+    return getattr(f, "is_Matrix", False) and type(f).__name__ == "OneMatrix" and \
+        all(d != 1 for d in f.shape)
 
 
 def latex(expr, notation="hz", depth=None, **settings):
