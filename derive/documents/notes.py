@@ -29,6 +29,7 @@ from ..vocab import DEPTH, LAYER, LOSS, WIDTH
 from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
+from .norm import page as norm_page
 from .one_node import one_node_chain, scalar_steps
 from .rows import ROW_SECTIONS, row_results, row_steps, transpose_chain
 from .scalars import applies, scalar
@@ -304,7 +305,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         answer=hz_answer(doc) if detail != "brief" else None, row_rule=_row_rule(doc),
-        one_node=one_node,
+        one_node=one_node, norm_page=norm_page(doc) if detail != "brief" else None,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")
