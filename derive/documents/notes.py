@@ -147,6 +147,7 @@ def _shapes(doc):
                  + (f" \\times {doc.tex(m)}}}" if net.batch else "}")]
         if net.bias == "explicit":
             shape.append(f"{doc.var('b', l, n_out)} \\in \\mathbb{{R}}^{{{doc.tex(n_out)}}}")
+        shape += _kind_shapes(doc, l, n_out, m)
         if doc.scalar:     # a one-node chain: numbers, not 1 × 1 matrices
             shape = [", ".join(doc.p.scalar_tex(Var(k, l, 1, 1)) for k in ("W", "h", "z"))
                      + " \\in \\mathbb{R}"]
@@ -155,6 +156,22 @@ def _shapes(doc):
         rows.append(dict(layer=doc.layer(l), shapes=", \\quad ".join(shape),
                          act=_notation.act_latex(act.name), act_name=act.name))
     return rows
+
+
+def _kind_shapes(doc, layer, n, m):
+    """A hidden layer's §1b quantities: the dropout mask M_l (shaped like h_l), the
+    normalization's scale γ_l and shift β_l (one per feature)."""
+    net = doc.d.net
+    if layer == net.L or not net.kinds:
+        return []
+    out = []
+    if net.dropout:
+        cols = f" \\times {doc.tex(m)}" if net.batch else ""
+        out.append(f"{doc.var('M', layer, n, m)} \\in \\mathbb{{R}}^{{{doc.tex(n)}{cols}}}")
+    if net.norm != "none":
+        out.append(f"{doc.var('gamma', layer, n)}, {doc.var('beta', layer, n)} \\in "
+                   f"\\mathbb{{R}}^{{{doc.tex(n)}}}")
+    return out
 
 
 def _w(layer):
