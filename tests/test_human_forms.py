@@ -60,7 +60,7 @@ PRINTED = [
     (MatMul(-1, MatAdd(OneMatrix(1, n), -Transpose(yv)), Act("log", MatAdd(OneMatrix(n, 1),
                                                                           -zv))),
      r"-\left(\mathbf{1} - \mathbf{y}\right)^{\top} \log(\mathbf{1} - \mathbf{z}_{2})",
-     r"-\left(\mathbf{1} - \mathbf{y}^{\top}\right) \log(\mathbf{1} - \mathbf{z}_{2})"),
+     r"-\left(\mathbf{1}^{\top} - \mathbf{y}^{\top}\right) \log(\mathbf{1} - \mathbf{z}_{2})"),
     (Heaviside(x, 0), r"\operatorname{H}(x)", r"\theta\left(x, 0\right)"),
     (Heaviside(x), r"\operatorname{H}(x)", r"\theta\left(x\right)"),
     (1 - tanh(x) ** 2, r"1 - \tanh^{2}\left(x\right)", r"1 - \tanh^{2}{\left(x \right)}"),

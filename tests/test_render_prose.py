@@ -97,7 +97,7 @@ def _above_error(b, ctx):
 def _lead_ins(entry, notation):
     ctx = context(backprop(entry.net), notation, fmt="markdown", title=entry.title)
     env = environment("latex")
-    for name in ("loss", "output", "hidden"):
+    for name in ("loss", "output", "hidden", "below"):
         for b in ctx["sections"][name]:
             text = env.get_template(f"notes/steps/{b['kind']}.j2").render(ctx, b=b)
             yield b, ctx, text

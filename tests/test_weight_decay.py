@@ -110,8 +110,11 @@ def test_the_export_adds_the_penalty_and_its_gradient(case):
         assert np.max(np.abs(grads[k] - numeric)) < 1e-6 * max(1, np.max(np.abs(numeric)))
 
 
-def test_documents_refuse_weight_decay_with_a_clear_error():
-    """Rendering is not written for weight decay yet: a SpecError naming it, not a crash."""
+def test_documents_show_weight_decay_as_a_second_route():
+    """The documents cover weight decay: every layer's weight gradient is printed with
+    the λW_l term the engine derived, justified as the other route to the loss."""
     d = backprop(Network.uniform(depth=2, activation="tanh", loss="mse", weight_decay=True))
-    with pytest.raises(SpecError, match="weight_decay"):
-        render(d, "markdown")
+    md = render(d, "markdown")
+    for layer in (1, 2):
+        assert rf"\lambda W_{{{layer}}} + " in md
+    assert "add the other route" in md

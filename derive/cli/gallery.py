@@ -62,6 +62,15 @@ def entries():
               N.uniform(depth="L", activation="sigmoid", loss="mse", bias="explicit"), "za"),
         Entry("softmax_cce", "Softmax output with categorical cross-entropy", "standard",
               N(activations=("tanh", "softmax"), loss="cce"), "hz"),
+        Entry("kinds_residual_mlp", "A residual MLP with dropout and weight decay",
+              "standard", N.uniform(depth=3, activation="relu", loss="mse", residual=True,
+                                    dropout=True, weight_decay=True, bias="explicit"), "hz"),
+        Entry("kinds_layer_norm", "Layer normalization over a batch", "standard",
+              N.uniform(depth=3, activation="tanh", loss="mse", norm="layer",
+                        bias="explicit", batch=True), "hz"),
+        Entry("kinds_batch_norm", "Batch normalization with a sigmoid output", "standard",
+              N.uniform(depth=3, activation="sigmoid", loss="bce", norm="batch",
+                        bias="explicit", batch=True), "za"),
     ]
 
 

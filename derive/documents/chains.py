@@ -73,6 +73,7 @@ def features(lines, layer):
         softmax=any(s.rule == Rule.SOFTMAX_JACOBIAN for s in lines)
         or any(_count(r, DiagMatrix) for r in rhs),
         cancel=any(s.rule == Rule.CANCELLATION for s in lines),
+        paths=any(s.rule == Rule.ACCUMULATION for s in lines),     # a residual / decay term
         matrix=last.form == "matrix", index=lines[0].form == "index",
         vector=any(s.form == "matrix" for s in lines) and lines[0].form == "index")
 

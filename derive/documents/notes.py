@@ -19,8 +19,8 @@ from sympy import Integer, KroneckerDelta, Symbol, Transpose
 
 from ..engine.derivation import Derivation
 from ..errors import SpecError
-from ..ir.nodes import Act, MatPartial, Var
-from ..ir.steps import Rule, Step
+from ..ir.nodes import MatPartial, Var
+from ..ir.steps import Rule
 from ..printing import notation as _notation
 from ..printing.latex import INDICATOR, NotesLatexPrinter
 from ..spec import rules
@@ -29,9 +29,12 @@ from ..vocab import DEPTH, LAYER, LOSS, WIDTH
 from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
+from .norm import page as norm_page
 from .one_node import one_node_chain, scalar_steps
 from .rows import ROW_SECTIONS, row_results, row_steps, transpose_chain
 from .scalars import applies, scalar
+from .sections import ORDER, kind_results
+from .sections import sections as _sections
 
 FORMATS = ("latex", "markdown")
 DETAILS = ("brief", "standard", "full")
@@ -82,8 +85,6 @@ class _Doc:
         return self.tex(Var(kind, layer, rows, cols))
 
 
-#: the order in which the sections appear in the documents
-ORDER = ("forward", "loss", "output", "hidden", "general", "rest", "updates")
 
 
 def _plain_display(doc, steps, kind):
@@ -115,7 +116,7 @@ def _displays(doc, sec, detail="standard"):
     out["general"] = [_plain_display(doc, general, "general")] if general else []
     out["rest"] = [_plain_display(doc, sec["rest"], "rest")] if sec["rest"] else []
     full = ("rest",) + (("general",) if doc.d.net.symbolic else ()) if detail == "full" else ()
-    for name in ("loss", "output", "hidden") + full:
+    for name in ("loss", "output", "hidden", "below") + full:
         out[name] = displays(sec[name], doc, numbers)
     numbers.finish([out[name] for name in ORDER])
     return out
@@ -146,6 +147,7 @@ def _shapes(doc):
                  + (f" \\times {doc.tex(m)}}}" if net.batch else "}")]
         if net.bias == "explicit":
             shape.append(f"{doc.var('b', l, n_out)} \\in \\mathbb{{R}}^{{{doc.tex(n_out)}}}")
+        shape += _kind_shapes(doc, l, n_out, m)
         if doc.scalar:     # a one-node chain: numbers, not 1 × 1 matrices
             shape = [", ".join(doc.p.scalar_tex(Var(k, l, 1, 1)) for k in ("W", "h", "z"))
                      + " \\in \\mathbb{R}"]
@@ -154,6 +156,22 @@ def _shapes(doc):
         rows.append(dict(layer=doc.layer(l), shapes=", \\quad ".join(shape),
                          act=_notation.act_latex(act.name), act_name=act.name))
     return rows
+
+
+def _kind_shapes(doc, layer, n, m):
+    """A hidden layer's §1b quantities: the dropout mask M_l (shaped like h_l), the
+    normalization's scale γ_l and shift β_l (one per feature)."""
+    net = doc.d.net
+    if layer == net.L or not net.kinds:
+        return []
+    out = []
+    if net.dropout:
+        cols = f" \\times {doc.tex(m)}" if net.batch else ""
+        out.append(f"{doc.var('M', layer, n, m)} \\in \\mathbb{{R}}^{{{doc.tex(n)}{cols}}}")
+    if net.norm != "none":
+        out.append(f"{doc.var('gamma', layer, n)}, {doc.var('beta', layer, n)} \\in "
+                   f"\\mathbb{{R}}^{{{doc.tex(n)}}}")
+    return out
 
 
 def _w(layer):
@@ -183,64 +201,22 @@ def _activations(doc):
     return out
 
 
-def _sections(doc, detail="standard"):
-    """The engine's steps sorted into the document's sections (steps, not printed)."""
-    d, net = doc.d, doc.d.net
-    L = net.L
-    Lm1 = L - 1 if (net.symbolic or net.depth > 1) else None
-    detailed = {L, Lm1}
-    first = Integer(1) if not net.symbolic else LAYER
-    sec = {k: [] for k in ORDER}
-    if doc.nt.sigma0:
-        z0 = Var("z", 0, net.width(0), net.samples)
-        sec["forward"].append(Step(z0, Act("input", Var("h", 0, *z0.shape)),
-                                   Rule.DEFINITION, Integer(0), "forward"))
-    for s in d.steps:
-        if s.topic == "forward":
-            if s.form == "matrix" or s.layer == first:
-                sec["forward"].append(s)
-        elif s.topic in ("loss", "general"):
-            if s.topic == "loss" or net.symbolic or net.depth > 2:
-                sec[s.topic].append(s)
-        elif s.topic == "update":
-            sec["updates"].append(s)
-        elif s.layer == L:
-            sec["output"].append(s)
-        elif s.layer == Lm1:
-            sec["hidden"].append(s)
-        elif net.symbolic:
-            sec["general"].append(s)
-        elif detail == "full" or (s.form == "matrix" and s.layer not in detailed
-                                  and s.group in ("delta_matrix", "dW", "db", "dJdz")):
-            sec["rest"].append(s)
-    if detail != "full":
-        sec["rest"] = _last_per_layer(sec["rest"])
-    return sec
-
-
-def _last_per_layer(steps):
-    """The final form of each remaining layer's error and gradients."""
-    last = {}
-    for s in steps:
-        last[(s.layer, FAMILY.get(s.group, s.group))] = s
-    return [s for s in steps if last[(s.layer, FAMILY.get(s.group, s.group))] is s
-            and s.group != "dJdz"]
-
-
 def _rows(doc):
     """The summary's results; with a symbolic depth the layer below the output is left
     out, as the general layer gives it by renaming (l = L - 1). In numerator layout the
     results are the row forms (`derive.documents.rows`)."""
-    rows, net = doc.d.summary(), doc.d.net
+    rows, net = kind_results(doc.d) or doc.d.summary(), doc.d.net
     k = 2 + (net.bias == "explicit")
-    if (net.symbolic or net.depth > 4) and len(rows) > 2 * k:
+    if not net.kinds and (net.symbolic or net.depth > 4) and len(rows) > 2 * k:
         rows = rows[:k] + rows[-k:]
     return row_results(rows) if _rowvec(doc) else rows
 
 
 def _rowvec(doc):
-    """Row-vector results: numerator layout, except in a one-node chain (numbers)."""
-    return doc.nt.layout == "numerator" and not doc.scalar
+    """Row-vector results: numerator layout, except in a one-node chain (numbers) and
+    in a network with the §1b options (its named cotangents ∂J/∂a_l, ∂J/∂ĥ_l have no
+    row forms in `derive.documents.rows`; such documents state the column gradients)."""
+    return doc.nt.layout == "numerator" and not doc.scalar and not doc.d.net.kinds
 
 
 def _row_rule(doc):
@@ -320,7 +296,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                p0=doc.var("h", 0) if nt.sigma0 else "",
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
-               sigma0=_notation.act_latex("input"), u="u")
+               sigma0=_notation.act_latex("input"), u="u", two=doc.layer(Integer(2)))
     sec = _sections(doc, detail)
     one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
         if doc.scalar and detail != "brief" else None
@@ -334,7 +310,9 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
     return dict(
         net=dict(depth="L" if net.symbolic else net.depth, symbolic=net.symbolic,
                  activations=list(net.activations), loss=net.loss, loss_title=loss_row.title,
-                 bias=net.bias, batch=net.batch, widths=net.widths,
+                 bias=net.bias, batch=net.batch, widths=net.widths, kinds=net.kinds,
+                 residual=net.residual, norm=net.norm, dropout=net.dropout,
+                 weight_decay=net.weight_decay,
                  description=net.describe()),
         nt=dict(name=nt.name, title=nt.title, layout=nt.layout, script=nt.script,
                 rowvec=_rowvec(doc), sigma0=nt.sigma0,
@@ -344,7 +322,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         activations=_activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         answer=hz_answer(doc) if detail != "brief" else None, row_rule=_row_rule(doc),
-        one_node=one_node,
+        one_node=one_node, norm_page=norm_page(doc) if detail != "brief" else None,
         assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")
@@ -377,10 +355,6 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
         raise SpecError(f"detail {detail!r} is not allowed; allowed: {', '.join(DETAILS)}")
     if templates is not None and not os.path.isdir(templates):
         raise SpecError(f"templates: {templates!r} is not a folder")
-    if d.net.weight_decay or d.net.kinds:
-        what = "weight_decay" if d.net.weight_decay else "residual, norm and dropout"
-        raise SpecError(f"{what}: the documents do not cover these layer options yet; "
-                        "backprop, certify, verify and the derivation's results do")
     ctx = context(d, notation, layout, fmt, svg_name, title, detail)
     ctx["standalone"] = bool(standalone)
     template = environment("latex", templates).get_template(f"notes/{fmt}/document.j2")

@@ -100,7 +100,7 @@ def _transpose(expr):
 
 
 #: the sections whose errors and gradients the numerator layout writes as rows
-ROW_SECTIONS = ("output", "hidden", "general", "rest")
+ROW_SECTIONS = ("output", "hidden", "below", "general", "rest")
 
 
 def row_steps(steps):

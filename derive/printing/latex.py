@@ -7,7 +7,7 @@
 >>> latex(Act("sigmoid", h2, 1), "za")
 "\\\\sigma'(\\\\mathbf{z}^{2})"
 """
-from sympy import Abs, Add, Basic, Indexed, KroneckerDelta, Mul, Sum, Symbol, Transpose, sstr
+from sympy import Abs, Add, Basic, Indexed, KroneckerDelta, Mul, Rational, Sum, Symbol, Transpose, sstr
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul
 from sympy.printing.latex import LatexPrinter
 
@@ -290,8 +290,11 @@ class NotesLatexPrinter(LatexPrinter):
         factors = list(rest.args) if hasattr(rest, "args") and rest.is_MatMul else [rest]
         wrapped = (MatAdd, HadamardProduct) if len(factors) > 1 else (MatAdd,)
         parts = [rf"\left({self._print(f)}\right)" if isinstance(f, wrapped) or
+                 (len(factors) > 1 and isinstance(f, HadamardPower) and f.exp < 0) or
                  (f.is_Add if hasattr(f, "is_Add") else False) else self._print(f)
                  for f in factors]
+        parts = [r"\mathbf{1} \mathbf{1}^{\top}" if _ones_block(f) else p
+                 for f, p in zip(factors, parts)]     # a block of ones spreads a sum back
         body = " ".join(parts)
         if coeff == 1:
             return body
@@ -318,6 +321,9 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_HadamardPower(self, expr):
         if expr.exp == -1:
             return rf"\mathbf{{1}} \oslash {self._wrap(expr.base)}"
+        if expr.exp in (Rational(1, 2), Rational(-1, 2)):     # an entrywise square root
+            root = rf"\sqrt{{{self._print(expr.base)}}}"
+            return root if expr.exp > 0 else rf"\mathbf{{1}} \oslash {root}"
         return rf"{self._wrap_sup(expr.base)}^{{\circ {self._print(expr.exp)}}}"
 
     def _wrap_sup(self, arg):
@@ -337,6 +343,8 @@ class NotesLatexPrinter(LatexPrinter):
         return rf"{self._wrap_sup(arg)}^{{\top}}"
 
     def _print_Pow(self, expr):
+        if expr.exp == -1 and isinstance(expr.base, Indexed):     # 1/n_l as a fraction
+            return rf"\frac{{1}}{{{self._print(expr.base)}}}"
         if isinstance(expr.base, Indexed) or getattr(expr.base, "rule_name", None):
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
@@ -347,6 +355,10 @@ class NotesLatexPrinter(LatexPrinter):
         return super()._print_Sum(expr)
 
     def _print_OneMatrix(self, expr):
+        """A ones vector: 1 as a column (or a full block of ones), 1ᵀ as a row."""
+        rows, cols = expr.shape
+        if rows == 1 and cols != 1:
+            return r"\mathbf{1}^{\top}"
         return r"\mathbf{1}"
 
     def _print_DiagMatrix(self, expr):
@@ -354,6 +366,12 @@ class NotesLatexPrinter(LatexPrinter):
 
     def _print_ElementwiseApplyFunction(self, expr):
         return rf"{self._print(expr.function)}\left({self._print(expr.expr)}\right)"
+
+
+def _ones_block(f):
+    """A factor that is a square or wide block of ones (1 1ᵀ, as SymPy merges it)."""
+    return getattr(f, "is_Matrix", False) and type(f).__name__ == "OneMatrix" and \
+        all(d != 1 for d in f.shape)
 
 
 def latex(expr, notation="hz", depth=None, **settings):

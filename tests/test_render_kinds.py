@@ -1,0 +1,144 @@
+"""Documents for networks with the §1b options (residual, norm, dropout) and weight
+decay: every combination renders in both formats and layouts, the backward walk the
+engine derived is printed, a few compile with pdflatex, and the normalization page's
+rules are checked against finite differences of the standardization."""
+import itertools
+
+import numpy as np
+import pytest
+from sympy import Integer, KroneckerDelta, Sum, Symbol
+
+from derive import Network, backprop, render
+from derive.documents.norm import Group, contract, jacobian_chain, mean_back, name_statistics, standardize, vjp_chain
+from derive.documents.pdf import compile_pdf, pdflatex_available
+from derive.documents.sections import kind_results
+from derive.printing.latex import NotesLatexPrinter
+from derive.printing.notation import PRESETS
+from derive.printing.notation import get as get_notation
+
+#: (residual, norm, dropout, weight decay, bias, batch): every option combination
+COMBOS = [c for c in itertools.product((False, True), ("none", "layer", "batch"),
+                                       (False, True), (False, True), ("none", "explicit"),
+                                       (False, True))
+          if (c[0] or c[1] != "none" or c[2] or c[3]) and not (c[1] == "batch" and not c[5])]
+PRESET_ORDER = sorted(PRESETS)
+
+
+def _net(combo, depth=3, activation="tanh", loss="mse"):
+    residual, norm, dropout, decay, bias, batch = combo
+    return Network.uniform(depth=depth, activation=activation, loss=loss, residual=residual,
+                           norm=norm, dropout=dropout, weight_decay=decay, bias=bias,
+                           batch=batch)
+
+
+def _printed(d, notation, layout, fmt):
+    indicator = r"\mathbb{1}" if fmt == "latex" else r"\mathbb{I}"
+    p = NotesLatexPrinter(dict(notation=get_notation(notation, layout),
+                               depth=Integer(d.net.depth), human=True, indicator=indicator))
+    return [(p.doprint(lhs), p.doprint(rhs)) for lhs, rhs in kind_results(d) or ()]
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=lambda c: "-".join(map(str, c)))
+def test_every_combination_renders_with_its_backward_walk(combo):
+    """Both formats, both layouts, a preset per combination (rotated through the table):
+    no template debris, and every result of the backward walk (each cotangent, error and
+    gradient of every layer, as the engine derived it) printed in the summary."""
+    d = backprop(_net(combo))
+    notation = PRESET_ORDER[COMBOS.index(combo) % len(PRESET_ORDER)]
+    for fmt in ("latex", "markdown"):
+        for layout in ("denominator", "numerator"):
+            text = render(d, fmt, notation, layout=layout)
+            for bad in ("<<", "<%", "Undefined", "KroneckerDelta", r"\text{}"):
+                assert bad not in text, bad
+            for lhs, rhs in _printed(d, notation, layout, fmt):
+                assert f"{lhs} &= {rhs}" in text, lhs
+    residual, norm, dropout, decay = combo[:4]
+    md = render(d, "markdown")
+    assert ("Where the skip connection joins" in md) == residual
+    assert ("The normalization's backward pass" in md) == (norm != "none" and combo[5])
+    assert (r"\frac{\partial J}{\partial \mathbf{a}_{2}}" in md) == dropout
+    assert (r"\frac{\partial J}{\partial \boldsymbol{\hat{h}}_{2}}" in md) == (norm != "none")
+    assert (r"\lambda W_{2}" in md) == decay
+
+
+def test_the_two_routes_of_a_skip_connection_add():
+    """The layer where the skip paths meet: ∂J/∂z_1 is the weights' route plus the
+    cotangent of the layer above, the lead-in says why they add."""
+    md = render(backprop(_net((True, "none", False, False, "none", False))), "markdown")
+    assert (r"\frac{\partial J}{\partial \mathbf{z}_{1}} &= W_{2}^{\top} \boldsymbol{\delta}_{2}"
+            in md)
+    assert r"&= W_{2}^{\top} \boldsymbol{\delta}_{2} + \frac{\partial J}{\partial \mathbf{z}_{2}}" \
+        in md
+    assert "the contributions of separate routes add" in md
+
+
+@pytest.mark.skipif(not pdflatex_available(), reason="pdflatex is not installed")
+@pytest.mark.parametrize("combo", [COMBOS[-1], (True, "none", True, True, "none", False),
+                                   (False, "batch", False, False, "explicit", True)],
+                         ids=lambda c: "-".join(map(str, c)))
+def test_a_few_compile_with_pdflatex(combo):
+    pdf = compile_pdf(render(backprop(_net(combo)), "latex", "za"))
+    assert pdf.startswith(b"%PDF")
+
+
+# -- the normalization page's rules, against finite differences ---------------------
+def _group(norm):
+    d = backprop(_net((False, norm, False, False, "explicit", True)))
+    steps = [s for s in d.steps if s.topic == "forward" and s.layer == 2]
+    return Group(steps, norm)
+
+
+def test_entry_reads_a_ones_product_as_a_group_sum():
+    grp = _group("layer")
+    mu = grp.definition("mu", grp.a)
+    assert isinstance(mu.args[-1], Sum) or any(isinstance(a, Sum) for a in mu.args)
+    assert mean_back(mu * grp.size, grp) == grp.size * grp.mu
+
+
+def test_contract_keeps_the_matching_term():
+    grp = _group("layer")
+    q = Symbol("q", integer=True, positive=True)
+    expr = Sum(KroneckerDelta(grp.b, q) * grp.at("h", q) + 3, (q, 1, grp.size))
+    assert contract(expr) == grp.at("h", grp.b) + 3 * grp.size
+
+
+def test_name_statistics_and_standardize_invert_the_definitions():
+    grp = _group("batch")
+    written = grp.expanded("xhat")
+    assert name_statistics(written, grp) == grp.definition("xhat", grp.a)
+    assert standardize(grp.definition("xhat", grp.a), grp) == grp.at("xhat", grp.a)
+
+
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+def test_the_jacobian_and_the_vjp_match_finite_differences(norm):
+    """The page's last Jacobian line and its three-term VJP, evaluated for a group of
+    four numbers, against central differences of the standardization (typed here as
+    the oracle: x̂ = (h − mean) / sqrt(var + ε), the biased variance)."""
+    grp = _group(norm)
+    rng = np.random.default_rng(0)
+    h, c, eps, n = rng.normal(size=4), rng.normal(size=4), 0.1, 4
+
+    def standardized(x):
+        return (x - x.mean()) / np.sqrt(x.var() + eps)
+
+    fd = np.array([(standardized(h + 1e-6 * e) - standardized(h - 1e-6 * e)) / 2e-6
+                   for e in np.eye(n)]).T           # fd[a, b] = ∂x̂_a/∂h_b
+    jac = jacobian_chain(grp)[-1]
+    vjp = vjp_chain(grp, jac)[-1]
+    x = standardized(h)
+    values = {grp.mu: h.mean(), grp.v: h.var(), Symbol("epsilon", positive=True): eps}
+
+    def number(expr, subs):     # components first: the size also sits in the Vars' shapes
+        return float(expr.xreplace(subs).xreplace(values).xreplace({grp.size: n}).doit())
+    xs = {grp.at("xhat", Integer(a + 1)): x[a] for a in range(n)}
+    for a, b in itertools.product(range(n), repeat=2):
+        at = jac.xreplace({grp.a: Integer(a + 1), grp.b: Integer(b + 1)})
+        assert abs(number(at, xs) - fd[a, b]) < 1e-6
+    cs = {**xs, **{grp.g(Integer(a + 1)): c[a] for a in range(n)}}
+
+    def written_out(e):     # a group sum as its n terms
+        return Sum(e.function, (e.limits[0][0], 1, n)).doit()
+    for b in range(n):
+        at = vjp.xreplace({grp.b: Integer(b + 1)}).replace(lambda e: isinstance(e, Sum),
+                                                             written_out)
+        assert abs(number(at, cs) - fd[:, b] @ c) < 1e-6
