@@ -82,23 +82,6 @@ def row_results(rows):
     return out
 
 
-def _row_line(lhs, rhs):
-    """One derivation line as a row: like `transposed`, but each δ_kᵀ is only renamed
-    ∂J/∂h_k (a product δ_kᵀ W_k stays, so a substitution line still shows what it
-    substitutes), and an entrywise product keeps its factors in their order."""
-    deltas = _deltas(rhs)
-    if isinstance(lhs, MatPartial) and lhs.wrt.shape[1] != 1:     # a matrix gradient
-        return lhs, rhs.xreplace({v: Transpose(row(v)) for v in deltas})
-    new = _transpose(rhs).xreplace({Transpose(v): row(v) for v in deltas})
-    return (row(lhs) if isinstance(lhs, Var) else Transpose(lhs)), new
-
-
-def _transpose(expr):
-    if isinstance(expr, HadamardProduct):
-        return HadamardProduct(*[_transpose(a) for a in expr.args])
-    return Transpose(expr).doit()
-
-
 #: the sections whose errors and gradients the numerator layout writes as rows
 ROW_SECTIONS = ("output", "hidden", "below", "general", "rest")
 

@@ -23,9 +23,8 @@ from ..ir.nodes import Act, MatPartial, Partial, Times, Var
 from ..vocab import LOSS
 
 
-class Scalar(Expr):
-    """A 1 × 1 layer quantity as a number: prints without bold (``q_{3}``); an error
-    prints with 003's number, counted from the output (δ_0 is the output layer's)."""
+class _OneNode(Expr):
+    """A number made of one 1 × 1 layer quantity ``var``."""
     is_commutative = True
 
     def __new__(cls, var):
@@ -34,6 +33,11 @@ class Scalar(Expr):
     @property
     def var(self):
         return self.args[0]
+
+
+class Scalar(_OneNode):
+    """A 1 × 1 layer quantity as a number: prints without bold (``q_{3}``); an error
+    prints with 003's number, counted from the output (δ_0 is the output layer's)."""
 
     def _notes_latex(self, printer):
         var = self.var
@@ -42,16 +46,8 @@ class Scalar(Expr):
         return printer.scalar_tex(var)
 
 
-class ScalarGrad(Expr):
+class ScalarGrad(_OneNode):
     """∂C/∂w for a one-node quantity: a derivative by a number."""
-    is_commutative = True
-
-    def __new__(cls, var):
-        return Expr.__new__(cls, var)
-
-    @property
-    def var(self):
-        return self.args[0]
 
     def _notes_latex(self, printer):
         loss = printer.doprint(LOSS)
