@@ -113,6 +113,10 @@ def block_templates(bias, batch, loss_name, output_name, hidden_names, decay, no
         checked(op.name, bias, batch)
     out = output_template(sh, rules.loss(loss_name), rules.activation(output_name))
     skips = (False, True) if residual else (False,)
+    # one walk serves layer 1 (no skip of its own) and the residual layers alike: the
+    # residual add passes ∂J/∂z_l to a_l unchanged, so the walk's forms do not depend
+    # on whether the layer adds its input (its path into z_{l-1} is the layer below's
+    # skip_in); only the forward rows do
     hidden = {(name, skip): hidden_block(sh, bias, name, norm, dropout, residual, skip,
                                          dJdz_steps(sh))
               for name in hidden_names for skip in skips}
