@@ -93,9 +93,9 @@ def _without_xhat_term(sh, layer, G):
 
 @pytest.mark.parametrize("name,port,wrong,batch", [
     ("layer_norm", "h", _without_xhat_term, False),
-    ("layer_norm", "gamma", lambda sh, layer, G: kinds.sample_sum(sh, G), True),
+    ("layer_norm", "gamma", lambda sh, layer, G: sh.total(G), True),
     ("batch_norm", "beta",                             # γ's VJP given for β
-     lambda sh, layer, G: kinds.sample_sum(sh, HadamardProduct(G, sh.var("xhat", layer))), True),
+     lambda sh, layer, G: sh.total(HadamardProduct(G, sh.var("xhat", layer))), True),
     ("dropout", "a", lambda sh, layer, G: G, False),   # the mask forgotten
     ("residual", "zprev", lambda sh, layer, G: 2 * G, True),
 ])

@@ -60,19 +60,14 @@ def _norm_rows(feature):
 
     def matrix(sh, layer):
         return _broadcast(sh, sh.var("gamma", layer), sh.var("xhat", layer)) + \
-            _columns(sh, sh.var("beta", layer))
+            sh.spread(sh.var("beta", layer))
 
     return dict(mu=mean, var=variance, xhat=standardized), index, matrix
 
 
-def _columns(sh, v):
-    """A per-feature column v (n×1) repeated over the m samples: v 1ᵀ (v itself for one)."""
-    return v * Transpose(OneMatrix(sh.m, 1)) if sh.batch else v
-
-
 def _broadcast(sh, v, M):
     """v ⊙ M with the per-feature column v repeated over the samples."""
-    return HadamardProduct(_columns(sh, v), M)
+    return HadamardProduct(sh.spread(v), M)
 
 
 def inverse_std(sh, layer):
@@ -115,18 +110,13 @@ def aux_matrix(sh, kind, layer):
     return HadamardProduct(centred, spread(inverse_std(sh, layer)))
 
 
-def sample_sum(sh, M):
-    """Σ over the samples: M 1 (M itself for one sample)."""
-    return M * OneMatrix(sh.m, 1) if sh.batch else M
-
-
 _NORM_PORTS = {"hhat": ("hhat", 0), "h": ("h", 0), "gamma": ("gamma", 0), "beta": ("beta", 0)}
 for _name, _feature in (("layer_norm", True), ("batch_norm", False)):
     _aux, _index, _matrix = _norm_rows(_feature)
     defop(_name, "hhat", ("h", "gamma", "beta"), _index, _matrix, _NORM_PORTS, aux=_aux,
           h=lambda sh, layer, G, f=_feature: norm_vjp_h(sh, layer, G, f),
-          gamma=lambda sh, layer, G: sample_sum(sh, HadamardProduct(G, sh.var("xhat", layer))),
-          beta=lambda sh, layer, G: sample_sum(sh, G))
+          gamma=lambda sh, layer, G: sh.total(HadamardProduct(G, sh.var("xhat", layer))),
+          beta=lambda sh, layer, G: sh.total(G))
 
 NORM_OPS = {"layer": "layer_norm", "batch": "batch_norm"}
 

@@ -69,6 +69,14 @@ class Shapes:
     def ones(self):
         return OneMatrix(self.m, 1)
 
+    def spread(self, v):
+        """A per-feature column v (n×1) repeated over the m samples: v 1ᵀ (v for one)."""
+        return v * Transpose(self.ones()) if self.batch else v
+
+    def total(self, M):
+        """The sum of M's columns over the samples: M 1 (M itself for one sample)."""
+        return M * self.ones() if self.batch else M
+
 
 @dataclass(frozen=True)
 class Op:
@@ -135,8 +143,7 @@ def dense_index(sh, layer, row, sample, wrt=None):
 def dense_matrix(sh, layer):
     pre = sh.var("W", layer) * sh.layer_input(layer)
     if sh.bias == "explicit":
-        bias = sh.var("b", layer)
-        pre = pre + (bias * Transpose(sh.ones()) if sh.batch else bias)
+        pre = pre + sh.spread(sh.var("b", layer))
     return pre
 
 
@@ -155,7 +162,7 @@ def dense_vjp_z(sh, layer, G):
 
 
 def dense_vjp_b(sh, layer, G):
-    return G * sh.ones() if sh.batch else G
+    return sh.total(G)
 
 
 _DENSE_PORTS = {"h": ("h", 0), "W": ("W", 0), "z": ("z", -1), "b": ("b", 0)}
