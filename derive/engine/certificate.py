@@ -1,8 +1,9 @@
 """`certify`: prove the matrix forms against the componentwise derivative of the fully
 expanded loss, at small concrete widths.
 
-For every parameter entry w, ∂J/∂w is computed by SymPy from the expanded scalar loss
-(the brute-force route we never take elsewhere) and compared with the entry of the
+For every parameter entry w, ∂J/∂w is computed by SymPy's differentiation rules from
+the expanded scalar loss (the brute-force route we never take elsewhere; `shared_diff`
+gives ``sympy.diff``'s very expression, each shared subtree differentiated once) and compared with the entry of the
 derived matrix form, with every δ evaluated through the recursion:
 
 * exactly: the difference, with σ' written through σ, cancels to zero;
@@ -12,10 +13,11 @@ derived matrix form, with every δ evaluated through the recursion:
 import random
 from dataclasses import dataclass, field
 
-from sympy import Integer, diff
+from sympy import Integer
 
 from ..calculus.compare import TOLERANCE, exactly_zero, numeric_gap
 from ..calculus.evaluate import normalise
+from ..calculus.shared_diff import shared_diff
 from ..errors import SpecError
 from ..vocab import DEPTH, LAYER
 from .instance import Instance, random_point, target_constraint
@@ -128,7 +130,7 @@ def certify(d, widths=None, exact=True, points=2, seed=0):
         matrix = claimed[(kind, layer)]
         for r in range(symbols.rows):
             for c in range(symbols.cols):
-                brute = diff(inst.loss, symbols[r, c])
+                brute = shared_diff(inst.loss, symbols[r, c])
                 claim = matrix[r, c]
                 cert.entries += 1
                 difference = (brute - claim).xreplace(constraint) if constraint else brute - claim

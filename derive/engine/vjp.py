@@ -197,10 +197,26 @@ def _check_jacobian(op, port, sh):
                       "does not match its component")
 
 
-@lru_cache(maxsize=512)
+#: the port kinds whose shapes depend on the bias mode (the augmented weights and input)
+BIAS_KINDS = frozenset({"W", "Wbar", "zaug", "b"})
+
+
 def checked(op_name, bias, batch, norm="none"):
-    """`check` once per op row and network shape (bias mode, batch, normalization)."""
+    """`check` once per op row and the parts of the network shape the row reads: the
+    bias mode only where a port's shape depends on it, the normalization only for a
+    normalization row (its statistics' shapes), the batch always."""
+    op = op_row(op_name)
+    reads_bias = any(kind in BIAS_KINDS for kind, _ in op.ports.values())
+    return _checked(op_name, bias if reads_bias else "none", batch,
+                    norm if op.aux else "none")
+
+
+@lru_cache(maxsize=512)
+def _checked(op_name, bias, batch, norm):
     return check(op_row(op_name), Shapes(bias, batch, norm))
+
+
+checked.cache_clear = _checked.cache_clear
 
 
 def _agree(derived, claimed):
