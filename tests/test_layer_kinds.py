@@ -26,11 +26,11 @@ def _options():
         if norm == "batch" and not batch:
             continue
         rows.append((2, dict(norm=norm, dropout=dropout, batch=batch, weight_decay=decay)))
-    # residual networks start at depth 3, where a normalized certificate costs 5–30 s:
-    # every dropout choice without a norm, and layer norm with dropout (batch norm with a
-    # residual is left to the export's finite-difference table, tests/test_export_kinds.py)
-    for norm, dropout in (("none", False), ("none", True), ("layer", True)):
-        rows.append((3, dict(residual=True, norm=norm, dropout=dropout, batch=norm == "batch")))
+    # residual networks start at depth 3: every norm and dropout choice, batch mode
+    # and weight decay taking turns (batch norm needs the batch)
+    for n, (norm, dropout) in enumerate(product(("none", "layer", "batch"), (False, True))):
+        rows.append((3, dict(residual=True, norm=norm, dropout=dropout,
+                             batch=norm == "batch" or n % 2 == 1, weight_decay=n % 3 == 0)))
     rows.append((1, dict(norm="layer", dropout=True)))   # no hidden layer: nothing changes
     changed = [(depth, opts) for depth, opts in rows   # a plain network is tested elsewhere
                if opts.get("residual") or opts["dropout"] or opts["norm"] != "none"]
