@@ -25,6 +25,8 @@ at 0, and the value there is stated in prose).
 >>> humanize(2*f - 2*y)
 2*(f - y)
 """
+from functools import lru_cache
+
 from sympy import Add, Expr, Mul, OneMatrix, S, Transpose, exp
 from sympy.matrices.expressions import MatAdd, MatMul
 from sympy.printing.precedence import PRECEDENCE
@@ -92,7 +94,7 @@ def common_number(expr):
     """
     def is_target(e):
         c = e.primitive()[0] if isinstance(e, Add) and not e.is_number else S.One
-        return c.is_Integer and c > 1
+        return c.is_Integer and c.p > 1
 
     def written(e):
         c, rest = e.primitive()
@@ -136,8 +138,11 @@ RULES = (
 )
 
 
+@lru_cache(maxsize=4096)
 def humanize(expr):
-    """``expr`` with every rule of `RULES` applied, in order."""
+    """``expr`` with every rule of `RULES` applied, in order (remembered per
+    expression: a document prints most of its expressions several times, and every
+    notation and layout of one derivation prints the same ones)."""
     for _, rule in RULES:
         expr = rule(expr)
     return expr
