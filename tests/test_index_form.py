@@ -1,7 +1,15 @@
 """Each contraction rule alone, then the fixed point."""
 from sympy import IndexedBase, KroneckerDelta, Sum, symbols
 
-from derive.calculus.kronecker import contract, kronecker, pull_constants, split_sum, tidy
+from derive.calculus.kronecker import (
+    NESTED_RULES,
+    common_delta,
+    contract,
+    kronecker,
+    pull_constants,
+    split_sum,
+    tidy,
+)
 
 i, j, k, a, n, m = symbols("i j k a n m", integer=True, positive=True)
 v, w = IndexedBase("v"), IndexedBase("w")
@@ -32,6 +40,22 @@ def test_kronecker_with_two_indices_removes_one():
 def test_kronecker_leaves_sums_without_delta():
     expr = Sum(v[i] * w[i], (i, 1, n))
     assert kronecker(expr) == expr
+
+
+def test_common_delta_takes_out_a_shared_delta():
+    d = KroneckerDelta(k, a)
+    assert common_delta(2 * d * v[i] - d * w[i] / n) == d * (2 * v[i] - w[i] / n)
+    assert common_delta(d * v[i] + w[i]) == d * v[i] + w[i]       # not every term
+
+
+def test_a_delta_nested_in_a_sum_over_another_index_contracts_with_nested_rules():
+    """Σ_r w_r Σ_q (2 δ_kq δ_rs − 2 δ_rs / n) v_qr: the normalization's shape of sum."""
+    r, q, s = symbols("r q s", integer=True, positive=True)
+    expr = Sum(w[r] * Sum((2 * KroneckerDelta(k, q) * KroneckerDelta(r, s)
+                           - 2 * KroneckerDelta(r, s) / n) * v[q, r], (q, 1, n)), (r, 1, m))
+    assert contract(expr).has(KroneckerDelta)
+    assert (contract(expr, NESTED_RULES)
+            - w[s] * (2 * v[k, s] - 2 * Sum(v[q, s], (q, 1, n)) / n)).expand() == 0
 
 
 def test_contract_reaches_the_fixed_point():

@@ -27,6 +27,8 @@ def test_every_claimed_vjp_matches_the_derived_one(name, bias, batch):
     op = OPS[name]
     derived = check(op, Shapes(bias, batch, NORM_OF.get(name, "none")))
     assert set(derived) == set(op.inputs) == set(op.vjps)
+    # every Kronecker delta is contracted, the normalizations' nested ones included
+    assert not any(form.has(KroneckerDelta) for form in derived.values()), derived
 
 
 def test_the_table_has_a_row_for_every_activation_and_loss():

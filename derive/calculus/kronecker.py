@@ -91,25 +91,45 @@ def delta_squared(expr):
     return expr
 
 
+def common_delta(expr):
+    """δ_{ia} f + δ_{ia} g → δ_{ia} (f + g): a delta every term of a sum shares is taken
+    out, so that `pull_constants` can move it out of a sum over another index and
+    `kronecker` can contract it (a normalization's VJP needs this: its deltas sit in a
+    sum nested in the sum over the samples)."""
+    if not isinstance(expr, Add):
+        return expr
+    terms = [Mul.make_args(t) for t in expr.args]
+    shared = [f for f in terms[0] if isinstance(f, KroneckerDelta)
+              and all(f in other for other in terms[1:])]
+    if not shared:
+        return expr
+    delta = shared[0]
+    rest = [Mul(*(f for f in t if f != delta)) for t in terms]
+    return delta * Add(*rest)
+
+
 RULES = (split_sum, pull_constants, kronecker, delta_squared)
+#: … and with `common_delta`, for the op table's VJPs (`derive.engine.vjp`); the
+#: documents' derivations keep `RULES`, whose steps they print
+NESTED_RULES = RULES + (common_delta,)
 
 
-def _rewrite_once(expr):
+def _rewrite_once(expr, rules):
     if expr.is_Atom or isinstance(expr, (Indexed, Var)):
         return expr
     if isinstance(expr, Sum):
-        new = Sum(_rewrite_once(expr.function), *expr.limits)
+        new = Sum(_rewrite_once(expr.function, rules), *expr.limits)
     else:
-        new = expr.func(*(_rewrite_once(arg) for arg in expr.args))
-    for rule in RULES:
+        new = expr.func(*(_rewrite_once(arg, rules) for arg in expr.args))
+    for rule in rules:
         new = rule(new)
     return new
 
 
-def contract(expr):
+def contract(expr, rules=RULES):
     """Apply the contraction rules until nothing changes; expand products of sums first."""
     for _ in range(50):
-        new = _rewrite_once(_distribute(expr))
+        new = _rewrite_once(_distribute(expr), rules)
         if new == expr:
             return new
         expr = new

@@ -35,7 +35,7 @@ from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, M
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from ..calculus.compare import DIGITS, TOLERANCE, exactly_zero
-from ..calculus.kronecker import contract
+from ..calculus.kronecker import NESTED_RULES, contract
 from ..calculus.numeric import value
 from ..ir.nodes import Act, Var, act_function, component
 from ..vocab import BATCH, DEPTH, LAYER, LOSS, WIDTH, a, b, i, k, r, s
@@ -90,10 +90,10 @@ def derive_vjp(op, port, sh, layer=None):
     layer = _layer(op) if layer is None else layer
     x = _port_component(sh, port_var(sh, op, port, layer))
     if op.scalar:
-        return contract(diff(op.index(sh, layer, None, None, wrt=port), x))
+        return contract(diff(op.index(sh, layer, None, None, wrt=port), x), NESTED_RULES)
     G = cotangent(sh, op, layer)
     body = sh.comp(G, i, r) * diff(op.index(sh, layer, i, r, wrt=port), x)
-    return contract(Sum(sh.sample_sum(body), (i, 1, G.shape[0])))
+    return contract(Sum(sh.sample_sum(body), (i, 1, G.shape[0])), NESTED_RULES)
 
 
 # --- reading a matrix expression componentwise ---------------------------------------
@@ -220,7 +220,7 @@ checked.cache_clear = _checked.cache_clear
 
 
 def _agree(derived, claimed):
-    difference = contract(derived - claimed)
+    difference = contract(derived - claimed, NESTED_RULES)
     if exactly_zero(_canonical(difference)):
         return True
     return _agree_small(difference)
