@@ -7,7 +7,10 @@ row's claimed matrix VJP is read componentwise (`entry`), written through the op
 forward where it names the op's output (softmax's z), and the two must agree: exactly
 at the index level with symbolic widths, or, where the sums do not line up term by
 term, exactly with every sum written out at small widths. A claim that does not agree,
-or a missing one, raises `OpError` naming the op and the input.
+or a missing one, raises `OpError` naming the op and the input, with the derived VJP
+lifted to matrix form (`lifted_vjp`: sums over a summed-out index become matrix
+products, sums over the features or samples ones-vector products; every row's lift is
+read back componentwise against its index form in tests/test_lifting.py).
 """
 import random
 from functools import lru_cache
@@ -30,18 +33,23 @@ from sympy import (
     Symbol,
     ZeroMatrix,
     diff,
+    exp,
+    log,
 )
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from ..calculus.compare import DIGITS, TOLERANCE, exactly_zero
-from ..calculus.kronecker import NESTED_RULES, contract
+from ..calculus.kronecker import NESTED_RULES, LiftError, contract
+from ..calculus.lifting import lift_entry
 from ..calculus.numeric import value
 from ..ir.nodes import Act, Var, act_function, component
 from ..vocab import BATCH, DEPTH, LAYER, LOSS, WIDTH, a, b, i, k, r, s
 from .ops import Shapes, op_row
 
 _FRESH = count()
+#: the elementwise functions an Act may name besides the activations (softmax's e^h)
+ELEMENTARY = {"exp": exp, "log": log}
 SMALL = 3   # the width at which sums are written out when the index forms do not line up
 SMALL_BATCH = 2   # … and the batch size (a sample index runs over 1 … SMALL_BATCH)
 
@@ -116,6 +124,8 @@ def entry(M, row, col):
     if isinstance(M, HadamardPower):
         return entry(M.base, row, col) ** M.exp
     if isinstance(M, Act):
+        if M.name in ELEMENTARY and M.order == 0:   # e^x and log x, as SymPy writes them
+            return ELEMENTARY[M.name](entry(M.arg, row, col))
         return act_function(M.name, M.order)(entry(M.arg, row, col))
     if isinstance(M, DiagMatrix):
         return KroneckerDelta(row, col) * entry(M.args[0], row, S.One)
@@ -176,10 +186,28 @@ def check(op, sh):
         derived[port] = derive_vjp(op, port, sh)
         if not _agree(derived[port], claimed):
             raise OpError(f"op {op.name!r}: the claimed VJP for its input {port!r} does not "
-                          f"match the derived one, {derived[port]}")
+                          f"match the derived one, {_shown(op, port, sh, derived[port])}")
         if op.jacobian is not None:
             _check_jacobian(op, port, sh)
     return derived
+
+
+def lifted_vjp(op, port, sh, layer=None, derived=None):
+    """The derived VJP of ``port`` lifted to a matrix expression of the port's shape
+    (`derive.calculus.lifting.lift_entry`): sums over a summed-out index become matrix
+    products, sums over the features or the samples ones-vector products."""
+    layer = _layer(op) if layer is None else layer
+    var = port_var(sh, op, port, layer)
+    derived = derive_vjp(op, port, sh, layer) if derived is None else derived
+    return lift_entry(derived, *port_indices(sh, var), var.shape)
+
+
+def _shown(op, port, sh, derived):
+    """The derived VJP as a matrix where it lifts, else its index form."""
+    try:
+        return lifted_vjp(op, port, sh, derived=derived)
+    except LiftError:
+        return derived
 
 
 def _check_jacobian(op, port, sh):

@@ -1,0 +1,82 @@
+"""Lifting a derived index VJP to matrix form: each rule alone on small expressions, then
+every row of the op table at every network shape, where the lifted matrix read back
+componentwise must agree with the index form it came from."""
+import pytest
+from sympy import IndexedBase, OneMatrix, Sum, exp, symbols
+from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
+
+from derive.calculus.kronecker import LiftError
+from derive.calculus.lifting import lift_entry
+from derive.engine.kinds import NORM_OF
+from derive.engine.ops import DENSE, OPS, Shapes
+from derive.engine.vjp import _agree, _layer, derive_vjp, entry, lifted_vjp, port_indices, port_var
+from derive.ir.nodes import Var
+
+k, s, p, q, n, m, c = symbols("k s p q n m c", integer=True, positive=True)
+H, G = Var("h", 1, n, m), Var("G", 1, n, m)
+g = Var("gamma", 1, n, 1)
+h_, G_, g_ = IndexedBase(H), IndexedBase(G), IndexedBase(g)
+
+
+def test_a_sum_over_the_features_of_a_sample_is_a_ones_row_product():
+    lifted = lift_entry(Sum(h_[p, s], (p, 1, n)), k, s, (n, m))
+    assert lifted == MatMul(OneMatrix(n, n), H)     # 𝟏 (𝟏ᵀ h): SymPy writes 𝟏𝟏ᵀ as one
+
+
+def test_a_sum_over_the_samples_of_a_feature_is_a_ones_column_product():
+    lifted = lift_entry(Sum(G_[k, p], (p, 1, m)), k, c, (n, 1))
+    assert lifted == MatMul(G, OneMatrix(m, 1))
+
+
+def test_a_sum_over_a_shared_index_is_a_matrix_product_and_a_swapped_one_a_transpose():
+    W = Var("W", 2, c, n)
+    lifted = lift_entry(Sum(IndexedBase(W)[q, k] * G_[q, s], (q, 1, c)), k, s, (n, m))
+    assert lifted == MatMul(Transpose(W), G)
+
+
+def test_a_column_times_a_row_is_an_outer_product():
+    u, v = Var("u", 1, n, 1), Var("v", 1, c, 1)
+    lifted = lift_entry(IndexedBase(u)[k] * IndexedBase(v)[q], k, q, (n, c))
+    assert lifted == MatMul(u, Transpose(v))
+
+
+def test_entrywise_factors_are_a_hadamard_product_with_the_column_spread():
+    lifted = lift_entry(g_[k] * G_[k, s], k, s, (n, m))
+    assert lifted == HadamardProduct(MatMul(g, OneMatrix(1, m)), G)
+
+
+def test_a_factor_on_the_summed_and_both_free_indices_does_not_lift():
+    with pytest.raises(LiftError):
+        lift_entry(Sum(exp(h_[k, p] * G_[p, s]), (p, 1, n)), k, s, (n, m))
+
+
+#: every row at every shape it is used with (a dense row with its own bias mode)
+ROWS = [(name, bias, batch) for name in OPS for bias in DENSE for batch in (False, True)
+        if (not name.startswith("dense") or DENSE[bias] == name)
+        and (NORM_OF.get(name) != "batch" or batch)]
+
+
+@pytest.mark.parametrize("name,bias,batch", ROWS)
+def test_every_derived_vjp_lifts_and_reads_back(name, bias, batch):
+    op = OPS[name]
+    sh = Shapes(bias, batch, NORM_OF.get(name, "none"))
+    for port in op.inputs:
+        derived = derive_vjp(op, port, sh)
+        lifted = lifted_vjp(op, port, sh, derived=derived)
+        var = port_var(sh, op, port, _layer(op))
+        residual_skip = op.ports[port] == ("z", -1) and op.output == "z"
+        # the skip's cotangent has layer l's rows: a residual needs equal widths
+        assert lifted.shape == (var.shape if not residual_skip else
+                                (sh.n(_layer(op)), var.shape[1]))
+        assert _agree(derived, entry(lifted, *port_indices(sh, var))), (port, lifted)
+
+
+def test_the_dense_rows_lift_to_the_notes_forms():
+    """The forms every set of notes writes: ∂J/∂W = G zᵀ, ∂J/∂z = Wᵀ G, ∂J/∂b = G 1."""
+    sh, op = Shapes("explicit", True), OPS["dense_bias"]
+    layer = _layer(op)
+    G = Var("G", layer, sh.n(layer), sh.m)
+    W, z = sh.var("W", layer), sh.var("z", layer - 1)
+    assert lifted_vjp(op, "W", sh) == MatMul(G, Transpose(z))
+    assert lifted_vjp(op, "z", sh) == MatMul(Transpose(W), G)
+    assert lifted_vjp(op, "b", sh) == MatMul(G, OneMatrix(sh.m, 1))
