@@ -25,7 +25,7 @@ from ..printing import notation as _notation
 from ..printing.latex import INDICATOR, NotesLatexPrinter
 from ..spec import rules
 from ..util.templates import environment
-from ..vocab import DEPTH, LAYER, LOSS, WIDTH
+from ..vocab import DATA_LOSS, DEPTH, LAMBDA, LAYER, LOSS, WIDTH
 from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
@@ -296,7 +296,8 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                p0=doc.var("h", 0) if nt.sigma0 else "",
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
-               sigma0=_notation.act_latex("input"), u="u", two=doc.layer(Integer(2)))
+               sigma0=_notation.act_latex("input"), u="u", two=doc.layer(Integer(2)),
+               data_loss=doc.tex(DATA_LOSS), lam=doc.tex(LAMBDA))
     sec = _sections(doc, detail)
     one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
         if doc.scalar and detail != "brief" else None

@@ -12,9 +12,10 @@ from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, M
 from sympy.printing.latex import LatexPrinter
 
 from ..ir.nodes import MatPartial, Var
-from ..vocab import DEPTH, ETA, LAYER, LOSS, WIDTH
+from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
 from .human_forms import humanize
+from .penalty_latex import PenaltyLatex, is_penalty
 
 VECTOR_KINDS = ("b", "h", "z", "y", "delta", "zaug", "gamma", "beta", "hhat", "xhat", "a")
 #: elementary functions printed name(arg) in human forms (SymPy braces the argument)
@@ -27,7 +28,7 @@ _N = Symbol("N")
 INDICATOR = {"latex": r"\mathbb{1}", "markdown": r"\mathbb{I}"}
 
 
-class NotesLatexPrinter(LatexPrinter):
+class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
     """Prints Var, Act, Partial, MatPartial, Jacobian, Times and the matrix algebra
     (⊙, ⊘, ᵀ, 1, diag) the way lecture notes write them."""
 
@@ -210,6 +211,8 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         if expr == LOSS:
             return self.nt.loss
+        if expr == DATA_LOSS:
+            return self.data_loss_tex()
         if expr == ETA:
             return self.nt.rate
         return super()._print_Symbol(expr, style)
@@ -254,6 +257,8 @@ class NotesLatexPrinter(LatexPrinter):
         return text
 
     def _print_Mul(self, expr):
+        if is_penalty(expr):
+            return self.penalty_tex(expr)
 
         def rank(f):
             if f.is_number:
@@ -350,6 +355,9 @@ class NotesLatexPrinter(LatexPrinter):
         return super()._print_Pow(expr)
 
     def _print_Sum(self, expr):
+        layers = self.layer_sum_tex(expr)
+        if layers is not None:
+            return layers
         if expr.function.could_extract_minus_sign():
             return "-" + super()._print_Sum(Sum(-expr.function, *expr.limits))
         return super()._print_Sum(expr)
