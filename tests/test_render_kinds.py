@@ -12,9 +12,11 @@ from derive import Network, backprop, render
 from derive.documents.norm import Group, contract, jacobian_chain, mean_back, name_statistics, standardize, vjp_chain
 from derive.documents.pdf import compile_pdf, pdflatex_available
 from derive.documents.sections import kind_results
+from derive.ir.nodes import MatPartial
 from derive.printing.latex import NotesLatexPrinter
 from derive.printing.notation import PRESETS
 from derive.printing.notation import get as get_notation
+from derive.vocab import LAYER
 
 #: (residual, norm, dropout, weight decay, bias, batch): every option combination
 COMBOS = [c for c in itertools.product((False, True), ("none", "layer", "batch"),
@@ -38,11 +40,23 @@ def _printed(d, notation, layout, fmt):
     return [(p.doprint(lhs), p.doprint(rhs)) for lhs, rhs in kind_results(d) or ()]
 
 
+def _updates(d):
+    """The printed update lines; every parameter kind with a gradient has one."""
+    updates = [s for s in d.steps if s.topic == "update"]
+    graded = {lhs.wrt.kind for lhs, _ in d.summary() if isinstance(lhs, MatPartial)}
+    assert sorted(s.lhs.kind for s in updates) == sorted(graded)
+    assert all(s.lhs.layer == LAYER for s in updates)
+    p = NotesLatexPrinter(dict(notation=get_notation("hz"), depth=Integer(d.net.depth),
+                               human=True, indicator=r"\mathbb{I}"))
+    return [(p.doprint(s.lhs), p.doprint(s.rhs)) for s in updates]
+
+
 @pytest.mark.parametrize("combo", COMBOS, ids=lambda c: "-".join(map(str, c)))
 def test_every_combination_renders_with_its_backward_walk(combo):
     """Both formats, both layouts, a preset per combination (rotated through the table):
     no template debris, and every result of the backward walk (each cotangent, error and
-    gradient of every layer, as the engine derived it) printed in the summary."""
+    gradient of every layer, as the engine derived it) printed in the summary; an update
+    line for every parameter with a gradient."""
     d = backprop(_net(combo))
     notation = PRESET_ORDER[COMBOS.index(combo) % len(PRESET_ORDER)]
     for fmt in ("latex", "markdown"):
@@ -54,6 +68,8 @@ def test_every_combination_renders_with_its_backward_walk(combo):
                 assert f"{lhs} &= {rhs}" in text, lhs
     residual, norm, dropout, decay = combo[:4]
     md = render(d, "markdown")
+    for lhs, rhs in _updates(d):     # aligned, or alone in its display
+        assert any(f"{lhs} {rel} {rhs}" in md for rel in (r"&\leftarrow", r"\leftarrow")), lhs
     assert ("Where the skip connection joins" in md) == residual
     assert ("The normalization's backward pass" in md) == (norm != "none" and combo[5])
     assert (r"\frac{\partial J}{\partial \mathbf{a}_{2}}" in md) == dropout

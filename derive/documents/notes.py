@@ -297,7 +297,8 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
                sigma0=_notation.act_latex("input"), u="u", two=doc.layer(Integer(2)),
-               data_loss=doc.tex(DATA_LOSS), lam=doc.tex(LAMBDA))
+               data_loss=doc.tex(DATA_LOSS), lam=doc.tex(LAMBDA),
+               gamma_l=doc.var("gamma", LAYER), beta_l=doc.var("beta", LAYER))
     sec = _sections(doc, detail)
     one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
         if doc.scalar and detail != "brief" else None

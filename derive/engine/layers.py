@@ -240,7 +240,16 @@ def gradient_template(sh, decay=False):
                        "matrix", "update")]
         results["b"] = grad_b
         results["index_b"] = chain_b
-    return steps, results
+    return steps + norm_updates(sh), results
+
+
+def norm_updates(sh):
+    """γ_l ← γ_l − η ∂J/∂γ_l and β_l likewise: the normalization's parameters take the
+    same gradient-descent step as the weights (hidden layers only; none without a norm)."""
+    if sh.norm == "none":
+        return []
+    return [Step(p, p - ETA * MatPartial(LOSS, p), Rule.UPDATE, LAYER, "update", "matrix",
+                 "update") for p in (sh.var("gamma", LAYER), sh.var("beta", LAYER))]
 
 
 def accumulation(sh, l, grad_W, results):
