@@ -369,6 +369,10 @@ class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
             return r"\mathbf{1}^{\top}"
         return r"\mathbf{1}"
 
+    def _print_Identity(self, expr):
+        """The 1 × 1 identity (SymPy's form of a 1 × 1 block of ones) is a ones entry."""
+        return r"\mathbf{1}" if expr.shape == (1, 1) else super()._print_Identity(expr)
+
     def _print_DiagMatrix(self, expr):
         return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
 
