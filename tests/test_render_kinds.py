@@ -11,6 +11,7 @@ from sympy import Integer, KroneckerDelta, Sum, Symbol
 from derive import Network, backprop, render
 from derive.documents.norm import Group, contract, jacobian_chain, mean_back, name_statistics, standardize, vjp_chain
 from derive.documents.pdf import compile_pdf, pdflatex_available
+from derive.documents.rows import row_results
 from derive.documents.sections import kind_results
 from derive.ir.nodes import MatPartial
 from derive.printing.latex import NotesLatexPrinter
@@ -37,7 +38,10 @@ def _printed(d, notation, layout, fmt):
     indicator = r"\mathbb{1}" if fmt == "latex" else r"\mathbb{I}"
     p = NotesLatexPrinter(dict(notation=get_notation(notation, layout),
                                depth=Integer(d.net.depth), human=True, indicator=indicator))
-    return [(p.doprint(lhs), p.doprint(rhs)) for lhs, rhs in kind_results(d) or ()]
+    results = kind_results(d) or []
+    if layout == "numerator":      # rows, the transposes of the columns
+        results = row_results(results)
+    return [(p.doprint(lhs), p.doprint(rhs)) for lhs, rhs in results]
 
 
 def _updates(d):

@@ -342,6 +342,9 @@ class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
         arg = expr.arg
         if isinstance(arg, MatPartial) and self.nt.layout == "numerator" and arg.wrt.shape[1] == 1:
             return self._frac(self._print(arg.num), self._print(arg.wrt))   # a row
+        if isinstance(arg, Transpose) and isinstance(arg.arg, MatPartial) and \
+                arg.arg.wrt.shape[1] != 1:     # a batch's rows transposed back: the columns
+            return self._print(arg.arg)
         if isinstance(arg, MatPartial) or (isinstance(arg, Transpose)
                                            and isinstance(arg.arg, MatPartial)):
             return rf"\left({self._print(arg)}\right)^{{\top}}"
