@@ -13,13 +13,14 @@ penalty's constant λ/2 as a fraction in front of its sum.
 """
 from sympy import Add, MatMul, Sum, Trace, Transpose
 
-from ..vocab import LAYER_SUM
+from ..vocab import LAMBDA, LAYER_SUM
 
 
 def is_penalty(expr):
-    """A product holding the decay penalty: a sum over the layers or a Frobenius norm."""
-    return expr.has(Trace) or any(isinstance(e, Sum) and e.limits[-1][0] == LAYER_SUM
-                                  for e in expr.atoms(Sum))
+    """A product of λ and the decay penalty: a sum over the layers or a Frobenius norm
+    (λ a factor of the product is checked first: most products are not the penalty)."""
+    return LAMBDA in expr.args and (expr.has(Trace) or any(
+        isinstance(e, Sum) and e.limits[-1][0] == LAYER_SUM for e in expr.atoms(Sum)))
 
 
 class PenaltyLatex:
