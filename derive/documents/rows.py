@@ -12,6 +12,11 @@ equals. The results are 002's (75)–(77):
     ∂L/∂g^n = ∂L/∂h^n ⊙ σ'(g^n)ᵀ,   ∂L/∂h^{n−1} = ∂L/∂g^n W^n,
     ∂L/∂W^n = (∂L/∂g^n)ᵀ (h^{n−1})ᵀ.
 
+A network with the §1b options names more cotangents (∂J/∂z_l, ∂J/∂a_l, ∂J/∂ĥ_l) and
+the gradients of γ_l and β_l; each is a row in the same way, its line transposed as
+written (`WALKED`). With a batch, the layer quantities have one column per sample and
+their rows are the transposed blocks, like δ's; only the weights keep their shape.
+
 The printer writes ``Transpose(MatPartial(J, column))`` in numerator layout as the bare
 fraction (a row), so no formula is typed here.
 """
@@ -82,7 +87,9 @@ def _walked(rhs):
 
 def transpose_chain(lhs, rhs):
     """The printed rule for one error: the row ∂J/∂h_l is δ_lᵀ, then (the column
-    form)ᵀ, then SymPy's transpose pushed inside, then the row derivatives named."""
+    form)ᵀ, then SymPy's transpose pushed inside, then the row derivatives named; for a
+    named cotangent (∂J/∂z_l = W_{l+1}ᵀ δ_{l+1}) its row is (the column form)ᵀ, pushed
+    inside, with δ_{l+1}ᵀ named ∂J/∂h_{l+1}."""
     pushed = Transpose(rhs).doit()
     if isinstance(lhs, MatPartial):     # a cotangent: the row is its transpose
         return [(Transpose(lhs), Transpose(rhs)), (None, pushed), (None, _row_line(lhs, rhs)[1])]
