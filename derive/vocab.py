@@ -10,11 +10,13 @@ from sympy import IndexedBase, Symbol, symbols
 WIDTH = IndexedBase("n")                             # symbolic widths n_0 … n_L
 BATCH = Symbol("m", integer=True, positive=True)     # batch size
 LOSS = Symbol("J")                                   # the scalar loss
+DATA_LOSS = Symbol("J_data")                         # the loss before the decay penalty
 ETA = Symbol("eta", positive=True)                   # learning rate
 LAMBDA = Symbol("lambda", positive=True)             # the weight-decay coefficient
 EPSILON = Symbol("epsilon", positive=True)           # the normalization's small constant
 DEPTH = Symbol("L", integer=True, positive=True)     # symbolic depth
 LAYER = Symbol("l", integer=True, positive=True)     # a general layer
+LAYER_SUM = Symbol("l", integer=True)                # a sum over the layers (not substituted)
 
 #: index letters: i, j, k summed; a, b free (the weight entry); s the sample; r a sample
 i, j, k, a, b, s, r = symbols("i j k a b s r", integer=True, positive=True)

@@ -11,10 +11,13 @@ from sympy import Integer, KroneckerDelta, Sum, Symbol
 from derive import Network, backprop, render
 from derive.documents.norm import Group, contract, jacobian_chain, mean_back, name_statistics, standardize, vjp_chain
 from derive.documents.pdf import compile_pdf, pdflatex_available
+from derive.documents.rows import row_results
 from derive.documents.sections import kind_results
+from derive.ir.nodes import MatPartial
 from derive.printing.latex import NotesLatexPrinter
 from derive.printing.notation import PRESETS
 from derive.printing.notation import get as get_notation
+from derive.vocab import LAYER
 
 #: (residual, norm, dropout, weight decay, bias, batch): every option combination
 COMBOS = [c for c in itertools.product((False, True), ("none", "layer", "batch"),
@@ -35,14 +38,30 @@ def _printed(d, notation, layout, fmt):
     indicator = r"\mathbb{1}" if fmt == "latex" else r"\mathbb{I}"
     p = NotesLatexPrinter(dict(notation=get_notation(notation, layout),
                                depth=Integer(d.net.depth), human=True, indicator=indicator))
-    return [(p.doprint(lhs), p.doprint(rhs)) for lhs, rhs in kind_results(d) or ()]
+    results = kind_results(d) or []
+    if layout == "numerator":      # rows, the transposes of the columns
+        results = row_results(results)
+    return [(p.doprint(lhs), p.doprint(rhs)) for lhs, rhs in results]
+
+
+def _updates(d):
+    """The printed update lines; every parameter kind with a gradient has one."""
+    updates = [s for s in d.steps if s.topic == "update"]
+    graded = {lhs.wrt.kind for lhs, _ in d.summary() if isinstance(lhs, MatPartial)}
+    assert sorted(s.lhs.kind for s in updates) == sorted(graded)
+    assert all(s.lhs.layer == LAYER for s in updates)
+    p = NotesLatexPrinter(dict(notation=get_notation("hz"), depth=Integer(d.net.depth),
+                               human=True, indicator=r"\mathbb{I}"))
+    return [(p.doprint(s.lhs), p.doprint(s.rhs)) for s in updates]
 
 
 @pytest.mark.parametrize("combo", COMBOS, ids=lambda c: "-".join(map(str, c)))
 def test_every_combination_renders_with_its_backward_walk(combo):
     """Both formats, both layouts, a preset per combination (rotated through the table):
     no template debris, and every result of the backward walk (each cotangent, error and
-    gradient of every layer, as the engine derived it) printed in the summary."""
+    gradient of every layer, as the engine derived it) printed in the summary; an update
+    line for every parameter with a gradient; the normalization page whenever there is a
+    normalization."""
     d = backprop(_net(combo))
     notation = PRESET_ORDER[COMBOS.index(combo) % len(PRESET_ORDER)]
     for fmt in ("latex", "markdown"):
@@ -54,8 +73,10 @@ def test_every_combination_renders_with_its_backward_walk(combo):
                 assert f"{lhs} &= {rhs}" in text, lhs
     residual, norm, dropout, decay = combo[:4]
     md = render(d, "markdown")
+    for lhs, rhs in _updates(d):     # aligned, or alone in its display
+        assert any(f"{lhs} {rel} {rhs}" in md for rel in (r"&\leftarrow", r"\leftarrow")), lhs
     assert ("Where the skip connection joins" in md) == residual
-    assert ("The normalization's backward pass" in md) == (norm != "none" and combo[5])
+    assert ("The normalization's backward pass" in md) == (norm != "none")
     assert (r"\frac{\partial J}{\partial \mathbf{a}_{2}}" in md) == dropout
     assert (r"\frac{\partial J}{\partial \boldsymbol{\hat{h}}_{2}}" in md) == (norm != "none")
     assert (r"\lambda W_{2}" in md) == decay
@@ -82,9 +103,10 @@ def test_a_few_compile_with_pdflatex(combo):
 
 
 # -- the normalization page's rules, against finite differences ---------------------
-def _group(norm):
-    d = backprop(_net((False, norm, False, False, "explicit", True)))
-    steps = [s for s in d.steps if s.topic == "forward" and s.layer == 2]
+def _group(norm, batch=True, depth=3):
+    d = backprop(_net((False, norm, False, False, "explicit", batch), depth=depth))
+    layer = 2 if depth == 3 else LAYER
+    steps = [s for s in d.steps if s.topic == "forward" and s.layer == layer]
     return Group(steps, norm)
 
 
@@ -109,12 +131,18 @@ def test_name_statistics_and_standardize_invert_the_definitions():
     assert standardize(grp.definition("xhat", grp.a), grp) == grp.at("xhat", grp.a)
 
 
-@pytest.mark.parametrize("norm", ["layer", "batch"])
-def test_the_jacobian_and_the_vjp_match_finite_differences(norm):
-    """The page's last Jacobian line and its three-term VJP, evaluated for a group of
-    four numbers, against central differences of the standardization (typed here as
-    the oracle: x̂ = (h − mean) / sqrt(var + ε), the biased variance)."""
-    grp = _group(norm)
+#: the pages derived: (norm, batch, depth); a single sample's layer norm has scalar
+#: statistics, a symbolic depth derives the page at the general layer l
+PAGES = [("layer", True, 3), ("batch", True, 3), ("layer", False, 3), ("layer", False, "L"),
+         ("batch", True, "L")]
+
+
+@pytest.mark.parametrize("norm,batch,depth", PAGES)
+def test_the_jacobian_and_the_vjp_match_finite_differences(norm, batch, depth):
+    """Every line of the page's Jacobian chain and of its VJP chain, evaluated for a
+    group of four numbers, against central differences of the standardization (typed
+    here as the oracle: x̂ = (h − mean) / sqrt(var + ε), the biased variance)."""
+    grp = _group(norm, batch, depth)
     rng = np.random.default_rng(0)
     h, c, eps, n = rng.normal(size=4), rng.normal(size=4), 0.1, 4
 
@@ -123,22 +151,36 @@ def test_the_jacobian_and_the_vjp_match_finite_differences(norm):
 
     fd = np.array([(standardized(h + 1e-6 * e) - standardized(h - 1e-6 * e)) / 2e-6
                    for e in np.eye(n)]).T           # fd[a, b] = ∂x̂_a/∂h_b
-    jac = jacobian_chain(grp)[-1]
-    vjp = vjp_chain(grp, jac)[-1]
+    jacobians = jacobian_chain(grp)
+    vjps = vjp_chain(grp, jacobians[-1])
     x = standardized(h)
     values = {grp.mu: h.mean(), grp.v: h.var(), Symbol("epsilon", positive=True): eps}
-
-    def number(expr, subs):     # components first: the size also sits in the Vars' shapes
-        return float(expr.xreplace(subs).xreplace(values).xreplace({grp.size: n}).doit())
-    xs = {grp.at("xhat", Integer(a + 1)): x[a] for a in range(n)}
-    for a, b in itertools.product(range(n), repeat=2):
-        at = jac.xreplace({grp.a: Integer(a + 1), grp.b: Integer(b + 1)})
-        assert abs(number(at, xs) - fd[a, b]) < 1e-6
-    cs = {**xs, **{grp.g(Integer(a + 1)): c[a] for a in range(n)}}
+    entries = {**{grp.at("xhat", Integer(a + 1)): x[a] for a in range(n)},
+               **{grp.at("h", Integer(a + 1)): h[a] for a in range(n)},
+               **{grp.g(Integer(a + 1)): c[a] for a in range(n)}}
 
     def written_out(e):     # a group sum as its n terms
         return Sum(e.function, (e.limits[0][0], 1, n)).doit()
-    for b in range(n):
-        at = vjp.xreplace({grp.b: Integer(b + 1)}).replace(lambda e: isinstance(e, Sum),
-                                                             written_out)
-        assert abs(number(at, cs) - fd[:, b] @ c) < 1e-6
+
+    def number(expr):     # components first: the size also sits in the Vars' shapes
+        expr = expr.replace(lambda e: isinstance(e, Sum), written_out)
+        return float(expr.xreplace(entries).xreplace(values).xreplace({grp.size: n}).doit())
+    assert len(jacobians) == 4 and len(vjps) == 2
+    for jac in jacobians:
+        for a, b in itertools.product(range(n), repeat=2):
+            at = jac.xreplace({grp.a: Integer(a + 1), grp.b: Integer(b + 1)})
+            assert abs(number(at) - fd[a, b]) < 1e-6
+    for vjp in vjps:
+        for b in range(n):
+            assert abs(number(vjp.xreplace({grp.b: Integer(b + 1)})) - fd[:, b] @ c) < 1e-6
+
+
+def test_every_normalized_network_gets_the_page():
+    """A single sample's layer norm and a symbolic depth get the page too; its group is
+    the one sample's features (no sample index) or the general layer's."""
+    single = render(backprop(_net((False, "layer", False, False, "none", False))), "markdown")
+    assert "The normalization's backward pass" in single
+    assert "features of the one sample" in single and r"\mu_{2} &=" in single
+    general = render(backprop(_net((False, "batch", False, False, "none", True), depth="L")),
+                     "markdown")
+    assert "We derive it for layer $l$" in general

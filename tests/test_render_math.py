@@ -57,6 +57,20 @@ def test_every_pair_and_notation_math_renders():
     _assert_renders(docs)
 
 
+@pytest.mark.slow
+def test_layer_kinds_math_renders_in_every_notation():
+    """The §1b documents outside the gallery: gh's rows of the named cotangents, a single
+    sample's normalization page, the decay penalty at a symbolic depth."""
+    _need_node()
+    nets = [Network.uniform(depth=3, activation="tanh", loss="mse", norm="layer",
+                            residual=True, dropout=True, weight_decay=True, bias="explicit"),
+            Network.uniform(depth="L", activation="tanh", loss="mse", norm="batch",
+                            batch=True, weight_decay=True)]
+    _assert_renders([(f"{net.describe()}/{notation}", render(backprop(net), "markdown",
+                                                              notation=notation))
+                     for net in nets for notation in ("hz", "gh", "pq", "za")])
+
+
 def test_extraction_uses_a_parser():
     frags = fragments("a `$x$` b $y$\n\n$$\nz \\tag{1}\n$$\n")
     assert [f["tex"].strip() for f in frags] == ["y", "z \\tag{1}"]

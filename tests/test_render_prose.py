@@ -79,7 +79,13 @@ CLAIMS = [
      and r"\oslash" not in b["rhs"]),
     ("layer above gave us", lambda b, ctx: _above_error(b, ctx) in b["lines"][-1]["rhs"]),
     ("through the pre-activations of layer", lambda b, ctx: b["up"] in _display_tex(b)),
-    ("bias", lambda b, ctx: b["kind"] in ("db", "linb", "wbar")),   # wbar: the engine's note
+    ("bias", lambda b, ctx: b["kind"] in ("db", "linb", "wbar")     # wbar: the engine's note
+     or (b["kind"] == "decay" and r"\mathbf{b}" not in _display_tex(b))),   # not decayed
+    ("squared Frobenius norm", lambda b, ctx: r"\rVert_{F}^{2}" in b["lines"][1]["rhs"]),
+    ("lists the layers one by one", lambda b, ctx: b["lines"][2]["rhs"].count(r"\lVert")
+     == ctx["net"]["depth"]),
+    ("in the penalty of", lambda b, ctx: r"\lambda" in b["lines"][-1]["rhs"]
+     and r"\lambda" not in b["lines"][-2]["rhs"]),
 ]
 
 

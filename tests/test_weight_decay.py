@@ -4,14 +4,17 @@ import random
 
 import numpy as np
 import pytest
-from sympy import Float, Rational
+from sympy import Add, Float, ImmutableMatrix, Indexed, Integer, Rational, Sum
 
 from derive import Network, SpecError, backprop, export_numpy, render
 from derive.engine.certificate import matrix_gradients
 from derive.engine.instance import Instance, random_point
 from derive.ir.activations import realize
+from derive.ir.nodes import Var
 from derive.ir.steps import Rule
-from derive.vocab import LAMBDA
+from derive.printing.latex import NotesLatexPrinter
+from derive.printing.notation import get as get_notation
+from derive.vocab import DATA_LOSS, LAMBDA, LOSS, WIDTH
 
 CASES = [dict(depth=3, activation="sigmoid", loss="bce"),
          dict(depth=2, activation="tanh", loss="mse", bias="explicit", batch=True),
@@ -118,3 +121,77 @@ def test_documents_show_weight_decay_as_a_second_route():
     for layer in (1, 2):
         assert rf"\lambda W_{{{layer}}} + " in md
     assert "add the other route" in md
+
+
+# -- the decayed loss the documents state (J = J_data + (λ/2) Σ_l ‖W_l‖_F²) -----------
+#: networks with fixed widths (so every sum can be evaluated), plain and with options
+LOSS_CASES = [dict(activations=("sigmoid",) * 3, loss="bce", widths=(2, 3, 2, 1)),
+              dict(activations=("tanh", "tanh"), loss="mse", bias="explicit", batch=True,
+                   widths=(3, 2, 2)),
+              dict(activations=("relu",) * 3, loss="mse", bias="explicit", widths=(2, 3, 3, 2),
+                   residual=True, dropout=True),
+              dict(activations=("tanh",) * 3, loss="mse", norm="batch", batch=True,
+                   widths=(2, 3, 3, 2)),
+              dict(activations=("tanh",) * 7, loss="mse", widths=(2,) * 8)]
+
+
+def _numeric(expr, mats, widths):
+    """expr at the point ``mats`` ((kind, layer) -> array): the widths fixed, every sum
+    written out, each component and each matrix replaced by its numbers."""
+
+    def layers_first(e):      # the layer sum's terms, then each term's own sums
+        (var, lo, hi), rest = e.limits[-1], e.limits[:-1]
+        body = Sum(e.function, *rest) if rest else e.function
+        return Add(*[body.xreplace({var: Integer(k)}) for k in range(int(lo), int(hi) + 1)])
+    expr = expr.replace(lambda e: isinstance(e, Sum) and e.limits[-1][0].name == "l",
+                        layers_first)
+    expr = expr.xreplace({WIDTH[q]: Integer(w) for q, w in enumerate(widths)})
+    expr = expr.doit()
+
+    def entry(e):
+        var = e.base.label
+        return mats[(var.kind, int(var.layer))][tuple(int(x) - 1 for x in e.indices)]
+    expr = expr.replace(lambda e: isinstance(e, Indexed) and isinstance(e.base.label, Var),
+                        entry)
+    expr = expr.replace(lambda e: isinstance(e, Var),
+                        lambda e: ImmutableMatrix(mats[(e.kind, int(e.layer))]))
+    return float(expr.doit())
+
+
+@pytest.mark.parametrize("case", LOSS_CASES, ids=lambda c: c["loss"] + str(len(c["widths"])))
+def test_the_decayed_loss_is_the_data_loss_plus_the_penalty(case):
+    """The loss steps name the data loss J_data, then state J: every line of that
+    display, at a random point, equals J_data + (λ/2) Σ_l Σ_ij (W_l)_ij² computed with
+    NumPy; the lines are the index form, the Frobenius form and (a depth up to 6) the
+    layers listed; the printed document shows each of them."""
+    net = Network(weight_decay=True, **case)
+    d = backprop(net)
+    loss = [s for s in d.steps if s.topic == "loss"]
+    data = [s for s in loss if s.group == "loss"]
+    total = [s for s in loss if s.group == "decay"]
+    assert data and all(s.lhs == DATA_LOSS for s in data)
+    assert [s.lhs for s in total] == [LOSS] * (3 if net.depth <= 6 else 2)
+    rng = np.random.default_rng(11)
+    mats = {("W", l): rng.normal(size=(net.width(l), net.width(l - 1)))
+            for l in range(1, net.depth + 1)}
+    lam, data_value = 0.3, 1.7
+    expected = data_value + lam / 2 * sum(np.sum(W ** 2) for W in mats.values())
+    for s in total:
+        value = _numeric(s.rhs.xreplace({LAMBDA: lam, DATA_LOSS: data_value}), mats,
+                         net.widths)
+        assert value == pytest.approx(expected, rel=1e-12)
+    md = render(d, "markdown")
+    p = NotesLatexPrinter(dict(notation=get_notation("hz"), depth=Integer(net.depth),
+                               human=True, indicator=r"\mathbb{I}"))
+    for s in total:
+        assert p.doprint(s.rhs) in md
+
+
+def test_the_symbolic_depth_sums_over_the_layers_and_plain_losses_are_unchanged():
+    d = backprop(_net(CASES[3]))
+    md = render(d, "markdown")
+    assert (r"J &= J_{\text{data}} + \frac{\lambda}{2} \sum_{l=1}^{L} "
+            r"\sum_{\substack{1 \leq i \leq n_{l}\\1 \leq j \leq n_{l-1}}}") in md
+    assert r"\frac{\lambda}{2} \sum_{l=1}^{L} \lVert W_{l} \rVert_{F}^{2}" in md
+    plain = render(backprop(Network.uniform(**CASES[3])), "markdown")
+    assert r"\text{data}" not in plain and r"\lVert" not in plain

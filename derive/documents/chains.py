@@ -82,6 +82,8 @@ def justify(prev, step, known):
     """Codes for why ``step`` follows from ``prev``: ("ref", n) for an earlier numbered
     display whose left-hand side disappeared, "contract" when an indicator was summed
     out, "vector" when the line collects the entries into a vector, "cancel"."""
+    if step.rule in Rule.SELF_EVIDENT:
+        return [("rule", step.rule)]
     codes = []
     gone = _derivatives(prev.rhs) - _derivatives(step.rhs)
     if step.form == prev.form:

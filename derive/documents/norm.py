@@ -16,11 +16,12 @@ The vector-Jacobian product then follows by the chain rule through the scale γ,
 same rules turn it into the three-term form the engine states as a matrix. Layer norm
 groups the features of one sample; batch norm the samples of one feature.
 """
-from sympy import Add, Basic, IndexedBase, KroneckerDelta, Mul, Pow, Sum, Symbol, diff, expand, sqrt
+from sympy import Add, Basic, Identity, IndexedBase, KroneckerDelta, Mul, Pow, Sum, Symbol, diff, expand, sqrt
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul
 
 from ..ir.nodes import Partial, Var, component
-from ..vocab import EPSILON, LOSS
+from ..vocab import EPSILON, LAYER, LOSS
+from .scalars import Scalar
 
 _i, _k, _s = (Symbol(c, integer=True, positive=True) for c in "iks")
 _j, _r, _t = (Symbol(c, integer=True, positive=True) for c in "jrt")
@@ -43,6 +44,8 @@ def entry(expr, row, col, used=()):
         return _component(expr, row, col)
     if type(expr).__name__ == "OneMatrix":
         return 1
+    if isinstance(expr, Identity):      # SymPy's 1 × 1 ones block (one sample)
+        return KroneckerDelta(row, col) if expr.shape != (1, 1) else 1
     if isinstance(expr, MatAdd):
         return Add(*[entry(a, row, col, used) for a in expr.args])
     if isinstance(expr, HadamardProduct):
@@ -72,7 +75,11 @@ def _product(expr, row, col, used):
 
 
 def _component(var, row, col):
+    """One entry of a layer quantity; a 1 × 1 one (the statistics of a single sample's
+    layer norm) is the number it holds."""
     rows, cols = var.shape
+    if (rows, cols) == (1, 1):
+        return Scalar(var)
     if rows == 1:
         return component(var, col)
     if cols == 1:
@@ -93,6 +100,7 @@ class Group:
         self.a, self.b = (_i, _k) if self.feature else (_r, _t)
         self.fixed = _s if self.feature else _j
         self.size = h.shape[0] if self.feature else h.shape[1]
+        self.single = h.shape[1] == 1       # one sample: no sample index anywhere
         self.h = Var("h", h.layer, *h.shape)
         self.mu, self.v = (entry(self.defs[k].lhs, *self._pos(self.fixed)) for k in
                            ("mu", "var"))
@@ -116,7 +124,7 @@ class Group:
         return self.definition(kind, self.a).xreplace({self.mu: mu, self.v: var})
 
     def g(self, idx):
-        return G[self._pos(idx)]
+        return G[idx] if self.single else G[self._pos(idx)]
 
 
 def name_statistics(expr, grp):
@@ -202,12 +210,12 @@ def scale_line(grp):
 
 
 def page(doc):
-    """The printed displays of the page (None when the network has no normalization,
-    a symbolic depth or a single sample, whose statistics have no sample index)."""
+    """The printed displays of the page (None when the network has no normalization):
+    derived at the layer below the output, the general layer l with a symbolic depth."""
     net = doc.d.net
-    if net.norm == "none" or net.symbolic or not net.batch:
+    if net.norm == "none":
         return None
-    layer = net.L - 1
+    layer = LAYER if net.symbolic else net.L - 1
     steps = [s for s in doc.d.steps if s.topic == "forward" and s.layer == layer]
     grp = Group(steps, net.norm)
     defs = [(grp.mu, "mu"), (grp.v, "var"), (grp.at("xhat", grp.a), "xhat"),
@@ -218,7 +226,7 @@ def page(doc):
     lhs_jac = Partial(grp.at("xhat", grp.a), grp.at("h", grp.b))
     lhs_delta = grp.at("delta", grp.b)
     return dict(
-        layer=doc.layer(layer), batch=net.norm == "batch",
+        layer=doc.layer(layer), batch=net.norm == "batch", single=grp.single,
         group=doc.tex(grp.a), other=doc.tex(grp.b), fixed=doc.tex(grp.fixed),
         size=doc.tex(grp.size), c=doc.tex(grp.g(grp.a)),
         defs=_lines(doc, [(doc.tex(lhs), grp.definition(k, grp.a)) for lhs, k in defs]),

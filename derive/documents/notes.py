@@ -16,6 +16,7 @@ import os
 import re
 
 from sympy import Integer, KroneckerDelta, Symbol, Transpose
+from sympy.matrices.expressions import MatAdd
 
 from ..engine.derivation import Derivation
 from ..errors import SpecError
@@ -25,13 +26,13 @@ from ..printing import notation as _notation
 from ..printing.latex import INDICATOR, NotesLatexPrinter
 from ..spec import rules
 from ..util.templates import environment
-from ..vocab import DEPTH, LAYER, LOSS, WIDTH
+from ..vocab import DATA_LOSS, DEPTH, LAMBDA, LAYER, LOSS, WIDTH
 from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 from .norm import page as norm_page
 from .one_node import one_node_chain, scalar_steps
-from .rows import ROW_SECTIONS, row_results, row_steps, transpose_chain
+from .rows import ROW_SECTIONS, row, row_results, row_steps, transpose_chain
 from .scalars import applies, scalar
 from .sections import ORDER, kind_results
 from .sections import sections as _sections
@@ -213,10 +214,10 @@ def _rows(doc):
 
 
 def _rowvec(doc):
-    """Row-vector results: numerator layout, except in a one-node chain (numbers) and
-    in a network with the §1b options (its named cotangents ∂J/∂a_l, ∂J/∂ĥ_l have no
-    row forms in `derive.documents.rows`; such documents state the column gradients)."""
-    return doc.nt.layout == "numerator" and not doc.scalar and not doc.d.net.kinds
+    """Row-vector results: numerator layout, except in a one-node chain (numbers); with
+    the §1b options the named cotangents and the γ_l, β_l gradients are rows too
+    (`derive.documents.rows`)."""
+    return doc.nt.layout == "numerator" and not doc.scalar
 
 
 def _row_rule(doc):
@@ -225,8 +226,13 @@ def _row_rule(doc):
     network with no recursion (one layer)."""
     if not _rowvec(doc):
         return None
-    deltas = [(lhs, rhs) for lhs, rhs in doc.d.summary()
-              if isinstance(lhs, Var) and lhs.kind == "delta"]
+    if doc.d.net.kinds:     # δ_{l+1} is read by ∂J/∂z_l = W_{l+1}ᵀ δ_{l+1} (one route)
+        deltas = [(s.lhs, s.rhs) for s in doc.d.steps if s.group == "dJdz"
+                  and s.form == "matrix" and isinstance(s.lhs, MatPartial)
+                  and not isinstance(s.rhs, MatAdd)]
+    else:
+        deltas = [(lhs, rhs) for lhs, rhs in doc.d.summary()
+                  if isinstance(lhs, Var) and lhs.kind == "delta"]
     recursion = [r for r in deltas if any(isinstance(a, Var) and a.kind == "delta"
                                           for a in r[1].atoms(Var))]
     if not recursion:
@@ -234,8 +240,10 @@ def _row_rule(doc):
     lhs, rhs = recursion[-1]
     lines = [dict(lhs="" if left is None else doc.tex(left), rhs=doc.tex(right), rel="=",
                   why=[]) for left, right in transpose_chain(lhs, rhs)]
-    return dict(lines=lines, number=0, delta=doc.tex(lhs),
-                row=doc.tex(row_results([(lhs, rhs)])[-1][0]))
+    delta = lhs if isinstance(lhs, Var) else next(
+        a for a in rhs.atoms(Var) if a.kind == "delta")
+    return dict(lines=lines, number=0, delta=doc.tex(delta), walked=doc.d.net.kinds,
+                row=doc.tex(row(delta)))
 
 
 def _summary(doc):
@@ -296,7 +304,9 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                p0=doc.var("h", 0) if nt.sigma0 else "",
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
-               sigma0=_notation.act_latex("input"), u="u", two=doc.layer(Integer(2)))
+               sigma0=_notation.act_latex("input"), u="u", two=doc.layer(Integer(2)),
+               data_loss=doc.tex(DATA_LOSS), lam=doc.tex(LAMBDA),
+               gamma_l=doc.var("gamma", LAYER), beta_l=doc.var("beta", LAYER))
     sec = _sections(doc, detail)
     one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
         if doc.scalar and detail != "brief" else None

@@ -12,6 +12,11 @@ equals. The results are 002's (75)–(77):
     ∂L/∂g^n = ∂L/∂h^n ⊙ σ'(g^n)ᵀ,   ∂L/∂h^{n−1} = ∂L/∂g^n W^n,
     ∂L/∂W^n = (∂L/∂g^n)ᵀ (h^{n−1})ᵀ.
 
+A network with the §1b options names more cotangents (∂J/∂z_l, ∂J/∂a_l, ∂J/∂ĥ_l) and
+the gradients of γ_l and β_l; each is a row in the same way, its line transposed as
+written (`WALKED`). With a batch, the layer quantities have one column per sample and
+their rows are the transposed blocks, like δ's; only the weights keep their shape.
+
 The printer writes ``Transpose(MatPartial(J, column))`` in numerator layout as the bare
 fraction (a row), so no formula is typed here.
 """
@@ -58,6 +63,8 @@ def transposed(lhs, rhs):
     respect to a vector is transposed; a weight gradient keeps its shape, with δ_l
     written (∂J/∂h_l)ᵀ."""
     extra = []
+    if _walked(rhs) or (isinstance(lhs, MatPartial) and lhs.wrt.kind in WALKED):
+        return [_row_line(lhs, rhs)]
     if isinstance(lhs, Var) and lhs.kind == "delta":
         new = _name_rows(Transpose(rhs).doit(), extra)
         return extra + [(row(lhs), new)]
@@ -66,10 +73,26 @@ def transposed(lhs, rhs):
     return [(lhs, rhs.xreplace({v: Transpose(row(v)) for v in _deltas(rhs)}))]
 
 
+#: the cotangents and gradients a hidden block with the §1b options names: each is a
+#: row, the transpose of its column, like the error
+WALKED = ("z", "a", "hhat", "gamma", "beta")
+
+
+def _walked(rhs):
+    """A result written with the named cotangents of a block with options (∂J/∂z_l,
+    ∂J/∂ĥ_l, …): it is transposed as written, its factors kept in their order, and a
+    product δᵀ W stays as it is (its row name ∂J/∂z is the line's own left side)."""
+    return bool(rhs.atoms(MatPartial))
+
+
 def transpose_chain(lhs, rhs):
     """The printed rule for one error: the row ∂J/∂h_l is δ_lᵀ, then (the column
-    form)ᵀ, then SymPy's transpose pushed inside, then the row derivatives named."""
+    form)ᵀ, then SymPy's transpose pushed inside, then the row derivatives named; for a
+    named cotangent (∂J/∂z_l = W_{l+1}ᵀ δ_{l+1}) its row is (the column form)ᵀ, pushed
+    inside, with δ_{l+1}ᵀ named ∂J/∂h_{l+1}."""
     pushed = Transpose(rhs).doit()
+    if isinstance(lhs, MatPartial):     # a cotangent: the row is its transpose
+        return [(Transpose(lhs), Transpose(rhs)), (None, pushed), (None, _row_line(lhs, rhs)[1])]
     return [(row(lhs), Transpose(lhs)), (None, Transpose(rhs)), (None, pushed),
             (None, _name_rows(pushed, []))]
 
@@ -107,7 +130,8 @@ def _row_line(lhs, rhs):
     ∂J/∂h_k (a product δ_kᵀ W_k stays, so a substitution line still shows what it
     substitutes), and an entrywise product keeps its factors in their order."""
     deltas = _deltas(rhs)
-    if isinstance(lhs, MatPartial) and lhs.wrt.shape[1] != 1:     # a matrix gradient
+    if isinstance(lhs, MatPartial) and lhs.wrt.shape[1] != 1 and lhs.wrt.kind not in WALKED:
+        # a matrix gradient (a layer quantity of a batch, one column per sample, is a row)
         return lhs, rhs.xreplace({v: Transpose(row(v)) for v in deltas})
     new = _transpose(rhs).xreplace({Transpose(v): row(v) for v in deltas})
     return (row(lhs) if isinstance(lhs, Var) else Transpose(lhs)), new

@@ -19,7 +19,7 @@ from ..ir.steps import Rule, Step
 from ..spec import rules
 from ..vocab import LAYER, LOSS
 from .kinds import COMBINE_OPS, NORM_OPS, activation_row, aux_matrix
-from .layers import dJdz_steps, forward_steps, gradient_template, output_template
+from .layers import decayed_loss, dJdz_steps, forward_steps, gradient_template, output_template
 from .ops import OPS, Shapes
 from .ops import block_ops as ops_block_ops
 from .vjp import checked
@@ -112,6 +112,8 @@ def block_templates(bias, batch, loss_name, output_name, hidden_names, decay, no
     for op in used + ((OPS["penalty"],) if decay else ()):
         checked(op.name, bias, batch)
     out = output_template(sh, rules.loss(loss_name), rules.activation(output_name))
+    if decay:
+        out = decayed_loss(out)
     skips = (False, True) if residual else (False,)
     # one walk serves layer 1 (no skip of its own) and the residual layers alike: the
     # residual add passes ∂J/∂z_l to a_l unchanged, so the walk's forms do not depend

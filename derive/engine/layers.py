@@ -6,6 +6,7 @@ index and symbolic widths. `backprop` instantiates the templates for every layer
 substitution, so the cost grows linearly with depth and the nested loss is never
 differentiated (only `certify` does that, at small sizes).
 """
+from dataclasses import replace
 from functools import lru_cache
 
 from sympy import IndexedBase, S, Sum, cancel, diff, fraction, together
@@ -14,7 +15,7 @@ from ..calculus.kronecker import contract, lift, tidy
 from ..ir.nodes import Act, MatPartial, Partial, Times, act_function, component
 from ..ir.steps import Rule, Step
 from ..spec import rules
-from ..vocab import DEPTH, ETA, LAYER, LOSS, a, b, i, j, k, r, s
+from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LAYER_SUM, LOSS, a, b, i, j, k, r, s
 from .ops import DENSE, OPS, Shapes, activation_op, augment_matrix, block_ops, loss_op
 from .softmax import softmax_delta
 from .vjp import checked, entry
@@ -239,7 +240,16 @@ def gradient_template(sh, decay=False):
                        "matrix", "update")]
         results["b"] = grad_b
         results["index_b"] = chain_b
-    return steps, results
+    return steps + norm_updates(sh), results
+
+
+def norm_updates(sh):
+    """γ_l ← γ_l − η ∂J/∂γ_l and β_l likewise: the normalization's parameters take the
+    same gradient-descent step as the weights (hidden layers only; none without a norm)."""
+    if sh.norm == "none":
+        return []
+    return [Step(p, p - ETA * MatPartial(LOSS, p), Rule.UPDATE, LAYER, "update", "matrix",
+                 "update") for p in (sh.var("gamma", LAYER), sh.var("beta", LAYER))]
 
 
 def accumulation(sh, l, grad_W, results):
@@ -254,6 +264,25 @@ def accumulation(sh, l, grad_W, results):
                 "dW", "W_l is also read by the penalty (λ/2)‖W_l‖², whose gradient is λ W_l")
 
 
+def decayed_loss(output):
+    """The output template of a network with weight decay: its loss lines name the data
+    loss J_data, and the loss that is differentiated follows them, J = J_data + the
+    penalty op's forward summed over the layers (index form, then matrix form). The
+    penalty reads no output, so ∂J/∂z_L is the data loss's derivative unchanged."""
+    steps, results, assumptions = output
+    sh = Shapes("none", False)       # the penalty reads W_l alone: any shapes serve
+    penalty = OPS["penalty"]
+    renamed = [replace(st, lhs=DATA_LOSS) if st.topic == "loss" else st for st in steps]
+    last = max(n for n, st in enumerate(renamed) if st.topic == "loss")
+    total = []
+    for form, form_name, rule in ((penalty.index, "index", Rule.ACCUMULATION),
+                                  (penalty.matrix, "matrix", Rule.FROBENIUS)):
+        coeff, term = form(sh, LAYER_SUM).as_independent(LAYER_SUM, as_Add=False)
+        total.append(Step(LOSS, DATA_LOSS + coeff * Sum(term, (LAYER_SUM, 1, DEPTH)),
+                          rule, DEPTH, "loss", form_name, "decay"))
+    return renamed[:last + 1] + total + renamed[last + 1:], results, assumptions
+
+
 @lru_cache(maxsize=128)
 def templates(bias, batch, loss_name, output_name, hidden_names, decay=False):
     """All templates a plain network needs, derived once per distinct block kind; every
@@ -266,6 +295,8 @@ def templates(bias, batch, loss_name, output_name, hidden_names, decay=False):
     for op in used + ((OPS["penalty"],) if decay else ()):
         checked(op.name, bias, batch)
     out = output_template(sh, rules.loss(loss_name), rules.activation(output_name))
+    if decay:
+        out = decayed_loss(out)
     hidden = {name: hidden_template(sh, rules.activation(name)) for name in hidden_names}
     forward = {name: forward_steps(sh, rules.activation(name), LAYER)
                for name in set(hidden_names) | {output_name}}

@@ -11,7 +11,7 @@ checked first; here its steps are instantiated by substitution, layer by layer.
 >>> d.grad("W", 2)
 delta_2*z_1.T
 """
-from sympy import Basic, Integer
+from sympy import Basic, Integer, Sum
 
 from ..errors import SpecError
 from ..ir.steps import Rule, Step
@@ -128,8 +128,28 @@ def backprop(net):
         steps += [Step(s.lhs.xreplace(base), s.rhs.xreplace(base), Rule.GENERAL, LAYER,
                        "general", "matrix", s.group, s.note) for s in general]
     steps += [s.subs(base) for s in grad_steps if s.topic == "update"]
+    if net.weight_decay and not net.symbolic and net.depth <= LISTED:
+        steps = _list_penalty(steps, inst)
     return Derivation(net, steps, deltas, grad_forms, index_forms, dJdz, assumptions,
                       cotangents)
+
+
+#: the deepest concrete network whose decay penalty is also written term by term
+LISTED = 6
+
+
+def _list_penalty(steps, inst):
+    """After the decayed loss in matrix form, J = J_data + (λ/2) Σ_{l=1}^{L} ‖W_l‖_F², the
+    same loss with the sum over the layers written out (SymPy's ``doit`` of that sum,
+    then the network's widths, if fixed, in the terms' shapes)."""
+    out = []
+    for st in steps:
+        out.append(st)
+        if st.topic == "loss" and st.group == "decay" and st.form == "matrix":
+            listed = st.rhs.replace(lambda e: isinstance(e, Sum), lambda e: e.doit())
+            out.append(Step(st.lhs, inst.expr(listed, st.layer), Rule.LAYER_TERMS,
+                            st.layer, st.topic, st.form, st.group))
+    return out
 
 
 def _forward_key(net, layer, name):

@@ -37,6 +37,11 @@ class Rule:
     REARRANGE = "rearranging the sums"
     MATRIX_FORM = "matrix form"
     ACCUMULATION = "sum over paths"
+    FROBENIUS = "squared Frobenius norm"
+    LAYER_TERMS = "one term per layer"
+
+    #: rules whose line is justified by the rule alone (a rewriting, not a derivation)
+    SELF_EVIDENT = (FROBENIUS, LAYER_TERMS)
 
 
 TOPICS = ("forward", "loss", "output", "weights", "bias", "hidden", "general", "update")

@@ -12,9 +12,10 @@ from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, M
 from sympy.printing.latex import LatexPrinter
 
 from ..ir.nodes import MatPartial, Var
-from ..vocab import DEPTH, ETA, LAYER, LOSS, WIDTH
+from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
 from .human_forms import humanize
+from .penalty_latex import PenaltyLatex, is_penalty
 
 VECTOR_KINDS = ("b", "h", "z", "y", "delta", "zaug", "gamma", "beta", "hhat", "xhat", "a")
 #: elementary functions printed name(arg) in human forms (SymPy braces the argument)
@@ -27,7 +28,7 @@ _N = Symbol("N")
 INDICATOR = {"latex": r"\mathbb{1}", "markdown": r"\mathbb{I}"}
 
 
-class NotesLatexPrinter(LatexPrinter):
+class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
     """Prints Var, Act, Partial, MatPartial, Jacobian, Times and the matrix algebra
     (⊙, ⊘, ᵀ, 1, diag) the way lecture notes write them."""
 
@@ -210,6 +211,8 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         if expr == LOSS:
             return self.nt.loss
+        if expr == DATA_LOSS:
+            return self.data_loss_tex()
         if expr == ETA:
             return self.nt.rate
         return super()._print_Symbol(expr, style)
@@ -254,6 +257,8 @@ class NotesLatexPrinter(LatexPrinter):
         return text
 
     def _print_Mul(self, expr):
+        if is_penalty(expr):
+            return self.penalty_tex(expr)
 
         def rank(f):
             if f.is_number:
@@ -337,6 +342,9 @@ class NotesLatexPrinter(LatexPrinter):
         arg = expr.arg
         if isinstance(arg, MatPartial) and self.nt.layout == "numerator" and arg.wrt.shape[1] == 1:
             return self._frac(self._print(arg.num), self._print(arg.wrt))   # a row
+        if isinstance(arg, Transpose) and isinstance(arg.arg, MatPartial) and \
+                arg.arg.wrt.shape[1] != 1:     # a batch's rows transposed back: the columns
+            return self._print(arg.arg)
         if isinstance(arg, MatPartial) or (isinstance(arg, Transpose)
                                            and isinstance(arg.arg, MatPartial)):
             return rf"\left({self._print(arg)}\right)^{{\top}}"
@@ -350,6 +358,9 @@ class NotesLatexPrinter(LatexPrinter):
         return super()._print_Pow(expr)
 
     def _print_Sum(self, expr):
+        layers = self.layer_sum_tex(expr)
+        if layers is not None:
+            return layers
         if expr.function.could_extract_minus_sign():
             return "-" + super()._print_Sum(Sum(-expr.function, *expr.limits))
         return super()._print_Sum(expr)
@@ -360,6 +371,10 @@ class NotesLatexPrinter(LatexPrinter):
         if rows == 1 and cols != 1:
             return r"\mathbf{1}^{\top}"
         return r"\mathbf{1}"
+
+    def _print_Identity(self, expr):
+        """The 1 × 1 identity (SymPy's form of a 1 × 1 block of ones) is a ones entry."""
+        return r"\mathbf{1}" if expr.shape == (1, 1) else super()._print_Identity(expr)
 
     def _print_DiagMatrix(self, expr):
         return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"

@@ -1,0 +1,108 @@
+"""gh's row layout (SPEC §4, numerator layout) for networks with the §1b options: the
+named cotangents ∂J/∂z_l, ∂J/∂a_l, ∂J/∂ĥ_l, the errors and the gradients of γ_l and β_l
+are rows, the transposes of their columns, in the derivation sections and in the
+summary alike; a weight gradient keeps its shape. Oracle: every printed row equation
+and its column equation evaluated at one random point (the same values for the same
+atoms), the row must be the transpose of the column (a weight gradient the same matrix).
+"""
+import numpy
+import pytest
+from sympy import ImmutableMatrix, Integer, Transpose
+from test_render_kinds import COMBOS
+
+from derive import Network, backprop
+from derive.documents.notes import context
+from derive.documents.rows import ROW_SECTIONS, row, row_results, row_steps
+from derive.documents.sections import kind_results
+from derive.ir.nodes import Act, MatPartial, Var
+from derive.printing.latex import NotesLatexPrinter
+from derive.printing.notation import get as get_notation
+from derive.vocab import BATCH, EPSILON, LAMBDA, LOSS
+
+WIDTHS = (2, 3, 3, 2)
+SAMPLES = 2
+#: the option combinations with a walked hidden block (weight decay alone is plain)
+WALKED = [c for c in COMBOS if c[0] or c[1] != "none" or c[2]]
+
+
+def _net(combo):
+    residual, norm, dropout, decay, bias, batch = combo
+    return Network(activations=("tanh",) * 3, loss="mse", widths=WIDTHS, residual=residual,
+                   norm=norm, dropout=dropout, weight_decay=decay, bias=bias, batch=batch)
+
+
+def _fixed(expr):
+    return expr.xreplace({BATCH: Integer(SAMPLES)})
+
+
+class _Point:
+    """One random value per atom (a layer quantity, an activation's derivative, a named
+    cotangent); ∂J/∂h_l is δ_l. Positive entries, so that sqrt(v + ε) is real."""
+
+    def __init__(self, seed):
+        self.rng, self.values = numpy.random.default_rng(seed), {EPSILON: 0.1, LAMBDA: 0.3}
+
+    def _random(self, shape):
+        return ImmutableMatrix(self.rng.uniform(0.2, 1.2, size=shape).round(3).tolist())
+
+    def __call__(self, expr):
+        expr = _fixed(expr)
+        for a in sorted(expr.atoms(Var, Act, MatPartial), key=str):
+            if a in self.values:
+                continue
+            if isinstance(a, MatPartial) and a.wrt.kind == "h":
+                delta = Var("delta", a.wrt.layer, *a.wrt.shape)
+                self.values.setdefault(delta, self._random(delta.shape))
+                self.values[a] = self.values[delta]
+            else:
+                self.values[a] = self._random(a.shape)
+                if isinstance(a, Var) and a.kind == "delta":
+                    self.values[MatPartial(LOSS, Var("h", a.layer, *a.shape))] = self.values[a]
+        return ImmutableMatrix(expr.xreplace(self.values).doit().as_explicit()).evalf()
+
+
+def _close(a, b):
+    return a.shape == b.shape and max(abs(x) for x in (a - b)) < 1e-9
+
+
+def _check(col_lhs, col_rhs, row_lhs, row_rhs, point):
+    """The row line is the column line transposed (a weight gradient: the same)."""
+    c, r = point(col_rhs), point(row_rhs)
+    if isinstance(col_lhs, MatPartial) and col_lhs.wrt.kind in ("W", "Wbar"):
+        assert row_lhs == col_lhs and _close(r, c), col_lhs
+        return
+    assert _close(r, c.T), col_lhs
+    expected = row(col_lhs) if isinstance(col_lhs, Var) else Transpose(col_lhs)
+    assert row_lhs == expected
+
+
+def _derivation_steps(d):
+    return [s for s in d.steps if s.form == "matrix" and s.topic not in ("forward", "general",
+                                                                         "update", "loss")
+            and (isinstance(s.lhs, MatPartial) or getattr(s.lhs, "kind", "") == "delta")]
+
+
+@pytest.mark.parametrize("combo", WALKED, ids=lambda c: "-".join(map(str, c)))
+def test_gh_rows_are_the_transposed_columns(combo):
+    d = backprop(_net(combo))
+    point = _Point(7)
+    steps = _derivation_steps(d)
+    rows = row_steps(steps)
+    for col, new in zip(steps, rows):
+        _check(col.lhs, col.rhs, new.lhs, new.rhs, point)
+    columns = kind_results(d)
+    for lhs, rhs in columns:
+        transposed = row_results([(lhs, rhs)])
+        assert len(transposed) == 1, lhs       # no extra rows: ∂J/∂z_l has its own line
+        _check(lhs, rhs, *transposed[0], point)
+    # the document prints exactly these rows: the summary, and every derivation line
+    p = NotesLatexPrinter(dict(notation=get_notation("gh"), depth=Integer(d.net.depth),
+                               human=True, indicator=r"\mathbb{1}"))
+    ctx = context(d, "gh")
+    assert [(r["lhs"], r["rhs"]) for r in ctx["summary"]] == [
+        (p.doprint(a), p.doprint(b)) for a, b in row_results(columns)]
+    printed = {p.doprint(s.rhs) for s in rows}
+    column_only = {p.doprint(s.rhs) for s in steps} - printed
+    shown = [line["rhs"] for name in ROW_SECTIONS for b in ctx["sections"][name]
+             for line in b["lines"]]
+    assert not column_only & set(shown)
