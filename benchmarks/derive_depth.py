@@ -54,6 +54,19 @@ def ours(depth, repeats=3, **options):
     return statistics.median(times)
 
 
+def render_time(depth, repeats=3):
+    """The median time of rendering a derived depth-``depth`` network as LaTeX."""
+    from derive import Network, backprop, render
+
+    d = backprop(Network.uniform(depth=depth, activation="sigmoid", loss="bce"))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        render(d, "latex")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def first_check(**options):
     """The time of the first derivation in a fresh process minus a repeat's: the op rows'
     VJP checks, which run once per process."""
@@ -87,6 +100,7 @@ def main():
               f"loss (widths 2) {naive_text}; naive/ours {ratio}")
     print(f"time(64)/time(8) = {results[64] / results[8]:.2f} (target <= 10); "
           f"depth 64 in {results[64]:.3f} s (target < 1 s)")
+    print(f"render(latex) at depth 64: {render_time(64):.3f} s (target < 1 s)")
     kinds = {d: ours(d, norm="layer", residual=True) for d in DEPTHS}
     print(f"checking the VJP claims of the ops once per process: plain sigmoid/bce "
           f"{first_check():.3f} s; with norm='layer', residual=True "

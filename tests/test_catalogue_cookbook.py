@@ -6,7 +6,6 @@ or ClaimErrors; a user's large sizes are never expanded."""
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -101,13 +100,14 @@ def test_a_power_of_a_non_square_matrix_is_a_claim_error():
 
 
 def test_large_user_shapes_are_never_expanded():
-    start = time.perf_counter()
+    """The certificate runs at small sizes (1000 is checked, never expanded): a handful
+    of entries, not a million (the time is benchmarks/verify_speed.py's business)."""
     d = matrix_derivative("y^T A x", "A", {"A": (1000, 1000)})
     cert = d.certify()
-    assert cert.holds and cert.exact
+    assert cert.holds and cert.exact and cert.entries <= 16
+    assert all(int(size) <= 4 for _, size in cert.widths)
     assert str(d.result) == "y*x.T" and str(d.wrt.shape[0]) == "1000"
     assert verify_identity("d/dA (y^T A x)", "y x^T", {"A": (1000, 1000)}).holds
-    assert time.perf_counter() - start < 2
 
 
 def test_cli_large_shape_and_repeated_factor_claim():

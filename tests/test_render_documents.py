@@ -107,12 +107,11 @@ def test_repr_markdown_and_svg():
     assert svg.startswith("<svg") and "δ" in svg and "stroke-dasharray" in svg
 
 
-def test_depth_64_renders_fast():
-    import time
+def test_depth_64_renders_every_layer():
+    """(Its time is measured by benchmarks/derive_depth.py, not asserted here.)"""
     d = backprop(Network.uniform(depth=64, activation="sigmoid", loss="bce"))
-    start = time.perf_counter()
-    render(d, "latex")
-    assert time.perf_counter() - start < 1.0
+    text = render(d, "latex")
+    assert "W_{64}" in text and "W_{1}" in text
 
 
 def test_every_template_ships_in_the_wheel():

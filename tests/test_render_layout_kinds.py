@@ -7,7 +7,8 @@ atoms), the row must be the transpose of the column (a weight gradient the same 
 """
 import numpy
 import pytest
-from sympy import ImmutableMatrix, Integer, Transpose
+from sympy import Identity, Integer, OneMatrix, Transpose
+from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul
 from test_render_kinds import COMBOS
 
 from derive import Network, backprop
@@ -43,7 +44,7 @@ class _Point:
         self.rng, self.values = numpy.random.default_rng(seed), {EPSILON: 0.1, LAMBDA: 0.3}
 
     def _random(self, shape):
-        return ImmutableMatrix(self.rng.uniform(0.2, 1.2, size=shape).round(3).tolist())
+        return self.rng.uniform(0.2, 1.2, size=tuple(int(d) for d in shape)).round(3)
 
     def __call__(self, expr):
         expr = _fixed(expr)
@@ -58,11 +59,37 @@ class _Point:
                 self.values[a] = self._random(a.shape)
                 if isinstance(a, Var) and a.kind == "delta":
                     self.values[MatPartial(LOSS, Var("h", a.layer, *a.shape))] = self.values[a]
-        return ImmutableMatrix(expr.xreplace(self.values).doit().as_explicit()).evalf()
+        return numpy.atleast_2d(self._eval(expr))
+
+    def _eval(self, e):
+        """``e`` in NumPy floats: the atoms from the point, each matrix node its operation."""
+        if e in self.values:
+            return self.values[e]
+        if isinstance(e, OneMatrix):
+            return numpy.ones((int(e.shape[0]), int(e.shape[1])))
+        if isinstance(e, Identity):
+            return numpy.eye(int(e.shape[0]))
+        if not getattr(e, "is_Matrix", False):
+            return float(e.xreplace(self.values))
+        args = [self._eval(a) for a in e.args]
+        if isinstance(e, MatMul):
+            out = args[0]
+            for a in args[1:]:
+                out = out * a if numpy.ndim(out) == 0 or numpy.ndim(a) == 0 else out @ a
+            return out
+        if isinstance(e, MatAdd):
+            return sum(args[1:], args[0])
+        if isinstance(e, HadamardProduct):
+            return numpy.prod(args, axis=0)
+        if isinstance(e, HadamardPower):
+            return args[0] ** args[1]
+        if isinstance(e, Transpose):
+            return numpy.transpose(args[0])
+        raise TypeError(f"no NumPy rule for {type(e).__name__}")
 
 
 def _close(a, b):
-    return a.shape == b.shape and max(abs(x) for x in (a - b)) < 1e-9
+    return a.shape == b.shape and numpy.max(numpy.abs(a - b)) < 1e-9
 
 
 def _check(col_lhs, col_rhs, row_lhs, row_rhs, point):
