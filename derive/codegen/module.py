@@ -45,6 +45,7 @@ from .lines import (
     loss_lines,
     text,
 )
+from .statements import printed
 
 
 # --- parameters and inputs, from the ports -------------------------------------------
@@ -145,8 +146,8 @@ def generate_source(net):
     order = param_order(net)
     names = [var_name(k, l) for k, l in order]
     masks = mask_layers(d)
-    forward = forward_lines(d, printer)
-    backward, grads = backward_lines(d, printer)
+    backward, grads = backward_lines(d)
+    forward, backward = printed([forward_lines(d), backward], printer, text)
     widths = net.widths
     table = tuple((f"{k}{l}", k, None if widths is None else widths[l]) for k, l in order)
     fast = _fast_checks(order, masks if net.dropout else None, widths, net.bias == "augmented")
