@@ -16,7 +16,7 @@ from ..errors import SpecError
 from ..ir.nodes import Act, MatPartial, Var
 from ..printing.numpy_code import ArrayPrinter, Code, cotangent_name, var_name
 from ..printing.text import NAMES
-from ..printing.text import text as _text
+from ..printing.text import code_text as _text
 from ..spec import rules
 from ..vocab import BATCH
 
