@@ -1,19 +1,22 @@
 """The code of the lines printed from engine expressions.
 
 `printed` binds the subexpressions the lines share to locals (`bind_shared`) and prints
-every line with the `ArrayPrinter`. A sum or a Hadamard product with a matrix-product
-term is written as that product followed by in-place updates (``h1 = W1 @ z0`` then
-``h1 += b1``): the product is a new array nobody else holds, so adding or multiplying
-into it gives the same floats without a second temporary of the full size.
+every line with the `ArrayPrinter`. A sum or a Hadamard product with a term that makes
+a new full-size array (a matrix product, a scaled array, a product of arrays) is
+written as that term followed by in-place updates (``h1 = W1 @ z0`` then ``h1 += b1``):
+the new array is held by nobody else, so adding or multiplying into it gives the same
+floats with no further temporary of the full size.
 """
 from dataclasses import replace
 
 from sympy import HadamardProduct, MatAdd, MatMul
-from sympy.matrices.expressions import Identity, OneMatrix, ZeroMatrix
+from sympy.matrices.expressions import Identity, OneMatrix, Transpose, ZeroMatrix
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
+from ..ir.nodes import Act, MatPartial, Var
+from ..printing.numpy_code import scale_broadcast
 from .lines import Line
-from .shared import bind_shared, locals_in
+from .shared import Local, bind_shared, locals_in
 
 
 def _is_product(expr, batch):
@@ -26,36 +29,73 @@ def _is_product(expr, batch):
         not any(isinstance(m, special) for m in mats)
 
 
-def _updates(expr, batch):
-    """(the product, [(operator, operand)]) where ``expr`` is a sum or a Hadamard product
-    with a matrix-product term, else None."""
+def _full(expr, batch):
+    """True where the printed array surely has the expression's whole shape (no ones
+    left to broadcast it): a layer quantity, a cotangent, a matrix product, and sums,
+    products and scalings of such."""
+    if isinstance(expr, (Var, MatPartial)) or _is_product(expr, batch):
+        return True
+    if isinstance(expr, Local):
+        return _full(expr.definition, batch)
+    if isinstance(expr, (MatAdd, HadamardProduct)):
+        return any(_full(a, batch) for a in expr.args)
+    if isinstance(expr, MatMul):
+        coeff, mats = expr.as_coeff_matrices()
+        return len(mats) == 1 and _full(mats[0], batch)
+    return False
+
+
+def _fresh(expr, batch):
+    """A full-shape operand whose code makes a new array (not a name nor a view), and of
+    the arrays' float dtype (an activation's derivative may be a boolean mask)."""
+    if isinstance(expr, (Var, MatPartial, Local, Act, Transpose)) or not _full(expr, batch):
+        return False
+    if isinstance(expr, MatMul):
+        coeff, mats = expr.as_coeff_matrices()
+        if len(mats) == 1:                 # c X: new where c is a scalar other than 1
+            return coeff != 1 or _fresh(mats[0], batch)
+    return True
+
+
+def _lower(name, expr, printer, batch):
+    """The statements computing ``expr`` into ``name`` with one new array, or None."""
+    if isinstance(expr, MatMul):
+        coeff, mats = expr.as_coeff_matrices()
+        scaled = scale_broadcast(coeff, mats)
+        return None if scaled is None else _lower(name, scaled, printer, batch)
     if not isinstance(expr, (MatAdd, HadamardProduct)):
         return None
     terms = list(expr.args)
-    first = next((t for t in terms if _is_product(t, batch)), None)
+    if isinstance(expr, MatAdd):      # a term that is added, not subtracted
+        terms = [t for t in terms if not _negative(t)] + [t for t in terms if _negative(t)]
+    first = next((t for t in terms if _fresh(t, batch) and not _negative(t)), None)
     if first is None:
         return None
     terms.remove(first)
-    if isinstance(expr, HadamardProduct):
-        return first, [("*", t) for t in terms]
-    ops = []
+    lines = _lower(name, first, printer, batch) or [f"{name} = {printer.doprint(first)}"]
     for term in terms:
-        coeff, _ = term.as_coeff_mmul()
-        ops.append(("-", -term) if coeff.is_number and coeff < 0 else ("+", term))
-    return first, ops
+        if isinstance(expr, HadamardProduct):
+            lines.append(f"{name} *= {printer.doprint(term)}")
+        elif _negative(term):
+            lines.append(f"{name} -= {printer.doprint(-term)}")
+        else:
+            lines.append(f"{name} += {printer.doprint(term)}")
+    return lines
+
+
+def _negative(term):
+    coeff, _ = term.as_coeff_mmul()
+    return bool(coeff.is_number and coeff < 0)
 
 
 def statement(name, expr, printer, summed=False):
-    """The code assigning ``expr`` to ``name`` (one line, or a product then updates)."""
-    updates = None if summed else _updates(expr, printer._settings["batch"])
-    if updates is None:
+    """The code assigning ``expr`` to ``name``: one line, or a new array then updates."""
+    lines = None if summed else _lower(name, expr, printer, printer._settings["batch"])
+    if lines is None:
         code = printer.doprint(expr)
         if summed:
             code = f"({code}).sum(axis=1, keepdims=True)"
         return f"{name} = {code}"
-    first, ops = updates
-    lines = [f"{name} = {printer.doprint(first)}"]
-    lines += [f"{name} {op}= {printer.doprint(term)}" for op, term in ops]
     return "\n".join(lines)
 
 

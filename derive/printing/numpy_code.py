@@ -93,7 +93,7 @@ def _broadcast_part(expr):
     return None
 
 
-def _scale_smallest(coeff, mats):
+def scale_broadcast(coeff, mats):
     """c (1 r ⊙ X) as (1 (c r)) ⊙ X: the scalar multiplies the broadcast row or column
     r, not the full array (one pass fewer); None where there is no such factor."""
     if coeff in (S.One, S.NegativeOne) or len(mats) != 1 or \
@@ -262,7 +262,7 @@ class ArrayPrinter(NumPyPrinter):
 
     def _print_MatMul(self, expr):
         coeff, mats = expr.as_coeff_matrices()
-        scaled = _scale_smallest(coeff, mats)
+        scaled = scale_broadcast(coeff, mats)
         if scaled is not None:      # c (r ⊙ X), r a broadcast row or column: (c r) ⊙ X
             return self._print(scaled)
         if len(mats) > 1 and isinstance(mats[0], MatAdd):   # (A + B) C = A C + B C
@@ -351,5 +351,5 @@ def array_code(expr, batch=True):
     return ArrayPrinter(dict(batch=batch)).doprint(expr)
 
 
-__all__ = ["ArrayPrinter", "CONSTANTS", "Code", "array_code", "cotangent_name", "sigma_prime",
-           "var_name"]
+__all__ = ["ArrayPrinter", "CONSTANTS", "Code", "array_code", "cotangent_name", "scale_broadcast",
+           "sigma_prime", "var_name"]
