@@ -211,7 +211,7 @@ class ArrayPrinter(NumPyPrinter):
     def _print_OneMatrix(self, expr):
         return "1"  # broadcasts against the arrays it is combined with
 
-    def _common_scalar(self, expr):
+    def common_scalar(self, expr):
         """c and the terms divided by c when every term carries c (up to a number)."""
         def split(term):
             args = term.args if isinstance(term, MatMul) else (term,)
@@ -233,7 +233,7 @@ class ArrayPrinter(NumPyPrinter):
         return c, terms
 
     def _print_MatAdd(self, expr):
-        common = self._common_scalar(expr)
+        common = self.common_scalar(expr)
         if common is not None:      # c a + c b = c (a + b): one scaling, not one per term
             c, terms = common
             return f"({self._print(c)}) * ({self._print_MatAdd(MatAdd(*terms))})"
