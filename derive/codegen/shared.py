@@ -61,11 +61,6 @@ class Local(MatrixExpr):
         return self.name
 
 
-def _is_broadcast(expr):
-    """A column 1 (k×1) on the left or a row 1 (1×k) on the right: printed as nothing."""
-    return isinstance(expr, OneMatrix)
-
-
 def _free(expr):
     """True where the printed code does no arithmetic: a name, a view, a broadcast."""
     if isinstance(expr, (Var, MatPartial, Local, OneMatrix, Identity, ZeroMatrix)):

@@ -114,8 +114,9 @@ def printed(groups, printer, text):
     shared subexpression's line goes before its first use, with the comment
     "``text`` of it: computed once, for <the lines using it>"."""
     flat = [line for group in groups for line in group]
-    pairs = bind_shared([(line.name, line.expr) for line in flat])
-    bodies = {name: expr for name, expr in pairs if name not in {ln.name for ln in flat}}
+    names = [line.name or line.code.split(" = ")[0] for line in flat]   # taken, too
+    pairs = bind_shared(list(zip(names, (line.expr for line in flat))))
+    bodies = {name: expr for name, expr in pairs if name not in set(names)}
     users = _users(flat, pairs, bodies)
     out, k = [[] for _ in groups], 0
     where = [g for g, group in enumerate(groups) for _ in group]
