@@ -62,17 +62,11 @@ def _lower(name, expr, printer, batch):
     if isinstance(expr, MatMul):
         coeff, mats = expr.as_coeff_matrices()
         scaled = scale_broadcast(coeff, mats)
-        if scaled is not None:
-            return _lower(name, scaled, printer, batch)
-        if coeff != 1 and len(mats) == 1 and isinstance(mats[0], (MatAdd, HadamardProduct)) \
-                and _full(mats[0], batch):       # c (a − b): a − b, then scaled in place
-            inner = _lower(name, mats[0], printer, batch) or \
-                [f"{name} = {printer.doprint(mats[0])}"]
-            return inner + [f"{name} *= {printer.doprint(coeff)}"]
-        return None
+        # a scalar is not multiplied in place: NumPy's in-place update by a Python
+        # number costs more than a new array at small sizes (c (a − b) stays as printed)
+        return None if scaled is None else _lower(name, scaled, printer, batch)
     if isinstance(expr, MatAdd) and printer.common_scalar(expr) is not None:
-        c, terms = printer.common_scalar(expr)     # c a + c b: as the printer, c (a + b)
-        return _lower(name, MatMul(c, MatAdd(*terms)), printer, batch)
+        return None                      # c a + c b: printed c (a + b), as above
     if not isinstance(expr, (MatAdd, HadamardProduct)):
         return None
     terms = list(expr.args)
