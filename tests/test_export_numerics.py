@@ -108,9 +108,12 @@ def test_bad_inputs_raise_a_clear_value_error():
 def test_source_says_which_equation_each_line_implements():
     source = export_numpy(Network.uniform(depth=3, activation="sigmoid", loss="bce")).source
     lines = source.splitlines()
-    for code in ("delta3 = z3 - Y", "dW2 = delta2 @ z1.T", "delta1 = (W2.T @ delta2)"):
+    for code in ("delta3 = z3 - Y", "dW2 = delta2 @ z1.T", "delta1 = W2.T @ delta2"):
         at = next(i for i, line in enumerate(lines) if line.strip().startswith(code))
         assert lines[at - 1].strip().startswith(("# δ_", "# ∂J/∂W_"))
+    # the product W_2ᵀ δ_2 is a new array: σ'(h_1) multiplies into it in place
+    at = lines.index("    delta1 = W2.T @ delta2")
+    assert lines[at + 1] == "    delta1 *= z1*(1 - z1)"
     assert "z2*(1 - z2)" in source            # σ' from the stored output
     assert "np.logaddexp" in source           # the loss through log-sigmoid
     imports = [line for line in lines if line.startswith(("import", "from"))]

@@ -15,7 +15,8 @@ from ..engine.ops import OPS, Shapes
 from ..errors import SpecError
 from ..ir.nodes import Act, MatPartial, Var
 from ..printing.numpy_code import ArrayPrinter, Code, cotangent_name, var_name
-from ..printing.text import text as _text
+from ..printing.text import NAMES
+from ..printing.text import code_text as _text
 from ..spec import rules
 from ..vocab import BATCH
 
@@ -33,8 +34,19 @@ def text(expr):
 
 @dataclass(frozen=True)
 class Line:
+    """One commented computing line. A line printed from an engine expression has
+    ``expr`` (the code is printed from it by `printed`), the ``name`` it assigns and
+    ``label``, the text of that name; ``summed`` adds up its columns."""
     code: str
     comment: str
+    name: str = ""
+    expr: object = None
+    label: str = ""
+    summed: bool = False
+
+
+def _expr_line(name, expr, comment, label, summed=False):
+    return Line("", comment, name=name, expr=expr, label=label, summed=summed)
 
 
 # --- the loss, stably ----------------------------------------------------------------
@@ -112,7 +124,7 @@ def activation_outputs(d):
             and isinstance(s.rhs, Act) and isinstance(s.rhs.arg, Var)}
 
 
-def forward_lines(d, printer):
+def forward_lines(d):
     """The forward steps in op order: h_l (μ_l, v_l, x̂_l, ĥ_l, a_l) z_l per layer."""
     lines = []
     for step in d.steps:
@@ -128,8 +140,8 @@ def forward_lines(d, printer):
         if isinstance(step.rhs, Act) and not rules.activation(step.rhs.name).elementwise:
             lines += _softmax_lines(L)
             continue
-        lines.append(Line(f"{name} = {printer.doprint(step.rhs)}",
-                          f"{text(step.lhs)} = {text(step.rhs)}   [{step.rule}]"))
+        lines.append(_expr_line(name, step.rhs, f"{text(step.lhs)} = {text(step.rhs)}   "
+                                f"[{step.rule}]", text(step.lhs)))
     return lines
 
 
@@ -166,7 +178,7 @@ def layer_grad(d, kind, layer):
         return None
 
 
-def backward_lines(d, printer):
+def backward_lines(d):
     """Per layer, last first: the named cotangents, δ_l, and the parameter gradients.
 
     Returns (lines, {(kind, layer): name of the gradient array})."""
@@ -175,22 +187,20 @@ def backward_lines(d, printer):
         L = int(layer)
         for sym, form in d.cotangents(layer):
             tag = tags.get(("d", sym.wrt.kind, sym.wrt.layer), "")
-            lines.append(Line(f"{cotangent_name(sym.wrt)} = {printer.doprint(form)}",
-                              f"{text(sym)} = {text(form)}   [{tag}]"))
+            lines.append(_expr_line(cotangent_name(sym.wrt), form,
+                                    f"{text(sym)} = {text(form)}   [{tag}]", text(sym)))
         delta = d.delta(layer)
-        lines.append(Line(f"delta{L} = {printer.doprint(delta)}",
-                          f"δ_{L} = {text(delta)}   [{tags.get(('delta', layer), '')}]"))
+        lines.append(_expr_line(f"delta{L}", delta, f"δ_{L} = {text(delta)}   "
+                                f"[{tags.get(('delta', layer), '')}]", f"δ_{L}"))
         for kind in PARAM_KINDS:
             grad = layer_grad(d, kind, layer)
             if grad is None:
                 continue
-            code = printer.doprint(grad)
-            summed = kind != "W" and not d.net.batch
-            if summed:     # one sample per column: the per-sample gradients add
-                code = f"({code}).sum(axis=1, keepdims=True)"
+            summed = kind != "W" and not d.net.batch   # per-sample gradients add up
             note = "; summed over the columns" if summed else ""
             tag = tags.get(("d", kind, layer), "")
-            lines.append(Line(f"d{kind}{L} = {code}",
-                              f"∂J/∂{kind}_{L} = {text(grad)}   [{tag}]{note}"))
+            label = f"∂J/∂{NAMES.get(kind, kind)}_{L}"
+            lines.append(_expr_line(f"d{kind}{L}", grad, f"{label} = {text(grad)}   "
+                                    f"[{tag}]{note}", label, summed))
             grads[(kind, L)] = f"d{kind}{L}"
     return lines, grads

@@ -2,7 +2,9 @@
 
 The forward pass (in op order), the named cotangents, the δ-recursion and the gradients
 (in reverse) are printed by `ArrayPrinter` from the engine's matrix expressions
-(`derive.codegen.lines`), σ and σ' from the rule rows; the loss is printed from the loss
+(`derive.codegen.lines`), σ and σ' from the rule rows, a subexpression the lines share
+bound once to a named local and a new array updated in place (`derive.codegen.statements`,
+`derive.codegen.shared`); the loss is printed from the loss
 row, rewritten through log-sigmoid or log-sum-exp on the pre-activation where the output
 is a sigmoid or a softmax, plus the penalty op's form with weight decay. The parameters
 and their shape checks come from the param ports of each layer's ops. A Jinja template
@@ -45,6 +47,7 @@ from .lines import (
     loss_lines,
     text,
 )
+from .statements import printed
 
 
 # --- parameters and inputs, from the ports -------------------------------------------
@@ -145,8 +148,8 @@ def generate_source(net):
     order = param_order(net)
     names = [var_name(k, l) for k, l in order]
     masks = mask_layers(d)
-    forward = forward_lines(d, printer)
-    backward, grads = backward_lines(d, printer)
+    backward, grads = backward_lines(d)
+    forward, backward = printed([forward_lines(d), backward], printer, text)
     widths = net.widths
     table = tuple((f"{k}{l}", k, None if widths is None else widths[l]) for k, l in order)
     fast = _fast_checks(order, masks if net.dropout else None, widths, net.bias == "augmented")

@@ -13,6 +13,7 @@ expression derived for one sample column runs unchanged on an (n, m) array.
 """
 from sympy import Heaviside, S, Symbol
 from sympy.matrices.expressions import (
+    HadamardProduct,
     Identity,
     MatAdd,
     MatMul,
@@ -78,6 +79,35 @@ def sigma_prime(rule, h_name, z_name):
             body = other.stable_forward()
             break
     return body.xreplace({rules.x: Code(h_name)})
+
+
+def _broadcast_part(expr):
+    """r of 1 r (r a row) or of r 1ᵀ (r a column): the small array NumPy broadcasts."""
+    if not isinstance(expr, MatMul) or len(expr.args) != 2:
+        return None
+    first, last = expr.args
+    if _is_one(first, cols=1) and last.shape[0] == 1:
+        return last
+    if isinstance(last, OneMatrix) and last.shape[0] == 1 and first.shape[1] == 1:
+        return first
+    return None
+
+
+def scale_broadcast(coeff, mats):
+    """c (1 r ⊙ X) as (1 (c r)) ⊙ X: the scalar multiplies the broadcast row or column
+    r, not the full array (one pass fewer); None where there is no such factor."""
+    if coeff in (S.One, S.NegativeOne) or len(mats) != 1 or \
+            not isinstance(mats[0], HadamardProduct):
+        return None
+    args = list(mats[0].args)
+    at = next((k for k, a in enumerate(args) if _broadcast_part(a) is not None), None)
+    if at is None:
+        return None
+    part = _broadcast_part(args[at])
+    ones = [a for a in args[at].args if a is not part]
+    small = MatMul(coeff, part)
+    args[at] = MatMul(ones[0], small) if args[at].args[0] is not part else MatMul(small, ones[0])
+    return HadamardProduct(*args)
 
 
 class ArrayPrinter(NumPyPrinter):
@@ -181,7 +211,7 @@ class ArrayPrinter(NumPyPrinter):
     def _print_OneMatrix(self, expr):
         return "1"  # broadcasts against the arrays it is combined with
 
-    def _common_scalar(self, expr):
+    def common_scalar(self, expr):
         """c and the terms divided by c when every term carries c (up to a number)."""
         def split(term):
             args = term.args if isinstance(term, MatMul) else (term,)
@@ -203,7 +233,7 @@ class ArrayPrinter(NumPyPrinter):
         return c, terms
 
     def _print_MatAdd(self, expr):
-        common = self._common_scalar(expr)
+        common = self.common_scalar(expr)
         if common is not None:      # c a + c b = c (a + b): one scaling, not one per term
             c, terms = common
             return f"({self._print(c)}) * ({self._print_MatAdd(MatAdd(*terms))})"
@@ -232,6 +262,9 @@ class ArrayPrinter(NumPyPrinter):
 
     def _print_MatMul(self, expr):
         coeff, mats = expr.as_coeff_matrices()
+        scaled = scale_broadcast(coeff, mats)
+        if scaled is not None:      # c (r ⊙ X), r a broadcast row or column: (c r) ⊙ X
+            return self._print(scaled)
         if len(mats) > 1 and isinstance(mats[0], MatAdd):   # (A + B) C = A C + B C
             terms = [MatMul(*(t.args if isinstance(t, MatMul) else (t,)), *mats[1:])
                      for t in mats[0].args]
@@ -318,5 +351,5 @@ def array_code(expr, batch=True):
     return ArrayPrinter(dict(batch=batch)).doprint(expr)
 
 
-__all__ = ["ArrayPrinter", "CONSTANTS", "Code", "array_code", "cotangent_name", "sigma_prime",
-           "var_name"]
+__all__ = ["ArrayPrinter", "CONSTANTS", "Code", "array_code", "cotangent_name", "scale_broadcast",
+           "sigma_prime", "var_name"]

@@ -1,7 +1,18 @@
 """A plain-text view of a derivation for the terminal (`derive` with no arguments
-prints the δ-recursion of the default network until the gallery is built)."""
+prints the δ-recursion of the default network until the gallery is built), and the
+comments of the exported code (`code_text`: the ones vectors that only broadcast a
+column or a row are left out, as NumPy broadcasts them).
+
+>>> from sympy import HadamardPower, MatAdd, MatMul, OneMatrix, Symbol
+>>> from derive.ir.nodes import Var
+>>> m, eps = Symbol("m"), Symbol("epsilon", positive=True)
+>>> v_eps = MatAdd(MatMul(eps, OneMatrix(1, m)), Var("var", 3, 1, m))
+>>> root = MatMul(OneMatrix(4, 1), HadamardPower(v_eps, -S.Half))
+>>> text(root), code_text(root)
+('1 1 ⊘ sqrt(ε 1 + v_3)', '1 ⊘ sqrt(v_3 + ε)')
+"""
 from sympy import S, StrPrinter
-from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul
+from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, OneMatrix
 
 from ..vocab import EPSILON, LAMBDA, WIDTH
 
@@ -14,16 +25,43 @@ class TextPrinter(StrPrinter):
     """SymPy's str printer with ⊙, ᵀ and σ' written the way the notes write them."""
 
     printmethod = "_textprint"
+    #: ``broadcast=False`` leaves out the ones that only broadcast (1 μ is μ, γ 1 is γ)
+    _default_settings = dict(StrPrinter._default_settings, broadcast=True)
 
     def _wrap(self, arg):
         text = self._print(arg)
+        if isinstance(arg, MatMul) and self._bare(arg) is not None:
+            return self._wrap(self._bare(arg))
+        if isinstance(arg, HadamardPower) and arg.exp.is_negative:   # 1 ⊘ …
+            return f"({text})"
         return f"({text})" if isinstance(arg, (MatAdd, MatMul, HadamardProduct)) else text
+
+    def _bare(self, expr):
+        """X of 1 X or X 1 (a column or row of ones that only broadcasts), or the scalar
+        c of c 1, where the ones are left out; else None."""
+        if self._settings["broadcast"] or not isinstance(expr, MatMul):
+            return None
+        coeff, mats = expr.as_coeff_matrices()
+        if mats and all(isinstance(m, OneMatrix) for m in mats) and coeff != 1:
+            return coeff
+        if coeff != 1 or len(mats) != 2:
+            return None
+        first, last = mats
+        if isinstance(first, OneMatrix) and first.shape[1] == 1 and last.shape[0] == 1:
+            return last
+        if isinstance(last, OneMatrix) and last.shape[0] == 1 and first.shape[1] == 1:
+            return first
+        return None
 
     def _print_MatAdd(self, expr):
         plus, minus = [], []
-        for term in expr.args:
+        terms = expr.args
+        if not self._settings["broadcast"]:     # the broadcast column or scalar last
+            terms = sorted(terms, key=lambda t: self._bare(t) is not None)
+        for term in terms:
             coeff, rest = term.as_coeff_mmul()
-            if coeff.is_number and coeff < 0:
+            if coeff.is_number and coeff < 0 or \
+                    (not self._settings["broadcast"] and coeff.could_extract_minus_sign()):
                 minus.append(self._print(-term) if coeff != -1 else self._print(rest))
             else:
                 plus.append(self._print(term))
@@ -47,10 +85,16 @@ class TextPrinter(StrPrinter):
         return self.parenthesize(expr.arg, 60) + "ᵀ"
 
     def _print_MatMul(self, expr):
+        bare = self._bare(expr)
+        if bare is not None:
+            return self._print(bare)
         return " ".join(self.parenthesize(a, 50) for a in expr.args)
 
     def _print_OneMatrix(self, expr):
-        return "1"
+        if self._settings["broadcast"] or expr.shape[0] == 1 and expr.shape[1] == 1:
+            return "1"
+        rows, cols = expr.shape    # a row of ones sums columns; 1 1ᵀ, sums spread down
+        return "1" if cols == 1 else "1ᵀ" if rows == 1 else "1 1ᵀ"
 
     def _print_Trace(self, expr):    # tr(Aᵀ A) = ‖A‖_F², the penalty's form
         arg = expr.arg
@@ -88,6 +132,11 @@ class TextPrinter(StrPrinter):
 
 def text(expr):
     return TextPrinter(dict(order="none")).doprint(expr)
+
+
+def code_text(expr):
+    """The text of ``expr`` for a code comment: ones that only broadcast left out."""
+    return TextPrinter(dict(order="none", broadcast=False)).doprint(expr)
 
 
 def recursion_text(d):
