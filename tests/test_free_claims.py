@@ -69,7 +69,8 @@ def test_derivative_prefix_and_wrt():
 
 ALPHABET = list("AByx()+-*/^_{}|.,'12 T\\") + ["tr", "σ", "⊙", "ᵀ", "sigma", "exp", "log",
                                                "\\frac", "\\top", "\\|", "‖", "d/dA ", "I",
-                                               "det", "logdet", "^{-1}", "^{-T}", "X"]
+                                               "det", "logdet", "^{-1}", "^{-T}", "X",
+                                               "sqrt", "\\sqrt", ".^", "^{∘2}", "⊘"]
 
 
 @settings(max_examples=examples(400))
@@ -93,6 +94,8 @@ def _trees():
         inner.map(lambda t: f"{t}^T"),
         inner.map(lambda t: f"tr({t})"),
         inner.map(lambda t: f"σ({t})"),
+        inner.map(lambda t: f"sqrt({t})"),
+        inner.map(lambda t: f"({t})^{{∘2}}"),
         inner.map(lambda t: f"||{t}||^2"),
     ), max_leaves=6)
 
