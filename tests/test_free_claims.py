@@ -103,6 +103,7 @@ def _trees():
 @settings(max_examples=examples(150))
 @given(_trees())
 @example("σ((2/||A||^2))")            # once printed 1/||A||^2 for 1/||A||^4
+@example("sqrt(σ(||A||^2))")          # fuzz: 1/sqrt(s) of a scalar had no claim syntax
 def test_fuzz_well_formed_trees_derive_or_refuse(text):
     """A well-formed expression either derives (and its result verifies) or is refused
     with a ClaimError naming a shape problem; nothing else escapes."""

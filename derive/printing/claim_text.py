@@ -299,6 +299,9 @@ class ClaimPrinter(NetworkNames, StrPrinter):
             return self._norm_power(c.base.arg, int(c.exp * 2))   # (‖v‖²)^{k/2} = ‖v‖^k
         if c.exp.is_integer and c.exp.free_symbols:    # det(A)^m: a size, printed as such
             return f"{self._wrap_power_base(c.base)}^{{{self._print(c.exp)}}}"
+        if c.exp in (HALF, -HALF):                      # a scalar's square root
+            root = f"{self._function('sqrt', 0)}({self._print(c.base)})"
+            return root if c.exp > 0 else f"1/{root}"
         if not c.exp.is_Integer:
             raise ValueError(f"no claim syntax for {c}")
         base = self._scalar(c.base)
