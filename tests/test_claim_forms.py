@@ -162,6 +162,29 @@ def _latex_forms():
                     tex = correct_form(net, param, notation)[1]
                     assert tex, (act, loss, notation, param)
                     forms.append((f"{act}, {loss}, {notation}, {param}", tex))
+    return forms + _kind_latex_forms()
+
+
+#: §1b networks whose forms hold 1 ⊘ sqrt(var_l + ε) and ones vectors: (options, params)
+KIND_NETS = [
+    (dict(depth=3, norm="layer", dropout=True, weight_decay=True, bias="explicit"),
+     ("W_1", "b_1", "gamma_1")),
+    (dict(depth=3, norm="batch", batch=True, residual=True), ("W_1", "beta_1")),
+    (dict(depth="L", norm="batch", batch=True), ("W_{L-1}",)),
+]
+
+
+def _kind_latex_forms():
+    """(label, LaTeX correct form) for every §1b network of KIND_NETS × notation × param."""
+    forms = []
+    for options, params in KIND_NETS:
+        net = Network.uniform(activation="tanh", loss="mse", **options)
+        for notation in PRESETS:
+            for param in params:
+                param = param.replace("_", "^") if notation in ("gh", "za") else param
+                tex = correct_form(net, param, notation)[1]
+                assert r"\sqrt{" in tex, (options, notation, param)
+                forms.append((f"{options}, {notation}, {param}", tex))
     return forms
 
 
@@ -182,4 +205,5 @@ def test_every_latex_correct_form_compiles(tmp_path):
     log = run.stdout
     assert run.returncode == 0, log[log.find("!"):][:600]
     assert "Double superscript" not in log and (tmp_path / "forms.pdf").exists()
-    assert len(forms) == len(_pairs()) * len(PRESETS) * sum(map(len, PARAMS.values()))
+    assert len(forms) == len(PRESETS) * (len(_pairs()) * sum(map(len, PARAMS.values()))
+                                         + sum(len(params) for _, params in KIND_NETS))

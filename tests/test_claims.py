@@ -167,7 +167,8 @@ def test_printed_claims_parse_back_to_the_same_expression(claim):
 
 
 ALPHABET = st.sampled_from(list("zWhyxLl_{}()[]^T'-+*/@.0123 ⊙σδᵀ\\") +
-                           ["delta", "sigma", "\\top", "\\odot", "\\mathbf{z}", ".*", ".T"])
+                           ["delta", "sigma", "\\top", "\\odot", "\\mathbf{z}", ".*", ".T", "sqrt",
+                        "\\sqrt", "⊘", "./", ".^", "∘", "\\mathbf{1}"])
 
 
 @settings(max_examples=examples(300))

@@ -69,7 +69,8 @@ def test_derivative_prefix_and_wrt():
 
 ALPHABET = list("AByx()+-*/^_{}|.,'12 T\\") + ["tr", "σ", "⊙", "ᵀ", "sigma", "exp", "log",
                                                "\\frac", "\\top", "\\|", "‖", "d/dA ", "I",
-                                               "det", "logdet", "^{-1}", "^{-T}", "X"]
+                                               "det", "logdet", "^{-1}", "^{-T}", "X",
+                                               "sqrt", "\\sqrt", ".^", "^{∘2}", "⊘"]
 
 
 @settings(max_examples=examples(400))
@@ -93,6 +94,8 @@ def _trees():
         inner.map(lambda t: f"{t}^T"),
         inner.map(lambda t: f"tr({t})"),
         inner.map(lambda t: f"σ({t})"),
+        inner.map(lambda t: f"sqrt({t})"),
+        inner.map(lambda t: f"({t})^{{∘2}}"),
         inner.map(lambda t: f"||{t}||^2"),
     ), max_leaves=6)
 
@@ -100,6 +103,7 @@ def _trees():
 @settings(max_examples=examples(150))
 @given(_trees())
 @example("σ((2/||A||^2))")            # once printed 1/||A||^2 for 1/||A||^4
+@example("sqrt(σ(||A||^2))")          # fuzz: 1/sqrt(s) of a scalar had no claim syntax
 def test_fuzz_well_formed_trees_derive_or_refuse(text):
     """A well-formed expression either derives (and its result verifies) or is refused
     with a ClaimError naming a shape problem; nothing else escapes."""

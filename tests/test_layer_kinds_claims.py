@@ -34,8 +34,8 @@ def test_right_claims_hold_and_wrong_variants_fail(options, param, claim, wrong)
 
 
 def test_the_engines_correct_form_of_gamma_verifies():
-    # depth 2: the correct form of a deeper layer prints the normalization's power
-    # (v + ε)^∘(−1/2), which the claim syntax does not read back yet
+    # depth 2: the form of layer 1 ends in the normalization of layer 1 itself;
+    # tests/test_kinds_correct_forms.py reads back the forms through a deeper one
     net = Network.uniform(depth=2, **TANH, norm="batch", batch=True)
     wrong = verify(net, "gamma_1", "delta_1 1")
     assert not wrong.holds and wrong.correct

@@ -122,20 +122,24 @@ NET = Network(activations=("tanh", "sigmoid"), loss="bce", widths=(2, 3, 1))
 NETL = Network.uniform(depth="L", activation="tanh", output="sigmoid", loss="bce")
 TOKENS = list("zWhyxbLl_{}()[]^T'-+*/@.0123 ⊙σδᵀ·−\\|,$\"`;\n\t") + [
     "delta", "sigma", "\\top", "\\odot", "\\mathbf{z}", ".*", ".T", "\\frac", "exp", "log",
-    "__import__", "().__class__", "os.system", "lambda", "\\input", "\\left(", "‖", "tr"]
+    "__import__", "().__class__", "os.system", "lambda", "\\input", "\\left(", "‖", "tr",
+    "sqrt", "\\sqrt", "\\sqrt[", "⊘", "\\oslash", "./", ".^", "^{∘", "\\mathbf{1}", "epsilon"]
 
 names = st.sampled_from(["z", "h", "W", "delta", "b", "\\mathbf{z}", "δ", "\\delta"])
 layers = st.sampled_from(["1", "2", "L", "{L-1}", "{L-2}", "0", "3", "9", "l", "{l+1}"])
 leaves = st.one_of(st.tuples(names, layers).map(lambda t: f"{t[0]}_{t[1]}"),
                    st.sampled_from(["y", "x", "1", "2", "0.5", "n_2"]))
-ops = st.sampled_from([" + ", " - ", " ", " @ ", " ⊙ ", " * ", " / ", " .* ", " \\odot "])
-funcs = st.sampled_from(["σ", "sigma", "\\sigma", "tanh", "exp", "log", "sigmoid", "relu"])
+ops = st.sampled_from([" + ", " - ", " ", " @ ", " ⊙ ", " * ", " / ", " .* ", " \\odot ",
+                       " ⊘ ", " ./ ", " \\oslash "])
+funcs = st.sampled_from(["σ", "sigma", "\\sigma", "tanh", "exp", "log", "sigmoid", "relu",
+                         "sqrt", "\\sqrt"])
 
 
 def _claims(inner):
     return st.one_of(
         st.tuples(inner, ops, inner).map(lambda t: f"({t[0]}){t[1]}({t[2]})"),
-        st.tuples(inner, st.sampled_from(["^T", "ᵀ", ".T", "^\\top", "^{-1}", "^2"])).map(
+        st.tuples(inner, st.sampled_from(["^T", "ᵀ", ".T", "^\\top", "^{-1}", "^2", "^{∘2}",
+                                          ".^2", ".^{-1}", "^{\\circ 3}"])).map(
             lambda t: f"({t[0]}){t[1]}"),
         st.tuples(funcs, st.sampled_from(["", "'"]), inner).map(
             lambda t: f"{t[0]}{t[1]}({t[2]})"),

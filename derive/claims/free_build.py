@@ -30,7 +30,7 @@ from sympy import (
     Trace,
     ZeroMatrix,
 )
-from sympy.matrices.expressions import HadamardProduct, Transpose
+from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..errors import ClaimError
@@ -131,8 +131,8 @@ class _Shaper:
             word = "trace" if kind == "tr" else "determinant"
             self.dims.union(r, c, f"the {word} of a {self.text((r, c))}: it must be square")
             return (ONE, ONE)
-        if kind == "call":
-            return self.shape(node[3])
+        if kind in ("call", "epow"):      # elementwise: the shape of the argument
+            return self.shape(node[3] if kind == "call" else node[1])
         raise ClaimError(f"{kind} is not allowed in a matrix expression")
 
     def power(self, node):
@@ -310,7 +310,7 @@ class _Builder:
         if kind == "div":
             a, b = self.build(node[1]), _scalar(self.build(node[2]))
             return a * b ** -1 if _is_matrix(a) else a / b
-        if kind == "pow":
+        if kind in ("pow", "epow"):
             return self.power(node)
         if kind == "norm":         # ‖v‖ = (‖v‖²)^{1/2}
             return _norm(self.build(node[1]))
@@ -330,7 +330,13 @@ class _Builder:
         raise ClaimError(f"{kind} is not allowed in a matrix expression")
 
     def power(self, node):
-        """‖v‖^k, X^k, X^{-1} (kept as written: SymPy's doit would split (A B)^{-1}), s^k."""
+        """‖v‖^k, X^k, X^{-1} (kept as written: SymPy's doit would split (A B)^{-1}), s^k;
+        the elementwise X^{∘k}."""
+        if node[0] == "epow":
+            base = self.build(node[1])
+            if _is_matrix(base) and base.shape != (1, 1):
+                return HadamardPower(base, node[2])
+            return _scalar(base) ** node[2]
         if node[1][0] == "norm":
             inner = self.build(node[1][1])
             if not _is_matrix(inner):

@@ -7,8 +7,9 @@ written together multiply (``yx^T`` is y xᵀ). Besides the claim operators ther
 traces ``tr(…)``, squared norms ``‖…‖^2`` (also ``||…||^2``, ``\\|…\\|^2``,
 ``\\lVert…\\rVert^2``), unsquared norms ``‖x‖``, determinants ``det(X)`` and
 ``log det(X)`` (also ``logdet(X)``), inverses and negative powers ``X^{-1}``,
-``X^{-T}``, and elementwise functions ``σ``, ``σ_1``, ``φ``, ``exp``, ``log``, ``tanh``,
-``sigmoid`` and their derivatives ``σ'``.
+``X^{-T}``, elementwise powers ``X^{∘k}`` (also ``X.^k``), and elementwise functions
+``σ``, ``σ_1``, ``φ``, ``exp``, ``log``, ``tanh``, ``sqrt``, ``sigmoid`` and their
+derivatives ``σ'``.
 
 The text is tokenized and parsed by recursive descent (the tokenizer and the grammar
 are those of `derive.claims.grammar`); nothing is evaluated.
@@ -25,7 +26,7 @@ from .grammar import Parser
 from .lexer import tokenize
 
 #: elementwise functions of the catalogue; σ and φ stand for any differentiable function
-ELEMENTWISE = ("sigma", "phi", "sigmoid", "tanh", "exp", "log")
+ELEMENTWISE = ("sigma", "phi", "sigmoid", "tanh", "exp", "log", "sqrt")
 TRACE = ("tr", "trace")
 DETERMINANT = ("det", "logdet")
 WORDS = ELEMENTWISE + TRACE + DETERMINANT

@@ -9,7 +9,8 @@ in NumPy, so ``W^T δ ⊙ σ'(h) x^T`` reads ((Wᵀδ) ⊙ σ'(h)) xᵀ)::
 
     expr    := ['-'] product (('+' | '-') product)*
     product := factor ((juxtaposition | '@' | '*' | '⊙' | '/') factor)*
-    factor  := primary (transpose | '^' power)*
+    factor  := primary (transpose | '^' power | '.^' integer)*
+    power   := T | \\top | -T | integer | '{' (T | ... | ('∘' | '⊙') integer) '}'
     primary := number | name [layer] | function ['] '(' expr ')' | '(' expr ')'
                | '[' expr ';' '1' ']'     (the augmented input [z_l; 1], zaug_l)
                | '\\frac' '{' expr '}' '{' expr '}'
@@ -41,8 +42,9 @@ COMMON = {"y": ("y", ("L", 0)), "x": ("z", (None, 0)), "delta": ("delta", None),
           "mu": ("mu", None), "var": ("var", None),
           "epsilon": ("const", None), "lambda": ("const", None)}
 GENERIC_ACT = ("sigma", "phi", "varphi")
+MAX_POWER = 100    # the largest exponent |k| of X^k, X^{∘k}, X.^k
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax", "identity",
-             "exp", "log", "diag") + GENERIC_ACT
+             "exp", "log", "sqrt", "diag") + GENERIC_ACT
 
 class Parser:
     """Recursive descent over the tokens; `parse()` gives the claim's tree."""
@@ -138,8 +140,35 @@ class Parser:
             elif kind == "OP" and value == "^":
                 self.take()
                 node = self.power(node)
+            elif kind == "EPOW":
+                self.take()
+                node = ("epow", node, self.integer("an integer power after '.^'"))
             else:
                 return node
+
+    def integer(self, expected):
+        """A signed integer (an exponent): ``2``, ``-1``, ``{3}``, ``(-2)``."""
+        close = {"{": "}", "(": ")"}.get(self.peek()[1]) if self.at("{", "(") else None
+        if close:
+            self.take()
+        sign = -1 if self.at("-") else 1
+        if sign < 0:
+            self.take()
+        kind, value, _ = self.peek()
+        if kind != "NUM" or "." in value:
+            self.fail(expected)
+        self.bounded(value)
+        self.take()
+        if close:
+            self.expect(close)
+        return sign * int(value)
+
+    def bounded(self, digits):
+        """An exponent's digits, refused beyond MAX_POWER (a power is printed and
+        evaluated entry by entry)."""
+        if int(digits) > MAX_POWER:
+            raise ClaimError(f"exponent {digits} too large; at most {MAX_POWER}",
+                             column=self.peek()[2])
 
     def power(self, node):
         braced = self.at("{")
@@ -149,6 +178,9 @@ class Parser:
         if kind == "TOP" or (kind == "NAME" and value == "T"):
             self.take()
             node = ("T", node)
+        elif kind == "HAD" and braced:     # X^{∘k}, X^{\circ k}: the elementwise power
+            self.take()
+            node = ("epow", node, self.integer("an integer power after '∘'"))
         else:
             sign = -1 if self.at("-") else 1
             if sign < 0:
@@ -160,6 +192,7 @@ class Parser:
             elif kind != "NUM" or "." in value:
                 self.fail("T, \\top, -T or an integer power after '^'")
             else:
+                self.bounded(value)
                 node = ("pow", node, sign * int(self.take()[1]))
         if braced:
             self.expect("}")

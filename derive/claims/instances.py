@@ -16,7 +16,7 @@ also proved exactly, and each instance records which of the two it got.
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sympy import Integer, Transpose, count_ops
+from sympy import Integer, Transpose, count_ops, preorder_traversal
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..calculus.compare import DIGITS, TOLERANCE, exactly_zero, relative_gap
@@ -32,6 +32,7 @@ from .network_build import KIND_NEEDS, Builder
 from .shapes import ShapeMismatch
 
 EXACT_MAX_OPS = 600     # larger entry differences are only checked numerically
+EXACT_MAX_NODES = 4 * EXACT_MAX_OPS   # larger trees are not even counted (count_ops is slow)
 EXACT_MAX_SIZE = 40     # exact cancellation only where (n_0 + … + n_L) · m is at most this
 FIRST_BATCH = 3         # batch sizes are drawn from FIRST_BATCH up
 
@@ -264,10 +265,25 @@ def exact_at(c, inst, k, claim, budget):
         for col in range(truth.cols):
             diff = truth[r, col] - claimed[r, col]
             diff = diff.xreplace(constraint) if constraint else diff
-            ops = count_ops(diff)
+            ops = bounded_ops(diff)
             if ops > EXACT_MAX_OPS or not budget.spend(ops) or not exactly_zero(normalise(diff)):
                 return False
     return True
+
+
+def bounded_ops(expr):
+    """`count_ops` of ``expr``, or EXACT_MAX_OPS + 1 without counting when its tree has
+    more than EXACT_MAX_NODES nodes (a normalized network's entries are huge trees, and
+    counting them would take minutes): a count of nodes, never a clock.
+
+    >>> from sympy import Symbol
+    >>> bounded_ops(Symbol("a") + 1), bounded_ops(sum(Symbol(f"a{k}") for k in range(3000)))
+    (1, 601)
+    """
+    for seen, _ in enumerate(preorder_traversal(expr)):
+        if seen >= EXACT_MAX_NODES:
+            return EXACT_MAX_OPS + 1
+    return count_ops(expr)
 
 
 def claimed_in(inst, claim, env):

@@ -1,31 +1,37 @@
 """The lexer of the claim syntax (SPEC §3): network claims and catalogue expressions
 are split into tokens here. Nothing is ever evaluated.
 
-A token is (type, value, column): NAME, NUM, OP (one of ``-+*/@^_'(){}[],;``), MATMUL
-(``@``), HAD (``⊙``, ``\\odot``, ``.*``), POSTT (``ᵀ``, ``.T``), TOP (``\\top``),
-NORM (``‖``, ``||``, ``\\|``), FRAC (``\\frac``), END; LaTeX wrappers such as
-``\\mathbf{z}`` and spacing commands are dropped.
+A token is (type, value, column): NAME, NUM, OP (one of ``-+*/@^_'(){}[],;``; the
+elementwise division ``⊘``, ``\\oslash``, ``./`` is the OP ``/``), MATMUL (``@``), HAD
+(``⊙``, ``\\odot``, ``.*``), EPOW (the elementwise power ``.^``), POSTT (``ᵀ``, ``.T``),
+TOP (``\\top``), NORM (``‖``, ``||``, ``\\|``), FRAC (``\\frac``), END; LaTeX wrappers
+such as ``\\mathbf{z}`` and spacing commands are dropped (``\\mathbf{1}`` is the NUM 1).
+``sqrt`` and ``\\sqrt`` are the NAME sqrt; an n-th root ``\\sqrt[n]{…}`` is an error.
 """
 import re
 
 from ..errors import ClaimError
 
-MAX_LENGTH = 2000   # characters in a claim
+MAX_LENGTH = 8000   # characters in a claim (a depth-3 normalized net's LaTeX forms: ~2000)
 MAX_NESTING = 100   # nested brackets / operators
 
 WRAPPERS = r"mathbf|boldsymbol|bm|mathrm|mathit|vec|operatorname|text"
 SKIP = re.compile(r"\s+|\\[,;:! ]|\\(?:left|right|big|Big|bigl|bigr|Bigl|Bigr)\b\.?")
 TOKEN = re.compile(r"""
     (?P<WRAP>\\(?:%s)\s*\{\s*\\?(?P<inner>[A-Za-z]+(?:\\?_[A-Za-z]+)*)\s*\})
+  | (?P<ONES>\\(?:%s)\s*\{\s*1\s*\})
+  | (?P<ROOT>\\sqrt\s*\[)
   | (?P<NUM>\d+(?:\.\d+)?)
   | (?P<CMD>\\[A-Za-z]+)
   | (?P<DOTT>\.T(?![A-Za-z0-9_]))
   | (?P<HADDOT>\.\*)
+  | (?P<DOTDIV>\./)
+  | (?P<EPOW>\.\^)
   | (?P<NAME>leaky_relu|[A-Za-z]+)
   | (?P<NORM>\|\||\\\||‖)
   | (?P<OP>[-+*/@^_'(){}\[\],;])
-  | (?P<UNI>[σδ⊙∘ᵀ⊤·−′φγβελμ])
-""" % WRAPPERS, re.VERBOSE)
+  | (?P<UNI>[σδ⊙∘⊘ᵀ⊤·−′φγβελμ√])
+""" % (WRAPPERS, WRAPPERS), re.VERBOSE)
 COMMANDS = {"odot": ("HAD", "⊙"), "circ": ("HAD", "⊙"), "top": ("TOP", "T"),
             "intercal": ("TOP", "T"), "cdot": ("OP", "*"), "times": ("OP", "*"),
             "prime": ("OP", "'"), "frac": ("FRAC", "frac"), "sigma": ("NAME", "sigma"),
@@ -36,12 +42,12 @@ COMMANDS = {"odot": ("HAD", "⊙"), "circ": ("HAD", "⊙"), "top": ("TOP", "T"),
             "partial": ("NAME", "d"),
             "gamma": ("NAME", "gamma"), "beta": ("NAME", "beta"), "lambda": ("NAME", "lambda"),
             "epsilon": ("NAME", "epsilon"), "varepsilon": ("NAME", "epsilon"),
-            "mu": ("NAME", "mu")}
+            "mu": ("NAME", "mu"), "sqrt": ("NAME", "sqrt"), "oslash": ("OP", "/")}
 UNICODE = {"σ": ("NAME", "sigma"), "δ": ("NAME", "delta"), "φ": ("NAME", "phi"),
            "⊙": ("HAD", "⊙"), "∘": ("HAD", "⊙"), "ᵀ": ("POSTT", "T"), "⊤": ("TOP", "T"),
            "·": ("OP", "*"), "−": ("OP", "-"), "′": ("OP", "'"), "γ": ("NAME", "gamma"),
            "β": ("NAME", "beta"), "ε": ("NAME", "epsilon"), "λ": ("NAME", "lambda"),
-           "μ": ("NAME", "mu")}
+           "μ": ("NAME", "mu"), "⊘": ("OP", "/"), "√": ("NAME", "sqrt")}
 
 
 def tokenize(text):
@@ -68,6 +74,13 @@ def tokenize(text):
         kind, value, col = match.lastgroup, match.group(), pos + 1
         if match.group("WRAP"):
             kind, value = "NAME", match.group("inner").replace("\\", "")   # leaky\_relu
+        elif kind == "ONES":
+            kind, value = "NUM", "1"
+        elif kind == "ROOT":
+            raise ClaimError("\\sqrt[n]{…}: only the square root \\sqrt{…} is allowed",
+                             column=col)
+        elif kind == "DOTDIV":
+            kind, value = "OP", "/"
         elif kind == "CMD":
             if value[1:] not in COMMANDS:
                 raise ClaimError(f"unknown command {value}", column=col)

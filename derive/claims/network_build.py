@@ -11,7 +11,7 @@ checking every sum and product against the symbolic widths; a misfit raises
 >>> to_claim(build(parse("(z_L - y) z_{L-1}^T"), net)[0])
 '(z_3 - y) z_2^T'
 """
-from sympy import Integer, OneMatrix, exp, log
+from sympy import Integer, OneMatrix, Rational, exp, log, sqrt
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.matexpr import MatrixExpr
@@ -21,6 +21,7 @@ from ..ir.nodes import Act, Var
 from ..printing.claim_text import shape_text, to_claim
 from ..vocab import BATCH, DEPTH, EPSILON, LAMBDA, LAYER, WIDTH
 from .shapes import ShapeMismatch
+from .spread import Spread, fitted, settled
 
 
 def _show(e):
@@ -115,6 +116,11 @@ class Builder:
         return EPSILON if name == "epsilon" else LAMBDA
 
     def build(self, tree):
+        """The expression of a claim tree (every ones vector's length fixed)."""
+        return settled(self.part(tree))
+
+    def part(self, tree):
+        """The expression of a subtree; a `Spread` may still wait for its length."""
         op = tree[0]
         if op == "num":
             return tree[1]
@@ -128,10 +134,35 @@ class Builder:
             return self.var(tree[1], tree[2])
         if op == "call":
             return self.call(*tree[1:])
-        args = [self.build(t) if isinstance(t, tuple) else t for t in tree[1:]]
-        if op == "matmul" and tree[2] == ("num", 1) and self.is_matrix(args[0]):
-            return MatMul(args[0], OneMatrix(args[0].shape[1], 1))   # δ 1: sum the columns
+        args = [self.part(t) if isinstance(t, tuple) else t for t in tree[1:]]
+        if op == "matmul":
+            ones = self.ones(tree, *args)
+            if ones is not None:
+                return ones
         return getattr(self, "op_" + op)(*args)
+
+    def ones(self, tree, a, b):
+        """A product with the ones vector 1 (or 1^T) beside a matrix, or None: δ 1 sums
+        the columns, 1^T X the rows; 1 r (r a row) and c 1^T (c a column) spread the
+        vector over a length the context fixes (`Spread`)."""
+        one, one_t = ("num", 1), ("T", ("num", 1))
+        if tree[2] == one and self.is_matrix(a):
+            return MatMul(a, OneMatrix(a.shape[1], 1))    # δ 1: sum the columns
+        if tree[1] == one_t and self.is_matrix(b):
+            return MatMul(OneMatrix(1, b.shape[0]), b)    # 1^T X: sum the rows
+        if tree[1] == one and self.is_matrix(b) and b.shape[0] == 1:
+            return Spread(b, "rows")
+        if tree[2] == one_t and self.is_matrix(a) and a.shape[1] == 1:
+            return Spread(a, "cols")
+        return None
+
+    def fit(self, a, b):
+        """(a, b) with an open spread of either fitted to the other's shape, if that
+        makes the shapes agree."""
+        if self.is_matrix(a) and self.is_matrix(b) and a.shape != b.shape:
+            a = fitted(a, b.shape) or a
+            b = fitted(b, a.shape) or b
+        return a, b
 
     @staticmethod
     def is_matrix(e):
@@ -141,6 +172,7 @@ class Builder:
         return -a
 
     def op_add(self, a, b):
+        a, b = self.fit(a, b)
         if self.is_matrix(a) and not self.is_matrix(b):
             a, b = b, a
         if not self.is_matrix(b):
@@ -152,6 +184,7 @@ class Builder:
         return MatAdd(a, b)
 
     def op_sub(self, a, b):
+        a, b = self.fit(a, b)
         if self.is_matrix(a) and self.is_matrix(b) and a.shape != b.shape:
             raise ShapeMismatch(f"cannot subtract {_show(b)} from {_show(a)}")
         return self.op_add(a, -b)
@@ -178,6 +211,7 @@ class Builder:
         return self.op_matmul(a, b)
 
     def op_had(self, a, b):
+        a, b = self.fit(a, b)
         if not (self.is_matrix(a) and self.is_matrix(b)):
             return self.scale(a, b)
         if a.shape != b.shape:
@@ -186,6 +220,7 @@ class Builder:
         return HadamardProduct(a, b)
 
     def op_div(self, a, b):
+        a, b = self.fit(a, b)
         if self.is_matrix(b):
             return self.op_had(a, HadamardPower(b, -1))
         return a / b if not self.is_matrix(a) else self.scale(1 / b, a)
@@ -196,15 +231,19 @@ class Builder:
     def op_pow(self, a, n):
         return HadamardPower(a, n) if self.is_matrix(a) else a ** n
 
+    op_epow = op_pow     # X^{∘k}, X.^k: a network's X^k is elementwise already
+
     def call(self, fname, order, tree):
-        arg = self.build(tree)
+        arg = self.build(tree)    # a function's argument is whole: its spreads are settled
         if fname == "diag":
             if order or not self.is_matrix(arg) or arg.shape[1] != 1:
                 raise ClaimError("diag takes a column vector")
             return DiagMatrix(arg)
-        if fname in ("exp", "log"):
+        if fname in ("exp", "log", "sqrt"):
             if order:
                 raise ClaimError(f"write the derivative of {fname} out")
+            if fname == "sqrt":    # elementwise, the shape kept: the power 1/2 of each entry
+                return HadamardPower(arg, Rational(1, 2)) if self.is_matrix(arg) else sqrt(arg)
             return Act(fname, arg) if self.is_matrix(arg) else {"exp": exp, "log": log}[fname](arg)
         if not self.is_matrix(arg):
             raise ClaimError(f"{fname} of a scalar: apply activations to h_l")

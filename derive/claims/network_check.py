@@ -64,7 +64,9 @@ def _correct(d, kind, spec, net):
         key = "l"
     form = d.delta(key) if kind == "delta" else d.dJdz(key) if kind == "z" else \
         d.grad(kind, key)
-    if key == "l":
+    if key == "l":      # the layer's own cotangents (∂J/∂ĥ_l …) in terms of δ_{l+1}
+        for sym, value in reversed(d.cotangents("l")):
+            form = form.xreplace({sym: value})
         return form.xreplace({LAYER: Builder(net).layer(spec)})
     try:
         return d.substitute_deltas(form)
@@ -73,12 +75,14 @@ def _correct(d, kind, spec, net):
 
 
 def _correct_texts(d, kind, pspec, net, notation):
-    """(text, LaTeX) of the readable correct form, or ("", "") where there is none."""
+    """(text, LaTeX) of the readable correct form, or ("", "") where there is none (a
+    general layer's form that needs a cotangent the claim syntax has no name for, such
+    as a residual layer's ∂J/∂z_{l+1})."""
     try:
         correct = readable(_correct(d, kind, pspec, net), net)
-    except (SpecError, KeyError):
+        return to_claim(correct, notation), to_latex(correct, notation)
+    except (SpecError, KeyError, ValueError):
         return "", ""
-    return to_claim(correct, notation), to_latex(correct, notation)
 
 
 def correct_form(net, param, notation="hz"):

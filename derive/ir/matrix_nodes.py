@@ -8,7 +8,7 @@ Transpose, HadamardProduct, Trace) we need three nodes:
 - `SqNorm(A)`: the squared (Frobenius) norm ‖A‖², the sum of the squared entries.
 
 `scalar_function(name, order)` gives the SymPy function of one entry: SymPy's own
-`exp`, `log`, `tanh`; for ``sigmoid`` and for the generic σ, σ_1, φ an opaque function
+`exp`, `log`, `tanh`, `sqrt`; for ``sigmoid`` and for the generic σ, σ_1, φ an opaque function
 whose derivative is another opaque function (σ → σ' → σ''), so that a derivation never
 contains SymPy's ``Derivative``/``Subs`` objects. For numeric checks every opaque
 function has a realization (`realize`): the logistic function for ``sigmoid``, and a
@@ -22,12 +22,12 @@ sigma_{1}_prime(a)
 import hashlib
 from functools import lru_cache
 
-from sympy import Expr, Function, Rational, Symbol, exp, log, tanh
+from sympy import Expr, Function, Rational, Symbol, exp, log, sqrt, tanh
 
 from . import display
 from .nodes import Act
 
-BUILTIN = {"exp": exp, "log": log, "tanh": tanh}
+BUILTIN = {"exp": exp, "log": log, "tanh": tanh, "sqrt": sqrt}
 _t = Symbol("t", real=True)
 
 
@@ -45,7 +45,7 @@ def scalar_function(name, order=0):
 
 
 class _Lambda:
-    """A derivative of exp, log or tanh as a callable on one entry."""
+    """A derivative of exp, log, tanh or sqrt as a callable on one entry."""
 
     def __init__(self, body):
         self.body = body

@@ -12,6 +12,11 @@ Trace, Identity, sizes) and raises ValueError for what the claim syntax cannot s
 >>> from derive.ir.nodes import Var
 >>> to_claim(Var("W", 3, 2, 4).T * Var("delta", 3, 2, 1))
 'W_3^T delta_3'
+>>> from sympy import HadamardPower, Identity, MatAdd, MatMul
+>>> from derive.vocab import EPSILON
+>>> inv_std = HadamardPower(MatAdd(MatMul(EPSILON, Identity(1)), Var("var", 2, 1, 1)), -Rational(1, 2))
+>>> print(to_claim(inv_std))
+1 ⊘ sqrt(var_2 + epsilon)
 >>> shape_text((Var("W", 3, 2, 4).shape[0], 4))
 '2×4'
 >>> from sympy import MatrixSymbol, Symbol
@@ -21,7 +26,19 @@ Trace, Identity, sizes) and raises ValueError for what the claim syntax cannot s
 """
 import re
 
-from sympy import Add, Determinant, Function, Identity, Mul, OneMatrix, Pow, Rational, Symbol, Trace, ZeroMatrix
+from sympy import (
+    Add,
+    Determinant,
+    Function,
+    Identity,
+    Mul,
+    OneMatrix,
+    Pow,
+    Rational,
+    Symbol,
+    Trace,
+    ZeroMatrix,
+)
 from sympy.matrices.expressions import (
     HadamardPower,
     HadamardProduct,
@@ -36,7 +53,8 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.printing.str import StrPrinter
 
 from ..ir.matrix_nodes import BUILTIN, AsScalar, Elem, SqNorm
-from ..ir.nodes import Act, Var
+from ..ir.nodes import Act, MatPartial, Var
+from .claim_network import NetworkNames
 
 
 def dim(value):
@@ -68,16 +86,20 @@ def is_vector(X):
 
 
 TEXT = {"had": " ⊙ ", "T": "^T", "x": "x", "delta": "delta", "prime": "'", "one": "1",
-        "tr": "tr", "det": "det", "lnorm": "||", "rnorm": "||"}
+        "ones": "1", "tr": "tr", "det": "det", "lnorm": "||", "rnorm": "||", "ediv": " ⊘ ",
+        "sqrt": "sqrt({})", "epow": "^{{∘{}}}"}
 LATEX = {"had": " \\odot ", "T": "^\\top", "x": "x", "delta": "\\delta", "prime": "'",
-         "one": "1", "tr": "\\operatorname{tr}", "det": "\\det", "lnorm": "\\lVert ", "rnorm": " \\rVert"}
+         "one": "1", "ones": "\\mathbf{1}", "tr": "\\operatorname{tr}", "det": "\\det",
+         "lnorm": "\\lVert ", "rnorm": " \\rVert", "ediv": " \\oslash ", "sqrt": "\\sqrt{{{}}}",
+         "epow": "^{{\\circ {}}}"}
+HALF = Rational(1, 2)
 LETTERS = {"hz": {}, "gh": {"h": "g", "z": "h"}, "pq": {"h": "p", "z": "q"},
            "za": {"h": "z", "z": "a"}}
 #: per name policy: the nodes it prints (anything else is a scalar in SymPy's text for
 #: a network, and has no claim syntax for a free expression), the nodes printed without
 #: brackets in a product, and the name whose transpose needs none
 NODES = {"network": (Var, Act, DiagMatrix, Transpose, OneMatrix, HadamardPower,
-                     HadamardProduct, MatMul, MatAdd),
+                     HadamardProduct, MatMul, MatAdd, MatPartial),
          "free": (MatrixSymbol, Transpose, Identity, OneMatrix, ZeroMatrix, Elem,
                   HadamardPower, HadamardProduct, MatMul, MatAdd, MatPow, Add, AsScalar,
                   Trace, Determinant, SqNorm, Rational, Symbol, Mul, Pow, Function)}
@@ -86,21 +108,12 @@ ATOMIC = {"network": (Var, Act, OneMatrix), "free": (MatrixSymbol, Elem, Identit
 NAMED = {"network": Var, "free": MatrixSymbol}
 
 
-def _width(match):
-    return "n_{%s}" % match.group(1).replace(" ", "")
-
-
-def _layer(value):
-    text = str(value).replace(" ", "")
-    return text if len(text) == 1 else "{" + text + "}"
-
-
 def _negative(term):
     coeff = term.as_coeff_mmul()[0] if term.is_Matrix else term.as_coeff_Mul()[0]
     return bool(coeff.is_number and coeff.is_extended_negative)
 
 
-class ClaimPrinter(StrPrinter):
+class ClaimPrinter(NetworkNames, StrPrinter):
     """Matrix expressions in the claim syntax (see the module docstring for settings)."""
 
     printmethod = "_claim_text"
@@ -125,7 +138,8 @@ class ClaimPrinter(StrPrinter):
     # -- shared structure ------------------------------------------------------------
     def _atomic(self, e):
         return isinstance(e, ATOMIC[self.policy]) or (
-            isinstance(e, Transpose) and isinstance(e.arg, NAMED[self.policy]))
+            isinstance(e, Transpose) and isinstance(e.arg, NAMED[self.policy])) or (
+            isinstance(e, HadamardPower) and e.exp == HALF)       # sqrt(…)
 
     def _wrap(self, e):
         return self._print(e) if self._atomic(e) else f"({self._print(e)})"
@@ -145,13 +159,20 @@ class ClaimPrinter(StrPrinter):
             not (e.kind == "z" and e.layer == 0)
 
     def _print_OneMatrix(self, e):
-        return self.t["one"]
+        return self.t["ones" if self.policy == "network" else "one"]
 
     def _print_HadamardProduct(self, e):
         return self.t["had"].join(self._wrap(a) for a in e.args)
 
     def _print_HadamardPower(self, e):
+        """X ⊙ X for k = 2; sqrt(X) and 1 ⊘ sqrt(X) for the powers ±1/2 (a network's
+        normalization); X^{-1} (network) or X^{∘-1} (catalogue) for a negative k."""
         whole = e.exp.is_Integer and e.exp > 0
+        if e.exp in (HALF, -HALF):
+            root = self.t["sqrt"].format(self._print(e.base))
+            return root if e.exp > 0 else self.t["ones"] + self.t["ediv"] + root
+        if self.policy == "free" and e.exp.is_Integer and e.exp < 0:
+            return self._wrap(e.base) + self.t["epow"].format(e.exp)
         if self.policy == "network" and not whole:
             base = self._wrap(e.base)
             if self._settings["latex"] and self._superscripted(e.base):
@@ -180,6 +201,10 @@ class ClaimPrinter(StrPrinter):
     def _print_MatMul(self, e):
         if self.policy == "network":
             coeff, mats = e.as_coeff_matrices()
+            ones = self._ones_product(mats)
+            if ones is not None:
+                return ones if coeff == 1 else "-" + ones if coeff == -1 else \
+                    f"{self._scalar(coeff)} ({ones})"
         else:
             coeff = Mul(*[a for a in e.args if not isinstance(a, MatrixExpr)])
             mats = [a for a in e.args if isinstance(a, MatrixExpr)]
@@ -201,13 +226,11 @@ class ClaimPrinter(StrPrinter):
             inner = MatAdd(*(MatMul(t.as_coeff_matrices()[0] / factor,
                                     *t.as_coeff_matrices()[1]).doit() for t in e.args))
             return f"{self._network_scalar(factor)} ({self._print(inner)})"
-        terms = sorted(e.args, key=self._negative)
-        out = self._print(terms[0])
+        terms = sorted(e.args, key=lambda t: (self._negative(t), self._constant_term(t)))
+        out = self._term(terms[0])
         for a in terms[1:]:
-            out += f" - {self._print(-a)}" if self._negative(a) else f" + {self._print(a)}"
+            out += f" - {self._term(-a)}" if self._negative(a) else f" + {self._term(a)}"
         return out
-
-    _print_Add = _print_MatAdd
 
     @staticmethod
     def _common_factor(e):
@@ -219,34 +242,6 @@ class ClaimPrinter(StrPrinter):
             return None
         (c,) = coeffs
         return c if c.is_Rational and c != 1 else None
-
-    # -- network names ---------------------------------------------------------------
-    def _print_Var(self, e):
-        if e.kind == "y":
-            return "y"
-        if e.kind == "z" and e.layer == 0:
-            return self.t["x"]
-        name = self.t["delta"] if e.kind == "delta" else self.letters.get(e.kind, e.kind)
-        return f"{name}{self.mark}{_layer(e.layer)}"
-
-    def _print_Act(self, e):
-        name = e.name
-        if self._settings["latex"]:
-            name = "\\sigma" if name == "sigmoid" else \
-                "\\operatorname{%s}" % name.replace("_", "\\_")
-        return f"{name}{self.t['prime'] * e.order}({self._print(e.arg)})"
-
-    def _print_DiagMatrix(self, e):
-        name = "\\operatorname{diag}" if self._settings["latex"] else "diag"
-        return f"{name}({self._print(e.args[0])})"
-
-    def _network_scalar(self, c):
-        if self._settings["latex"] and c.is_Rational and not c.is_Integer:
-            return f"\\frac{{{c.p}}}{{{c.q}}}"
-        if c.is_Integer and c >= 0:
-            return str(c)
-        text = str(c).replace("**", "^").replace("*", " ")
-        return "(" + re.sub(r"n\[([^\]]*)\]", _width, text) + ")"
 
     # -- free names ------------------------------------------------------------------
     def _function(self, name, order):
@@ -304,6 +299,9 @@ class ClaimPrinter(StrPrinter):
             return self._norm_power(c.base.arg, int(c.exp * 2))   # (‖v‖²)^{k/2} = ‖v‖^k
         if c.exp.is_integer and c.exp.free_symbols:    # det(A)^m: a size, printed as such
             return f"{self._wrap_power_base(c.base)}^{{{self._print(c.exp)}}}"
+        if c.exp in (HALF, -HALF):                      # a scalar's square root
+            root = f"{self._function('sqrt', 0)}({self._print(c.base)})"
+            return root if c.exp > 0 else f"1/{root}"
         if not c.exp.is_Integer:
             raise ValueError(f"no claim syntax for {c}")
         base = self._scalar(c.base)
