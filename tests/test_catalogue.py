@@ -120,7 +120,8 @@ def test_cli_terminal_output():
     (["--expr", "y^T A x", "--wrt", "A", "--shape", "A=2"], "NAME=ROWS,COLS"),
     (["--expr", "y^T A x", "--wrt", "A", "--format", "docx"], "allowed"),
     (["--expr", "__import__('os').system('x')", "--wrt", "A"], "unexpected character"),
-    (["--expr", "(" * 5000 + "x", "--wrt", "x"], "too long"),
+    (["--expr", "(" * 9000 + "x", "--wrt", "x"], "too long"),
+    (["--expr", "(" * 5000 + "x", "--wrt", "x"], "nested too deeply"),
     (["--expr", "(" * 150 + "x^T x" + ")" * 150, "--wrt", "x"], "nested too deeply"),
 ])
 def test_cli_bad_input_is_one_line_exit_two(argv, message, capsys):

@@ -21,7 +21,7 @@ True
 from sympy import Rational
 
 from ..errors import ClaimError
-from .lexer import MAX_NESTING, tokenize
+from .lexer import MAX_NESTING, MAX_TREE_DEPTH, tokenize
 
 #: notation -> {letter: (kind, fixed layer or None)}; layers by subscript or superscript
 NAMES = {
@@ -91,6 +91,10 @@ class Parser:
         tree = self.expr()
         if self.peek()[0] != "END":
             self.fail("an operator or the end of the claim")
+        if tree_depth(tree) > MAX_TREE_DEPTH:
+            raise ClaimError(f"claim nested too deeply (more than {MAX_TREE_DEPTH} levels of "
+                             "operators; a long chain of + or ⊙ counts one level per term)",
+                             column=1)
         return tree
 
     def expr(self):
@@ -353,3 +357,14 @@ def parse_param(text, notation="hz"):
         raise ClaimError(f"parameter {text!r}: expected W_l, b_l, gamma_l, beta_l, delta_l "
                          "or z_l", column=1)
     return tree[1], tree[2]
+
+
+def tree_depth(tree):
+    """The depth of a parse tree (nested tuples), counted without recursion: the checks
+    that read a tree recurse, and a chain of n sums is a tree of depth n."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node if isinstance(child, tuple))
+    return deepest

@@ -14,6 +14,7 @@ from ..errors import ClaimError
 
 MAX_LENGTH = 8000   # characters in a claim (a depth-3 normalized net's LaTeX forms: ~2000)
 MAX_NESTING = 100   # nested brackets / operators
+MAX_TREE_DEPTH = 250   # levels of the parse tree (a chain of n sums is n levels)
 
 WRAPPERS = r"mathbf|boldsymbol|bm|mathrm|mathit|vec|operatorname|text"
 SKIP = re.compile(r"\s+|\\[,;:! ]|\\(?:left|right|big|Big|bigl|bigr|Bigl|Bigr)\b\.?")

@@ -46,7 +46,7 @@ def register(subparsers):
         'a scalar in the claim syntax, e.g. "1/2 x^T A^T A x"; single letters are names '
         "(lower case: column vectors), with products, +, -, ^T, ⊙, powers X^2, inverses "
         "X^{-1} and X^{-T}, tr(…) (trace), det(…), log det(…) (logdet), norms ||x||, "
-        "||X||_F^2, and elementwise sigma, phi, sigmoid, tanh, exp, log"))
+        "||X||_F^2, and elementwise sigma, phi, sigmoid, tanh, exp, log, sqrt"))
     p.add_argument("--wrt", default=None, help="the variable to differentiate by, e.g. A")
     p.add_argument("--shape", action="append", default=[], metavar="NAME=ROWS,COLS",
                    help="a shape, e.g. A=m,n or x=3,1 (repeatable; default: inferred)")
