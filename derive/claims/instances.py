@@ -276,8 +276,8 @@ def bounded_ops(expr):
     more than EXACT_MAX_NODES nodes (a normalized network's entries are huge trees, and
     counting them would take minutes): a count of nodes, never a clock.
 
-    >>> from sympy import Symbol
-    >>> bounded_ops(Symbol("a") + 1), bounded_ops(sum(Symbol(f"a{k}") for k in range(3000)))
+    >>> from sympy import Add, Symbol
+    >>> bounded_ops(Symbol("a") + 1), bounded_ops(Add(*(Symbol(f"a{k}") for k in range(3000))))
     (1, 601)
     """
     for seen, _ in enumerate(preorder_traversal(expr)):
