@@ -9,8 +9,9 @@ this file exists for, so those rows assert that it is there.
 
 The options are residual × norm (none, layer, batch) × dropout × weight decay (batch
 mode where batch norm needs it). Their full product (24 networks, about 200 parameter
-rows at depth 3) takes minutes, so the rows are a pairwise covering subset: every pair
-of values of any two options occurs in one of the six networks of `PAIRWISE`.
+rows at depth 3) takes many minutes, so the rows are a pairwise covering subset: every
+pair of values of any two options occurs in one of the six networks of `PAIRWISE`, and
+each network checks the parameters whose forms take different paths (`_depth3_rows`).
 """
 import itertools
 
@@ -54,30 +55,28 @@ def _label(row):
 
 
 def _depth3_rows():
-    """(row, parameter, whether its form passes through a normalization below it)."""
+    """(row, parameter, whether its form passes through a normalization below it): the
+    deepest weights, a middle bias and the top weights, and a normalized net's γ_1 and
+    β_2 (each path through the block once; every parameter of every net took minutes)."""
     rows = []
     for row in PAIRWISE:
         normed = row[1] != "none"
-        for layer in (1, 2, 3):
-            for kind in ("W", "b"):
-                rows.append((row, f"{kind}_{layer}", normed and layer <= 2))
+        rows += [(row, "W_1", normed), (row, "b_2", normed), (row, "W_3", False)]
         if normed:
-            for layer in (1, 2):
-                for kind in ("gamma", "beta"):
-                    rows.append((row, f"{kind}_{layer}", layer == 1))
+            rows += [(row, "gamma_1", True), (row, "beta_2", False)]
     return rows
 
 
 def _symbolic_rows():
-    """At a symbolic depth: the top two layers, where the forms are written out, and
-    the general layer l, in δ form."""
+    """At a symbolic depth: the top layer, the one below it and the general layer l (in
+    δ form), and a normalized net's γ and β."""
     rows = []
     for row in PAIRWISE:
         normed = row[1] != "none"
-        params = ["W_L", "b_L", "W_{L-1}", "b_{L-1}", "W_l", "b_l"]
+        params = ["W_L", "W_{L-1}", "b_l"]
         if normed:
-            params += ["gamma_{L-1}", "beta_{L-1}", "gamma_l", "beta_l"]
-        rows += [(row, param, normed and param in ("W_{L-1}", "b_{L-1}")) for param in params]
+            params += ["gamma_{L-1}", "beta_l"]
+        rows += [(row, param, normed and param == "W_{L-1}") for param in params]
     return rows
 
 
