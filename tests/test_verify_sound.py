@@ -136,3 +136,16 @@ def test_kept_instances_change_nothing(claim):
     assert format_verdict(cold) == format_verdict(warm)
     assert (cold.checked, cold.exact, cold.hint) == (warm.checked, warm.exact, warm.hint)
     assert len(cold.checked) == (12 if cold.holds else 1)
+
+
+def test_an_exact_check_survives_an_instance_the_cache_has_dropped():
+    """A full `instance_at` cache drops an instance whose δ's `symbolic_state` still
+    remembers; the exact check must read them from the environment they were written to
+    (it raised 'no value for delta_1' in a full CI run)."""
+    from derive.claims import instances
+
+    net = Network.uniform(depth="L", activation="sigmoid", loss="bce")
+    assert verify(net, "W_l", "delta_l z_{l-1}^T").holds
+    instances.instance_at.cache_clear()
+    again = verify(net, "W_l", "delta_l z_{l-1}^T")
+    assert again.holds and any(record["exact"] for record in again.checked)

@@ -134,8 +134,13 @@ def numeric_state(net, widths, m, point_key, lowest):
 
 @lru_cache(maxsize=64)
 def symbolic_state(net, widths, m, lowest):
-    """The gradients of layers L … ``lowest`` as explicit matrices in the symbols."""
-    return matrix_gradients(concrete_backprop(net), instance_at(net, widths, m, True), lowest)
+    """(symbolic environment, gradients of layers L … ``lowest``) as explicit matrices in
+    the symbols. The environment is the one the δ's were written into: kept with the
+    gradients, it holds them even when `instance_at` has since dropped that instance
+    and made a fresh one (which order of checks does that depends on the cache's fill)."""
+    inst = instance_at(net, widths, m, True)
+    grads = matrix_gradients(concrete_backprop(net), inst, lowest)
+    return inst.env, grads
 
 
 def truth_of(inst, env, grads, kind, k):
@@ -257,9 +262,9 @@ def numeric_at(c, inst, k, claim, rng, record):
 
 def exact_at(c, inst, k, claim, budget):
     """Is every entry difference exactly zero (decided within ``budget``)?"""
-    grads = symbolic_state(inst.net, inst.widths, inst.m, lowest_layer(c.kind, k, claim))
-    truth = truth_of(inst, inst.env, grads, c.kind, k)
-    claimed = claimed_in(inst, claim, inst.env)
+    env, grads = symbolic_state(inst.net, inst.widths, inst.m, lowest_layer(c.kind, k, claim))
+    truth = truth_of(inst, env, grads, c.kind, k)
+    claimed = claimed_in(inst, claim, env)
     constraint = target_constraint(inst)
     for r in range(truth.rows):
         for col in range(truth.cols):
