@@ -465,6 +465,17 @@ def _pdflatex_children(tmp):
     return found
 
 
+def _default_signal_dispositions():
+    """In the child before exec: SIGINT and SIGTERM back to their defaults.
+
+    A non-interactive shell starts its background jobs with SIGINT ignored, SIG_IGN
+    survives exec, and CPython rightly leaves an inherited SIG_IGN alone; so when the
+    suite itself runs as such a job, the child would never see the test's SIGINT. The
+    test is about derive's handler, not about how the suite was launched."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_case11_a_signal_during_pdflatex_leaves_nothing_behind(tmp_path, sig, status):
@@ -476,7 +487,8 @@ def test_case11_a_signal_during_pdflatex_leaves_nothing_behind(tmp_path, sig, st
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "derive", "notes", "--depth", "2",
                              "--format", "pdf", "-o", "x.pdf"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_signal_dispositions)
     deadline = time.monotonic() + 60
     while not _pdflatex_children(tmp) and time.monotonic() < deadline:
         time.sleep(0.02)
