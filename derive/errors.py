@@ -6,7 +6,10 @@
 "'77777777777777777777777777777777…' (60 characters)"
 >>> shown((True, 2))
 '(True, 2)'
+>>> did_you_mean("sigmoud", ["identity", "sigmoid", "tanh"])
+" (did you mean 'sigmoid'?)"
 """
+import difflib
 
 #: a value longer than this is abbreviated in a message (`shown`)
 SHOWN_LIMIT = 40
@@ -55,6 +58,18 @@ def as_claim_error(function):
     guarded.__name__, guarded.__doc__ = function.__name__, function.__doc__
     guarded.__wrapped__ = function
     return guarded
+
+
+def did_you_mean(value, names):
+    """`` (did you mean 'NAME'?)`` for the allowed name closest to a misspelled
+    ``value``, or ``""`` when none is close (difflib's ratio, as argparse's own
+    suggestion on Python ≥ 3.14)."""
+    if not isinstance(value, str) or len(value) > 4 * SHOWN_LIMIT:
+        return ""
+    names = [n for n in names if isinstance(n, str)]
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6) or \
+        difflib.get_close_matches(value.lower(), names, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close and close[0] != value else ""
 
 
 def shown(value):

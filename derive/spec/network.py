@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sympy import Integer
 
-from ..errors import SpecError, shown
+from ..errors import SpecError, did_you_mean, shown
 from ..vocab import BATCH, DEPTH, WIDTH
 from . import rules
 
@@ -68,7 +68,9 @@ class Network:
         self._check_loss()
         self._check_widths()
         if self.bias not in BIAS_MODES:
-            raise SpecError(f"bias {self.bias!r} is not allowed; allowed: {', '.join(BIAS_MODES)}")
+            raise SpecError(f"bias {shown(self.bias)} is not allowed"
+                            f"{did_you_mean(self.bias, BIAS_MODES)}; allowed: "
+                            f"{', '.join(BIAS_MODES)}")
         if not isinstance(self.batch, bool):
             raise SpecError(f"batch must be True or False, got {self.batch!r}")
         self._check_weight_decay()
@@ -81,7 +83,8 @@ class Network:
                 raise SpecError(f"{name} must be True or False, got {getattr(self, name)!r}")
         norm = "none" if self.norm is None else self.norm
         if norm not in NORMS:
-            raise SpecError(f"norm {self.norm!r} is not allowed; allowed: {', '.join(NORMS)}")
+            raise SpecError(f"norm {shown(self.norm)} is not allowed"
+                            f"{did_you_mean(norm, NORMS)}; allowed: {', '.join(NORMS)}")
         object.__setattr__(self, "norm", norm)
         if norm == "batch" and not self.batch:
             raise SpecError("norm='batch' normalizes over the samples of a batch; it needs "
@@ -221,9 +224,9 @@ def check_depth(depth):
     ...
     derive.errors.SpecError: depth must be between 1 and 256 or 'L', got 1000…0000 (5001 digits)
     """
-    if isinstance(depth, bool) or not isinstance(depth, int):
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise SpecError(f"depth must be a positive integer or 'L', got {shown(depth)}")
-    if not 1 <= depth <= MAX_DEPTH:
+    if depth > MAX_DEPTH:
         raise SpecError(f"depth must be between 1 and {MAX_DEPTH} or 'L', got {shown(depth)}")
 
 
