@@ -299,7 +299,7 @@ ROWS = [
                              "--loss", "mse", "--param", "W_1", "--claim", "x"],
      ["--depth", "between 1 and 256", "(5000 digits)"]),
     ("digits-depth-export", EXPORT + ["--depth", "7" * 5000, "--activation", "tanh"],
-     ["--depth", "(5000 characters)"]),
+     ["--depth", "7777…7777 (5000 digits) is too large"]),
     ("digits-widths", ["notes", "--depth", "2", "--widths", "2," + "7" * 5000 + ",1"],
      ["widths", "(5000 digits)", "too large"]),
     ("digits-widths-export", EXPORT + ["--widths", "7" * 5000 + ",1", "--activation",

@@ -15,7 +15,7 @@ import threading
 from .. import __version__
 from ..errors import DeriveError, did_you_mean, shown
 from . import catalogue_command, export_command, gallery, notes_command, verify_command
-from .arguments import add_loss_definitions
+from .arguments import MAX_DIGITS, add_loss_definitions, digits
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT       # 130, as a shell reports Ctrl-C
@@ -32,6 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 _CHOICE = re.compile(r"argument ([\w-]+): invalid choice: (.*) \(choose from (.*)\)")
 _QUOTED = re.compile(r"'([^']{%d,})'" % 41)
+_HUGE_INT = re.compile(r"argument ([\w/-]+): invalid int value: '\s*([+-]?\d{%d,})\s*'"
+                       % (MAX_DIGITS + 1))
 
 
 def _worded(message):
@@ -39,6 +41,9 @@ def _worded(message):
     allowed: mse, sse, …", with the closest allowed value when one is close ("did you
     mean 'sigmoid'?"); a bad command keeps argparse's "choose from". A long value is
     abbreviated (a 5000-digit --depth is not echoed whole)."""
+    huge = _HUGE_INT.fullmatch(message)
+    if huge:
+        return f"{huge.group(1)}: {digits(huge.group(2))} is too large"
     match = _CHOICE.fullmatch(message)
     if not match:
         return _QUOTED.sub(lambda m: shown(m.group(1)), message)

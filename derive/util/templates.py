@@ -95,10 +95,10 @@ class UserTemplates(Sandbox):
 
     template_class = GuardedTemplate
 
-    def __init__(self, override, **options):
-        self.override = override
+    def __init__(self, folder, override, **options):
+        self.override = override       # the folder as the user wrote it (for messages)
         self.files = {}                # file name → (template name, from the user's folder)
-        user = _Recording(jinja2.FileSystemLoader(override), self, True)
+        user = _Recording(jinja2.FileSystemLoader(folder), self, True)
         super().__init__(loader=jinja2.ChoiceLoader([user, _Recording(_loader(), self)]),
                          **options)
 
@@ -169,20 +169,26 @@ class _Recording(jinja2.BaseLoader):
         return self.inner.list_templates()
 
 
-@lru_cache(maxsize=None)
 def environment(syntax, override=None):
     """The Jinja environment for templates written in ``syntax`` ("latex" or "python").
 
     ``override`` is a folder of the user's: a template there replaces the shipped one of
     the same name (``notes/steps/delta.j2``, ...); undefined names stay errors, and every
-    error is one `TemplateError` naming the file and the line.
+    error is one `TemplateError` naming the file and the line. One environment per
+    folder (by its absolute path: the same relative name elsewhere is another folder).
     """
+    folder = None if override is None else os.path.abspath(override)
+    return _environment(syntax, folder, override)
+
+
+@lru_cache(maxsize=None)
+def _environment(syntax, folder, override):
     options = dict(undefined=jinja2.StrictUndefined, autoescape=False,
                    keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                    **DELIMITERS[syntax])
     if override is None:
         return Sandbox(loader=_loader(), **options)
-    return UserTemplates(override, **options)
+    return UserTemplates(folder, override, **options)
 
 
 def shipped_names():
