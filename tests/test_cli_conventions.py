@@ -90,6 +90,7 @@ def test_unmatched_names_each_stray_file_and_the_closest_shipped_name(tmp_path):
     _override(tmp_path, "notes/steps/delta.j2")
     _override(tmp_path, "notes/latex/documnt.j2")
     _override(tmp_path, "zzz/unrelated.txt")
+    _override(tmp_path, ".git/HEAD")                       # hidden: a shared folder's git
     assert "notes/latex/document.j2" in shipped_names()
     assert unmatched(str(tmp_path)) == [
         (str(tmp_path / "notes/latex/documnt.j2"), "notes/latex/document.j2"),

@@ -65,12 +65,15 @@ def out_given(args):
 def warn_unmatched(folder):
     """One line on stderr for each file of ``--templates`` that replaces no shipped
     template (a typo in its name: it would silently never be used)."""
-    if folder is None or not os.path.isdir(folder):
-        return
+    if folder is None or not os.path.isdir(folder) or sys.stderr is None:
+        return        # (no stderr: a warning never goes to stdout, into the document)
     for path, close in unmatched(folder):
         hint = f" (did you mean {os.path.join(folder, close)}?)" if close else ""
-        print(f"derive: warning: {path} replaces no shipped template{hint}; it is used "
-              "only where another template includes it", file=sys.stderr)
+        try:
+            print(f"derive: warning: {path} replaces no shipped template{hint}; it is used "
+                  "only where another template includes it", file=sys.stderr)
+        except (OSError, ValueError):      # stderr closed: the document still gets written
+            return
 
 
 def run(args):

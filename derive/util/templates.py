@@ -199,12 +199,14 @@ def shipped_names():
 def unmatched(override):
     """[(file, closest shipped name or None)] for each file in the folder ``override``
     that replaces no shipped template (a typo in its name or path: it is then used only
-    where another template of the folder includes it). The CLI warns about each.
+    where another template of the folder includes it). The CLI warns about each; hidden
+    files and folders (``.git/``) are left out.
     """
     shipped = shipped_names()
     out = []
     for name in sorted(jinja2.FileSystemLoader(override).list_templates()):
-        if name not in shipped:
+        hidden = any(part.startswith(".") for part in name.split("/"))   # .git/, .DS_Store
+        if name not in shipped and not hidden:
             close = difflib.get_close_matches(name, shipped, n=1, cutoff=0.6)
             out.append((os.path.join(override, name), close[0] if close else None))
     return out
