@@ -101,7 +101,8 @@ def build_parser():
                     "networks in output/ (.tex, .md, .svg, and .pdf when pdflatex is installed).")
     parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-o", "--output", metavar="FOLDER", default=None, dest="gallery_output",
-                        help="the gallery's folder (default: output); only without a command")
+                        help="the gallery's folder (default: output; a folder, so not -); "
+                             "only without a command")
     parser.add_argument("--force", action="store_true", dest="gallery_force",
                         help="let the gallery replace files in its folder that it did not "
                              "write (it never replaces a folder, FIFO or device)")
