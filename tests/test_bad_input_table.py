@@ -20,6 +20,13 @@ files that exist, are folders, or sit under a file; for ``derive catalogue``:
 expressions that are not scalars or do not fit, unknown variables, functions, names and
 shapes, hostile and nested expressions and claims. The rows run in parallel.
 
+Issue 23's rows: -o's extension against --format, options before a command, the
+gallery to ``-o -``, "did you mean" for a misspelled name, integers past Python's
+4300-digit limit, and a user's templates (``--templates T``) that try to reach Python
+or fail in each way a template can (syntax, undefined, not UTF-8, self-include, range,
+division by zero, power, repetition, a missing include): one line naming the file and
+line.
+
 Issue 14's eleven cases are rows too (``case1`` … ``case11``): the refusals (a device,
 a FIFO, a folder in the gallery's way, towers of exp, nested catalogue expressions, old
 option spellings) in ``ROWS``; what is about the process itself (a full disk, a closed
@@ -61,6 +68,7 @@ TOWERS = ["custom:exp(exp(exp(exp(x))))", "custom:x^x^x^x^x^x"]
 TOWER_VERIFY = ["verify", "--depth", "2", "--loss", "mse", "--param", "W_2", "--claim",
                 "(z_2 - y) z_1^T", "--activation"]
 GALLERY_TEX = "output/000_sigmoid_bce_depth3.tex"
+DOCUMENT = "T/notes/latex/document.j2"        # a user's template: replaces the shipped one
 
 #: (id, argv, words the one stderr line must contain, files to create first)
 ROWS = [
@@ -251,6 +259,78 @@ ROWS = [
     ("old-verify-output", ["verify", "--activation", "tanh", "--output", "identity",
                            "--loss", "mse", "--param", "W_L", "--claim", "z_L"],
      ["--output", "no longer accepted", "--output-activation"]),
+    # --- issue 23.4: the command line's conventions
+    ("format-extension-conflict", NOTES + ["--format", "latex", "-o", "x.pdf"],
+     ["--format latex", "x.pdf", ".pdf", "*.tex"]),
+    ("format-extension-markdown", NOTES + ["--format", "markdown", "-o", "x.tex"],
+     ["--format markdown", "x.tex", "latex"]),
+    ("format-extension-python-notes", NOTES + ["-o", "x.py"],
+     ["x.py", "python", "notes does not write", "latex"]),
+    ("format-extension-export", EXPORT[:-2] + ["-o", "g.tex", "--widths", "2,1",
+                                               "--activation", "tanh"],
+     ["g.tex", "latex", "export does not write", "python"]),
+    ("cat-format-conflict", ["catalogue", "--format", "latex", "-o", "c.md"],
+     ["--format latex", "c.md", "markdown"]),
+    ("top-level-output", ["-o", "x", "notes", "--depth", "1"],
+     ["-o/--output", "before the command 'notes'", "gallery"]),
+    ("top-level-force", ["--force", "notes", "--depth", "1", "-o", "n.tex"],
+     ["--force", "before the command 'notes'", "gallery"], ["n.tex"]),
+    ("top-level-both-export", ["-o", "x", "--force", "export", "--widths", "2,1",
+                               "--activation", "tanh", "--loss", "mse", "-o", "-"],
+     ["-o/--output and --force", "'export'", "these are the gallery's"]),
+    ("gallery-dash", ["-o", "-"], ["-o '-'", "folder of files", "./-"]),
+    ("did-you-mean-activation", NOTES + ["--activation", "sigmoud"],
+     ["'sigmoud'", "did you mean 'sigmoid'?", "allowed"]),
+    ("did-you-mean-activations", ["notes", "--depth", "2", "--activations", "tahn,identity",
+                                  "--loss", "mse"], ["'tahn'", "did you mean 'tanh'?"]),
+    ("did-you-mean-loss", ["notes", "--loss", "mean_mes"],
+     ["unknown loss 'mean_mes'", "did you mean 'mean_mse'?", "allowed"]),
+    ("did-you-mean-format", NOTES + ["--format", "markdwon"],
+     ["'markdwon'", "did you mean 'markdown'?", "allowed"]),
+    ("did-you-mean-bias", EXPORT + ["--widths", "2,1", "--activation", "tanh", "--bias",
+                                    "explict"], ["'explict'", "did you mean 'explicit'?"]),
+    ("did-you-mean-norm", NOTES + ["--norm", "lyer"], ["'lyer'", "did you mean 'layer'?"]),
+    ("did-you-mean-command", ["nots"], ["'nots'", "did you mean 'notes'?", "choose from"]),
+    # --- issue 23, hostile input: integers past Python's 4300-digit int-string limit
+    ("digits-depth-notes", ["notes", "--depth", "7" * 5000],
+     ["depth", "between 1 and 256", "7777…7777 (5000 digits)"]),
+    ("digits-depth-negative", ["notes", "--depth", "-" + "7" * 5000], ["-7777…7777"]),
+    ("digits-depth-verify", ["verify", "--depth", "7" * 5000, "--activation", "tanh",
+                             "--loss", "mse", "--param", "W_1", "--claim", "x"],
+     ["--depth", "between 1 and 256", "(5000 digits)"]),
+    ("digits-depth-export", EXPORT + ["--depth", "7" * 5000, "--activation", "tanh"],
+     ["--depth", "7777…7777 (5000 digits) is too large"]),
+    ("digits-widths", ["notes", "--depth", "2", "--widths", "2," + "7" * 5000 + ",1"],
+     ["widths", "(5000 digits)", "too large"]),
+    ("digits-widths-export", EXPORT + ["--widths", "7" * 5000 + ",1", "--activation",
+                                       "tanh"], ["--widths", "(5000 digits)"]),
+    ("digits-param", CLAIM[:-3] + ["--param", "W_" + "7" * 5000, "--claim", "z_3"],
+     ["--param", "7777…7777 (5000 digits)", "does not exist"]),
+    ("digits-param-braced", CLAIM[:-3] + ["--param", "b_{" + "7" * 5000 + "}", "--claim",
+                                          "z_3"], ["--param", "(5000 digits)"]),
+    ("digits-shape", CAT + ["y^T A x", "--wrt", "A", "--shape", "A=" + "7" * 5000 + ",2"],
+     ["--shape A", "(5000 digits)", "too large"]),
+    # --- issue 23.5: a user's templates render sandboxed; each error is one line
+    *[(f"template-{name}", NOTES + ["--templates", "T"], [f"template {DOCUMENT}", *words],
+       [("file", DOCUMENT, body)]) for name, body, words in [
+        ("globals", "<< lipsum.__globals__['os'].popen('touch pwned').read() >>",
+         ["line 1", "'__globals__'", "unsafe"]),
+        ("cycler", "x\n<< cycler.__init__.__globals__.os.popen('touch pwned').read() >>",
+         ["line 2", "'__init__'", "unsafe"]),
+        ("mro", "<< ''.__class__.__mro__[1].__subclasses__() >>", ["'__class__'", "unsafe"]),
+        ("syntax", "fine\n<% if %>\n", ["line 2", "Expected an expression"]),
+        ("undefined", "ok\nok\n<< y >>\n", ["line 3", "'y' is undefined"]),
+        ("not-utf8", b"ok\n\xff\xfe\n", ["line 2", "not UTF-8"]),
+        ("includes-itself", "<% include 'notes/latex/document.j2' %>", ["includes itself"]),
+        ("range", "<< range(10**12)|list >>", ["line 1", "MAX_RANGE"]),
+        ("division-by-zero", "\n<< 1/0 >>", ["line 2", "division by zero"]),
+        ("power", "<< 2**100000 >>", ["line 1", "exponent above 1000"]),
+        ("repetition", "<< 'x' * 10**7 >>", ["line 1", "repetition longer than"]),
+        ("missing-include", "<% include 'nothere.j2' %>", ["line 1", "'nothere.j2'"]),
+    ]],
+    ("template-included-syntax", NOTES + ["--templates", "T"],
+     ["template T/notes/steps/delta.j2 line 3", "endif"],
+     [("file", "T/notes/steps/delta.j2", "a\nb\n<% if x %>")]),
 ]
 
 
@@ -259,14 +339,17 @@ ROWS = [
 #: not UTF-8, hostile input, a custom activation, a file that exists, the catalogue)
 SUBPROCESS_ROWS = ["command", "option", "depth-huge", "claim-python", "claim-not-utf8",
                    "custom-python", "cat-python", "file-exists-export", "case4-fifo",
-                   "case8-gallery-fifo", "case9-tower-exp"]
+                   "case8-gallery-fifo", "case9-tower-exp", "template-globals",
+                   "digits-param", "gallery-dash", "top-level-output"]
 
 
 def _make(folder, item):
     kind, name, *text = ("file", item, "keep me") if isinstance(item, str) else item
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "file":
+    if kind == "file" and text and isinstance(text[0], bytes):
+        path.write_bytes(text[0])
+    elif kind == "file":
         path.write_text(text[0] if text else "keep me")
     elif kind == "dir":
         path.mkdir()

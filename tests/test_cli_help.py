@@ -53,3 +53,35 @@ def test_the_catalogue_help_names_every_word_of_the_expression_syntax():
     text = help_of("catalogue")
     for word in (*WORDS, "X^{-1}", "X^{-T}", "log det"):
         assert word in text, word
+
+
+def test_dash_capital_v_prints_the_version_as_version_does():
+    from derive import __version__
+    outputs = []
+    for flag in ("-V", "--version"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_:
+            build_parser().parse_args([flag])
+        assert exit_.value.code == 0
+        outputs.append(out.getvalue())
+    assert outputs[0] == outputs[1] == f"derive {__version__}\n"
+
+
+#: each loss as the notes define it (typed in as the oracle; the help prints the table)
+LOSS_LINES = {"mse": "J = (1/2) Σ_i (z_i - y_i)^2", "sse": "J = Σ_i (z_i - y_i)^2",
+              "mean_mse": "J = (1/n) Σ_i (z_i - y_i)^2",
+              "bce": "J = Σ_i [-y_i log(z_i) - (1 - y_i) log(1 - z_i)]",
+              "cce": "J = Σ_i [-y_i log(z_i)]"}
+
+
+@pytest.mark.parametrize("command", ["notes", "verify", "export", "catalogue"])
+def test_the_help_defines_every_loss_where_there_is_a_loss_option(command):
+    text = help_of(command)
+    assert ("losses (" in text) == (command != "catalogue")
+    if command == "catalogue":
+        return
+    assert set(LOSS_LINES) == set(LOSSES)
+    for name, formula in LOSS_LINES.items():
+        assert f"{name} {formula} {LOSSES[name].title}" in text, name
+    assert "mse is half the sum, not a mean" in text and "PyTorch's mse_loss" in text
+    assert text.index("losses (") < text.index("exit status:")

@@ -52,9 +52,12 @@ def test_notes_command(tmp_path):
     assert main(["notes", "--depth", "2", "--format", "markdown", "-o", str(out)]) == 0
     assert out.read_text().startswith("# ") and (tmp_path / "n.svg").exists()
     assert main(["notes", "--depth", "2", "--format", "markdown", "-o", str(out)]) == 2
+    first = out.read_text()
     assert main(["notes", "--depth", "2", "--format", "latex", "-o", str(out),
-                 "--force", "--notation", "za"]) == 0
-    assert out.read_text().startswith(r"\documentclass")
+                 "--force"]) == 2                     # LaTeX into a .md file: refused
+    assert out.read_text() == first
+    assert main(["notes", "--depth", "2", "-o", str(out), "--force", "--notation", "za"]) == 0
+    assert out.read_text().startswith("# ") and out.read_text() != first   # replaced
     assert main(["notes", "--depth", "2", "--format", "html"]) == 2
     assert main(["notes", "--depth", "3", "--activations", "tanh,sigmoid"]) == 2
     assert not list(tmp_path.glob(".derive-*"))

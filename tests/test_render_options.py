@@ -2,12 +2,12 @@
 template overrides (templates=DIR / --templates DIR)."""
 import shutil
 
-import jinja2
 import pytest
 
 from derive import Network, SpecError, backprop, render
 from derive.documents.notes import context
 from derive.documents.pdf import compile_pdf
+from derive.errors import TemplateError
 
 SYMBOLIC = Network.uniform(depth="L", activation="sigmoid", output="identity", loss="sse")
 
@@ -69,7 +69,8 @@ def test_template_override(d, tmp_path):
     assert md.count("OVERRIDDEN for layer") == 2 and "OVERRIDDEN for layer $F$" in md
     assert "The error of layer" not in md
     (steps / "delta.j2").write_text("<< no_such_name >>\n")
-    with pytest.raises(jinja2.UndefinedError):          # StrictUndefined still holds
+    with pytest.raises(TemplateError, match=r"notes/steps/delta.j2 line 1: 'no_such_name' "
+                       "is undefined"):                 # StrictUndefined still holds, one line
         render(d, "markdown", "gh", templates=str(tmp_path))
 
 

@@ -13,14 +13,22 @@ written once, in `network_from`.
 Traceback (most recent call last):
 ...
 derive.errors.SpecError: depth must be a positive integer or L, got 'two'
+>>> network_from(Namespace(**{**vars(args), "depth": "7" * 5000}), NOTES)
+Traceback (most recent call last):
+...
+derive.errors.SpecError: depth must be between 1 and 256 or L, got 7777…7777 (5000 digits)
 """
 import argparse
+import os
 from dataclasses import dataclass
 
-from ..errors import DeriveError, SpecError
+from sympy import Symbol
+
+from ..errors import DeriveError, SpecError, shown
 from ..printing.notation import LAYOUTS, PRESETS
-from ..spec.network import BIAS_MODES, NORMS, Network
-from ..spec.rules import ACTIVATIONS, LOSSES
+from ..printing.text import text as plain
+from ..spec.network import BIAS_MODES, MAX_DEPTH, NORMS, Network
+from ..spec.rules import ACTIVATIONS, LOSSES, t, u
 
 # --- the option conventions every subcommand shares (SPEC §6) ---------------------------
 #: closed sets are argparse ``choices`` (so --help lists them and argparse checks them);
@@ -56,6 +64,64 @@ def subcommand(subparsers, name, help, examples, description=None):
     """A subcommand parser with the house formatter and an epilog of ``examples``."""
     return subparsers.add_parser(name, help=help, description=description or help,
                                  epilog=epilog(*examples), formatter_class=HelpFormatter)
+
+
+#: the format a file's extension names (`output_format`)
+EXTENSION_FORMATS = {".tex": "latex", ".md": "markdown", ".markdown": "markdown",
+                     ".pdf": "pdf", ".txt": "text", ".py": "python"}
+
+
+def output_format(output, given, default, allowed, command):
+    """The format a command writes to ``output``: --format (``given``) when -o's
+    extension agrees or names no format, else the extension's, else ``default``.
+
+    A file whose extension names another format than --format, or one the command does
+    not write, is refused (``--format latex -o x.pdf`` would put LaTeX in a .pdf).
+
+    >>> output_format("notes.md", None, "latex", ("latex", "markdown"), "notes")
+    'markdown'
+    >>> output_format("x.pdf", "latex", "latex", ("latex", "pdf"), "notes")
+    Traceback (most recent call last):
+    ...
+    derive.errors.DeriveError: --format latex but -o x.pdf is a .pdf file (pdf); drop --format or name it *.tex
+    """
+    ext = None if not output or output == "-" else os.path.splitext(output)[1].lower()
+    implied = EXTENSION_FORMATS.get(ext)
+    if implied is not None and implied not in allowed:
+        raise DeriveError(f"-o {output}: a {ext} file holds {implied}, which {command} does "
+                          f"not write; it writes {', '.join(allowed)}")
+    if given is not None and implied is not None and given != implied:
+        fits = [e for e, f in EXTENSION_FORMATS.items() if f == given][:1] or [""]
+        raise DeriveError(f"--format {given} but -o {output} is a {ext} file ({implied}); "
+                          f"drop --format" + (f" or name it *{fits[0]}" if fits[0] else ""))
+    return given or implied or default
+
+
+def loss_definitions():
+    """The losses of the rule table, one line each (printed from its SymPy rows, never
+    typed): for the epilog of every subcommand that takes --loss."""
+    z, y = Symbol("z_i"), Symbol("y_i")
+    lines = ["losses (z = z_L the output, y the target, i over the n output units; with "
+             "--batch, J is the\n  mean of this over the m samples, the columns):"]
+    rows = []
+    for name, row in LOSSES.items():
+        term = row.term.xreplace({u: z, t: y})
+        body = plain(term).replace("**", "^").replace("*", " ")
+        body = body if term.is_Pow else f"[{body}]"
+        factor = "" if row.factor == 1 else f"({plain(row.factor)}) "
+        rows.append((name, f"J = {factor}Σ_i {body}", row.title))
+    width = max(len(formula) for _, formula, _ in rows)
+    lines += [f"  {name:<9} {formula:<{width}}  {title}" for name, formula, title in rows]
+    lines.append("  mse is half the sum, not a mean; mean_mse is the mean (PyTorch's mse_loss)")
+    return "\n".join(lines)
+
+
+def add_loss_definitions(parser):
+    """Put `loss_definitions` into ``parser``'s epilog, before the exit codes, when the
+    parser takes --loss."""
+    if "--loss" in parser.format_usage() and parser.epilog:
+        parser.epilog = parser.epilog.replace(EXIT_CODES, loss_definitions() + "\n\n" +
+                                              EXIT_CODES)
 
 
 def refused_spelling(parser, old, new):
@@ -108,8 +174,8 @@ def add_output_file(parser, required=False, what="the file to write"):
 class Wording:
     """How one subcommand reads its network options, and its messages."""
 
-    depth: str = "depth must be a positive integer or L, got {!r}"
-    widths: str = "widths must be integers separated by commas, got {!r}"
+    depth: str = "depth must be a positive integer or L, got {}"
+    widths: str = "widths must be integers separated by commas, got {}"
     depth_digits: bool = False       # --depth is stripped, then digits only
     depth_typed: bool = False        # --depth is an optional int already (argparse type)
     exclusive_activations: bool = False  # --activation and --activations exclude each other
@@ -120,10 +186,10 @@ class Wording:
 
 
 NOTES = Wording(count_activations=True, default_depth=3)
-VERIFY = Wording(depth="--depth must be a positive integer or L, got {!r}",
-                 widths="--widths must be comma-separated integers, got {!r}",
+VERIFY = Wording(depth="--depth must be a positive integer or L, got {}",
+                 widths="--widths must be comma-separated integers, got {}",
                  depth_digits=True, need_activation=True, default_depth="L")
-EXPORT = Wording(widths="--widths must be comma-separated positive integers, got {!r}",
+EXPORT = Wording(widths="--widths must be comma-separated positive integers, got {}",
                  depth_typed=True, exclusive_activations=True, need_activation=True)
 DEPTH_HELP = ("number of layers, or L (symbolic); default: the number of --activations "
               "or of --widths minus one, else {}")
@@ -133,6 +199,23 @@ DEPTH_HELP = ("number of layers, or L (symbolic); default: the number of --activ
 KIND_OPTIONS = ("residual", "norm", "dropout", "weight_decay")
 
 
+#: an integer option of more digits than this is refused before ``int`` (Python itself
+#: refuses past 4300 digits, and no depth, width or layer needs ten)
+MAX_DIGITS = 9
+
+
+def digits(text):
+    """A run of digits too long to be a size, worded: ``7777…7777 (5000 digits)``."""
+    sign, body = text[:1] if text[:1] in "+-" else "", text.lstrip("+-")
+    return f"{sign}{body[:4]}…{body[-4:]} ({len(body)} digits)"
+
+
+def _long_number(text):
+    """True when ``text`` (stripped, with an optional sign) is all digits, too many."""
+    body = text.strip().lstrip("+-")
+    return body.isdigit() and len(body) > MAX_DIGITS
+
+
 def _depth(text, wording):
     if text is None or wording.depth_typed:
         return text
@@ -140,21 +223,29 @@ def _depth(text, wording):
         text = text.strip()
     if text == "L":
         return text
+    if _long_number(text):
+        name = wording.depth.split(" must")[0]
+        raise SpecError(f"{name} must be between 1 and {MAX_DEPTH} or L, got "
+                        f"{digits(text.strip())}")
     if wording.depth_digits:
         if not text.isdigit():
-            raise SpecError(wording.depth.format(text))
+            raise SpecError(wording.depth.format(shown(text)))
         return int(text)
     try:
         return int(text)
     except ValueError:
-        raise SpecError(wording.depth.format(text)) from None
+        raise SpecError(wording.depth.format(shown(text))) from None
 
 
 def _widths(text, wording):
+    for part in text.split(","):
+        if _long_number(part):
+            name = wording.widths.split(" must")[0]
+            raise SpecError(f"{name}: {digits(part.strip())} is too large for a width")
     try:
         return tuple(int(w) for w in text.split(","))
     except ValueError:
-        raise SpecError(wording.widths.format(text)) from None
+        raise SpecError(wording.widths.format(shown(text))) from None
 
 
 def resolve_depth(given, acts, widths, default):

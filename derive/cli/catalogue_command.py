@@ -30,11 +30,10 @@ from ..documents.pdf import compile_pdf
 from ..errors import DeriveError
 from ..printing.matrix_latex import to_claim
 from ..util.files import check_writable, is_stdout, write_atomic
-from .arguments import add_output_file, subcommand
+from .arguments import MAX_DIGITS, add_output_file, digits, output_format, subcommand
 
 EXIT_OK, EXIT_DOES_NOT_HOLD = 0, 1
 FORMATS = ("text", "latex", "markdown", "pdf")
-EXTENSIONS = {".tex": "latex", ".md": "markdown", ".pdf": "pdf", ".txt": "text"}
 
 
 def register(subparsers):
@@ -67,6 +66,9 @@ def parse_shapes(items):
             raise DeriveError(f"--shape {item!r}: expected NAME=ROWS,COLS such as A=m,n "
                               "or x=3,1")
         name, rows, cols = match.groups()
+        for size in (rows, cols):
+            if size.isdigit() and len(size) > MAX_DIGITS:
+                raise DeriveError(f"--shape {name}: {digits(size)} is too large for a size")
         if "_" in name:
             base, sub = name.split("_", 1)
             name = base + "_{" + sub.strip("{}") + "}"
@@ -75,14 +77,15 @@ def parse_shapes(items):
 
 
 def _format(args):
-    if args.format is not None:
-        return args.format
+    """--format, else -o's extension, else text; a conflict between them is refused,
+    and so is a file whose extension names no format (without --format)."""
+    fmt = output_format(args.output, args.format, None, FORMATS, "catalogue")
+    if fmt is not None:
+        return fmt
     if args.output and not is_stdout(args.output):
         ext = os.path.splitext(args.output)[1].lower()
-        if ext not in EXTENSIONS:
-            raise DeriveError(f"-o {args.output}: cannot tell the format from {ext or 'no'} "
-                              "extension; give --format text, latex, markdown or pdf")
-        return EXTENSIONS[ext]
+        raise DeriveError(f"-o {args.output}: cannot tell the format from {ext or 'no'} "
+                          "extension; give --format text, latex, markdown or pdf")
     return "text"
 
 

@@ -12,6 +12,7 @@ from .arguments import (
     add_layer_kind_options,
     add_output_file,
     network_from,
+    output_format,
     refused_spelling,
     subcommand,
 )
@@ -45,6 +46,7 @@ def register(subparsers):
 
 def run(args):
 
+    output_format(args.output, None, "python", ("python",), "export")   # not x.tex
     check_writable(args.output, args.force)   # fail before any work
     net = network_from(args, EXPORT)
     module = export_numpy(net)

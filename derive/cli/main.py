@@ -13,8 +13,9 @@ import sys
 import threading
 
 from .. import __version__
-from ..errors import DeriveError
+from ..errors import DeriveError, did_you_mean, shown
 from . import catalogue_command, export_command, gallery, notes_command, verify_command
+from .arguments import MAX_DIGITS, add_loss_definitions, digits
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT       # 130, as a shell reports Ctrl-C
@@ -29,19 +30,31 @@ class _Parser(argparse.ArgumentParser):
         raise DeriveError(_worded(message))
 
 
-_CHOICE = re.compile(r"argument --([\w-]+): invalid choice: (.*) \(choose from (.*)\)")
+_CHOICE = re.compile(r"argument ([\w-]+): invalid choice: (.*) \(choose from (.*)\)")
+_QUOTED = re.compile(r"'([^']{%d,})'" % 41)
+_HUGE_INT = re.compile(r"argument ([\w/-]+): invalid int value: '\s*([+-]?\d{%d,})\s*'"
+                       % (MAX_DIGITS + 1))
 
 
 def _worded(message):
     """An option's bad choice worded as the API words it: "unknown loss 'hinge';
-    allowed: mse, sse, …" (a bad command keeps argparse's "choose from")."""
+    allowed: mse, sse, …", with the closest allowed value when one is close ("did you
+    mean 'sigmoid'?"); a bad command keeps argparse's "choose from". A long value is
+    abbreviated (a 5000-digit --depth is not echoed whole)."""
+    huge = _HUGE_INT.fullmatch(message)
+    if huge:
+        return f"{huge.group(1)}: {digits(huge.group(2))} is too large"
     match = _CHOICE.fullmatch(message)
     if not match:
-        return message
+        return _QUOTED.sub(lambda m: shown(m.group(1)), message)
     option, value, allowed = match.groups()
-    names = ", ".join(a.strip().strip("'\"") for a in allowed.split(","))
+    names = [a.strip().strip("'\"") for a in allowed.split(",")]
     value = value.strip("'\"")
-    return f"unknown {option.replace('-', ' ')} {value!r}; allowed: {names}"
+    hint = did_you_mean(value, names)
+    if not option.startswith("--"):
+        return f"unknown command {shown(value)}{hint}; choose from {', '.join(names)}"
+    return f"unknown {option[2:].replace('-', ' ')} {shown(value)}{hint}; " \
+           f"allowed: {', '.join(names)}"
 
 
 EPILOG = """examples:
@@ -86,16 +99,35 @@ def build_parser():
         description="Derive backpropagation symbolically, certify it, and write it up.\n"
                     "Without a command, derive builds the gallery of the source notes'\n"
                     "networks in output/ (.tex, .md, .svg, and .pdf when pdflatex is installed).")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-o", "--output", metavar="FOLDER", default=None,
-                        help="the gallery's folder (default: output)")
-    parser.add_argument("--force", action="store_true",
+    parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-o", "--output", metavar="FOLDER", default=None, dest="gallery_output",
+                        help="the gallery's folder (default: output; a folder, so not -); "
+                             "only without a command")
+    parser.add_argument("--force", action="store_true", dest="gallery_force",
                         help="let the gallery replace files in its folder that it did not "
                              "write (it never replaces a folder, FIFO or device)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for module in COMMANDS:
         module.register(sub)
+    for command in sub.choices.values():
+        add_loss_definitions(command)
     return parser
+
+
+def gallery_options(args):
+    """The gallery's -o and --force: refused before a command (``derive -o x notes``
+    would otherwise drop them), and ``-o -`` refused (a gallery is a folder of files)."""
+    given = [name for name, on in (("-o/--output", args.gallery_output is not None),
+                                   ("--force", args.gallery_force)) if on]
+    if args.command is not None and given:
+        raise DeriveError(f"{' and '.join(given)} before the command {args.command!r}: "
+                          f"{'these are' if len(given) > 1 else 'this is'} the gallery's "
+                          f"(derive without a command); a command's options go after its "
+                          f"name: derive {args.command} …")
+    if args.gallery_output in ("-", ""):
+        raise DeriveError(f"-o {args.gallery_output!r}: the gallery is a folder of files, "
+                          "not one stream; give a folder name (./- for a folder named -)")
+    return argparse.Namespace(output=args.gallery_output, force=args.gallery_force)
 
 
 def default_job(args=None):
@@ -110,7 +142,8 @@ def one_line(exc):
 
 def _run(argv):
     args = build_parser().parse_args(argv)
-    code = default_job(args) if args.command is None else args.func(args)
+    options = gallery_options(args)
+    code = default_job(options) if args.command is None else args.func(args)
     sys.stdout.flush()            # a full disk or a closed pipe shows here, not at exit
     return code
 

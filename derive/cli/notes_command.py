@@ -8,6 +8,7 @@ from ..documents.pdf import compile_pdf
 from ..errors import DeriveError
 from ..printing.text import recursion_text
 from ..util.files import STDOUT, check_writable, is_stdout, write_atomic
+from ..util.templates import unmatched
 from .arguments import (
     BIAS_CHOICES,
     DEPTH_HELP,
@@ -19,6 +20,7 @@ from .arguments import (
     add_layer_kind_options,
     add_output_file,
     network_from,
+    output_format,
     subcommand,
 )
 
@@ -41,15 +43,18 @@ def register(subparsers):
                    help="the symbols of a source note")
     p.add_argument("--layout", default=None, choices=LAYOUT_CHOICES,
                    help="derivative layout (default: the notation's)")
-    p.add_argument("--format", default="latex", choices=FORMATS,
-                   help="the document (text: the results, for the terminal)")
+    p.add_argument("--format", default=None, choices=FORMATS,
+                   help="the document (text: the results, for the terminal); default: from "
+                        "-o's extension (.tex, .md, .pdf, .txt), else latex")
     add_output_file(p, what="the file to write (pdf needs one)")
     p.add_argument("--detail", default="standard", choices=DETAILS,
                    help="brief: the boxed results; full: every layer derived")
     p.add_argument("--body-only", action="store_true",
                    help="a fragment: no preamble (LaTeX) or title block (Markdown)")
     p.add_argument("--templates", default=None, metavar="DIR",
-                   help="folder whose templates replace the shipped ones of the same name")
+                   help="folder whose templates replace the shipped ones of the same name "
+                        "(DIR/notes/steps/delta.j2 replaces notes/steps/delta.j2); they "
+                        "render sandboxed, and a file that replaces none is warned about")
     p.set_defaults(func=run)
 
 
@@ -57,8 +62,24 @@ def out_given(args):
     return bool(args.output)
 
 
+def warn_unmatched(folder):
+    """One line on stderr for each file of ``--templates`` that replaces no shipped
+    template (a typo in its name: it would silently never be used)."""
+    if folder is None or not os.path.isdir(folder) or sys.stderr is None:
+        return        # (no stderr: a warning never goes to stdout, into the document)
+    for path, close in unmatched(folder):
+        hint = f" (did you mean {os.path.join(folder, close)}?)" if close else ""
+        try:
+            print(f"derive: warning: {path} replaces no shipped template{hint}; it is used "
+                  "only where another template includes it", file=sys.stderr)
+        except (OSError, ValueError):      # stderr closed: the document still gets written
+            return
+
+
 def run(args):
 
+    args.format = output_format(args.output, args.format, "latex", FORMATS, "notes")
+    warn_unmatched(args.templates)
     if args.format == "pdf" and not out_given(args):
         raise DeriveError("--format pdf needs -o FILE")
     out = None if is_stdout(args.output) else args.output     # -o - is stdout

@@ -10,17 +10,23 @@ HOLDS: holds
 ...
 0
 """
+import re
+
 from ..claims.network_check import verify
 from ..claims.verdict import format_verdict
 from ..engine.certificate import check_size
+from ..errors import SpecError
+from ..spec.network import MAX_DEPTH
 from .arguments import (
     BIAS_CHOICES,
     DEPTH_HELP,
     LOSS_CHOICES,
+    MAX_DIGITS,
     NOTATION_CHOICES,
     VERIFY,
     add_activation_options,
     add_layer_kind_options,
+    digits,
     network_from,
     refused_spelling,
     subcommand,
@@ -54,8 +60,18 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
+def check_param(param):
+    """A layer index too long to be a layer (``W_7777…``) is refused before the claim
+    grammar reads it (Python's ``int`` refuses past 4300 digits)."""
+    run = max(re.findall(r"\d+", param), key=len, default="")
+    if len(run) > MAX_DIGITS:
+        raise SpecError(f"--param: layer {digits(run)} does not exist (the depth is at most "
+                        f"{MAX_DEPTH})")
+
+
 def run(args):
 
+    check_param(args.param)
     net = network_from(args, VERIFY)
     if net.widths is not None:      # verify checks at these widths: bounded like certify
         check_size(net, tuple(net.widths))

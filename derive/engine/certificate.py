@@ -18,7 +18,8 @@ from sympy import Integer
 from ..calculus.compare import TOLERANCE, exactly_zero, numeric_gap
 from ..calculus.evaluate import normalise
 from ..calculus.shared_diff import shared_diff
-from ..errors import SpecError
+from ..errors import SpecError, shown
+from ..spec.network import ordered_widths
 from ..vocab import DEPTH, LAYER
 from .instance import Instance, random_point, target_constraint
 
@@ -33,11 +34,10 @@ MAX_WIDTH = 16
 
 def check_size(net, widths):
     """Refuse, before any work, widths whose certificate would run for minutes."""
-    if any(not isinstance(w, int) or w < 1 for w in widths):
-        raise SpecError(f"widths: positive integers, got {widths}")
+    widths = ordered_widths(widths)       # a bool or a set is no width
     if max(widths) > MAX_WIDTH:
         raise SpecError(f"widths: checks run at small concrete widths, at most {MAX_WIDTH} "
-                        f"per layer (got {max(widths)})")
+                        f"per layer (got {shown(max(widths))})")
     extra = 1 if net.bias != "none" else 0
     entries = sum(w * (v + extra) for v, w in zip(widths, widths[1:]))
     if net.norm != "none":   # γ_l and β_l of every hidden layer
@@ -107,7 +107,7 @@ def certify(d, widths=None, exact=True, points=2, seed=0):
         widths = net.widths if net.widths is not None else \
             ((RESIDUAL_WIDTHS if net.residual else DEFAULT_WIDTHS) if net.symbolic
              else (2,) * (net.depth + 1))
-    widths = tuple(widths)
+    widths = ordered_widths(widths)
     if not net.symbolic and len(widths) != net.depth + 1:
         raise SpecError(f"widths: expected {net.depth + 1} values, got {len(widths)}")
     if net.widths is not None and widths != tuple(net.widths):

@@ -3,7 +3,7 @@ ordered `derive.ir.steps.Step`s of one network's backpropagation with its result
 """
 from sympy import Basic, Integer
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 from ..ir import display
 from ..ir.nodes import MatPartial, Var
 from ..vocab import DEPTH, LAYER
@@ -42,16 +42,15 @@ class Derivation:
             if text in names:
                 spec = names[text] if self.net.symbolic else \
                     {"L": self.net.L, "L-1": self.net.L - 1}.get(text, text)
-            elif text.isdigit():
+            elif text.isdigit() and len(text) <= 9:     # longer: no layer, said below
                 spec = int(text)
         if isinstance(spec, bool):
             spec = None
-        if isinstance(spec, int):
-            spec = Integer(spec)
-        if isinstance(spec, Basic) and spec in self._deltas:
-            return spec
+        key = Integer(spec) if isinstance(spec, int) else spec
+        if isinstance(key, Basic) and key in self._deltas:
+            return key
         allowed = ", ".join(str(key) for key in reversed(self.layers))
-        raise SpecError(f"layer {spec!r} does not exist in this network; allowed: {allowed}")
+        raise SpecError(f"layer {shown(spec)} does not exist in this network; allowed: {allowed}")
 
     def delta(self, layer):
         """δ_l = ∂J/∂h_l as a matrix expression (in terms of δ_{l+1} for hidden layers)."""

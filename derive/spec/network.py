@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 
 from sympy import Integer
 
-from ..errors import SpecError
+from ..errors import SpecError, did_you_mean, shown
 from ..vocab import BATCH, DEPTH, WIDTH
 from . import rules
 
 BIAS_MODES = ("none", "augmented", "explicit")
 NORMS = ("none", "layer", "batch")
 MAX_DEPTH = 256
+#: no layer is wider than this (a width is printed, in the notes and in messages)
+MAX_UNITS = 10 ** 6
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Network:
         if isinstance(acts, str) or not hasattr(acts, "__iter__"):
             raise SpecError("activations must be a sequence of names, one per layer; "
                             f"allowed names: {rules.allowed_activations()}")
-        acts = tuple(acts)
+        acts = ordered(acts, "activations", "names, one per layer")
         object.__setattr__(self, "activations", acts)
         depth = self.depth
         if depth is None:
@@ -54,23 +56,21 @@ class Network:
                                 "2 names (hidden layers, output layer)")
             if len(acts) == 1:
                 object.__setattr__(self, "activations", acts * 2)
-        elif isinstance(depth, bool) or not isinstance(depth, int):
-            raise SpecError(f"depth must be a positive integer or 'L', got {depth!r}")
-        elif not 1 <= depth <= MAX_DEPTH:
-            raise SpecError(f"depth must be between 1 and {MAX_DEPTH} or 'L', got {depth}")
-        elif len(acts) != depth:
-            raise SpecError(f"activations: expected {depth} names (one per layer), "
-                            f"got {len(acts)}")
+        else:
+            check_depth(depth)
+            if len(acts) != depth:
+                raise SpecError(f"activations: expected {depth} names (one per layer), "
+                                f"got {len(acts)}")
         object.__setattr__(self, "depth", depth)
-        if depth == 0:
-            raise SpecError("depth must be at least 1")
         for act in self.activations:
             rules.activation(act)  # raises SpecError on unknown names
         self._check_softmax()
         self._check_loss()
         self._check_widths()
         if self.bias not in BIAS_MODES:
-            raise SpecError(f"bias {self.bias!r} is not allowed; allowed: {', '.join(BIAS_MODES)}")
+            raise SpecError(f"bias {shown(self.bias)} is not allowed"
+                            f"{did_you_mean(self.bias, BIAS_MODES)}; allowed: "
+                            f"{', '.join(BIAS_MODES)}")
         if not isinstance(self.batch, bool):
             raise SpecError(f"batch must be True or False, got {self.batch!r}")
         self._check_weight_decay()
@@ -83,7 +83,8 @@ class Network:
                 raise SpecError(f"{name} must be True or False, got {getattr(self, name)!r}")
         norm = "none" if self.norm is None else self.norm
         if norm not in NORMS:
-            raise SpecError(f"norm {self.norm!r} is not allowed; allowed: {', '.join(NORMS)}")
+            raise SpecError(f"norm {shown(self.norm)} is not allowed"
+                            f"{did_you_mean(norm, NORMS)}; allowed: {', '.join(NORMS)}")
         object.__setattr__(self, "norm", norm)
         if norm == "batch" and not self.batch:
             raise SpecError("norm='batch' normalizes over the samples of a batch; it needs "
@@ -141,18 +142,12 @@ class Network:
     def _check_widths(self):
         if self.widths is None:
             return
-        widths = self.widths
-        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
-            raise SpecError("widths must be a sequence of positive integers")
-        widths = tuple(widths)
+        widths = ordered_widths(self.widths)
         if self.symbolic:
             raise SpecError("widths: a symbolic depth takes symbolic widths; leave widths out")
         if len(widths) != self.depth + 1:
             raise SpecError(f"widths: expected {self.depth + 1} positive integers "
                             f"(n_0 … n_{self.depth}), got {len(widths)}")
-        for w in widths:
-            if isinstance(w, bool) or not isinstance(w, int) or w < 1:
-                raise SpecError(f"widths must be positive integers, got {w!r}")
         if self.activations[-1] == "softmax" and widths[-1] < 2:
             raise SpecError("widths: a softmax output needs at least 2 units")
         object.__setattr__(self, "widths", widths)
@@ -163,10 +158,7 @@ class Network:
         if depth == "L":
             acts = (activation, output or activation)
         else:
-            if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-                raise SpecError(f"depth must be a positive integer or 'L', got {depth!r}")
-            if depth > MAX_DEPTH:
-                raise SpecError(f"depth must be between 1 and {MAX_DEPTH} or 'L', got {depth}")
+            check_depth(depth)
             acts = (activation,) * (depth - 1) + (output or activation,)
         return cls(activations=acts, loss=loss, depth=depth, **kwargs)
 
@@ -222,3 +214,51 @@ class Network:
                 + ("; residual on" if self.residual else "")
                 + (f"; {self.norm} norm" if self.norm != "none" else "")
                 + ("; dropout on" if self.dropout else ""))
+
+
+def check_depth(depth):
+    """A concrete depth: an int from 1 to `MAX_DEPTH` (a bool is not a depth).
+
+    >>> check_depth(10 ** 5000)
+    Traceback (most recent call last):
+    ...
+    derive.errors.SpecError: depth must be between 1 and 256 or 'L', got 1000…0000 (5001 digits)
+    """
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise SpecError(f"depth must be a positive integer or 'L', got {shown(depth)}")
+    if depth > MAX_DEPTH:
+        raise SpecError(f"depth must be between 1 and {MAX_DEPTH} or 'L', got {shown(depth)}")
+
+
+def ordered(values, what, items):
+    """``values`` as a tuple, refused when its order is arbitrary (a set or a mapping):
+    layer l is the l-th item, so the order is the meaning."""
+    if isinstance(values, (set, frozenset, dict)):
+        raise SpecError(f"{what} must be a sequence (tuple or list) of {items}, in layer "
+                        f"order; got a {type(values).__name__}, whose order is arbitrary")
+    return tuple(values)
+
+
+def ordered_widths(widths):
+    """The widths n_0 … n_L as a tuple of positive ints (not bools), in layer order.
+
+    >>> ordered_widths([3, 4, 1])
+    (3, 4, 1)
+    >>> ordered_widths({2, 3, 1})          # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    derive.errors.SpecError: widths must be a sequence ... got a set, whose order is arbitrary
+    >>> ordered_widths((True, 2, 2))
+    Traceback (most recent call last):
+    ...
+    derive.errors.SpecError: widths must be positive integers, got True
+    """
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise SpecError("widths must be a sequence of positive integers")
+    widths = ordered(widths, "widths", "positive integers n_0, …, n_L")
+    for w in widths:
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            raise SpecError(f"widths must be positive integers, got {shown(w)}")
+        if w > MAX_UNITS:
+            raise SpecError(f"widths: at most {MAX_UNITS} units per layer, got {shown(w)}")
+    return widths

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from sympy import Abs, Expr, Heaviside, Max, Piecewise, Rational, S, diff, exp, log, tanh
 
-from ..errors import SpecError
+from ..errors import SpecError, did_you_mean, shown
 from ..vocab import ACTIVATION_INPUT, ACTIVATION_OUTPUT, OUTPUT_WIDTH, TARGET
 from .custom import parse_custom
 
@@ -104,7 +104,8 @@ def activation(name):
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise SpecError(f"unknown activation {name!r}; allowed: {allowed_activations()}") from None
+        raise SpecError(f"unknown activation {shown(name)}{did_you_mean(name, ACTIVATIONS)}; "
+                        f"allowed: {allowed_activations()}") from None
 
 
 def loss(name):
@@ -112,7 +113,8 @@ def loss(name):
     try:
         return LOSSES[name]
     except (KeyError, TypeError):
-        raise SpecError(f"unknown loss {name!r}; allowed: {', '.join(LOSSES)}") from None
+        raise SpecError(f"unknown loss {shown(name)}{did_you_mean(name, LOSSES)}; "
+                        f"allowed: {', '.join(LOSSES)}") from None
 
 
 def allowed_activations():
