@@ -58,8 +58,46 @@ class Terminated(BaseException):
     (temporary folders removed, pdflatex killed) before the exit status 143."""
 
 
-def _terminate(signum, frame):
-    raise Terminated
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_RAISES = {signal.SIGINT: KeyboardInterrupt, signal.SIGTERM: Terminated}
+
+
+class _Exit:
+    """Whether a signal has started the exit path (then SIGINT and SIGTERM stay ignored:
+    the process is on its way out, and a second Ctrl-C or SIGTERM must not interrupt the
+    cleanup or the one-line message)."""
+    signalled = False
+
+
+def _on_signal(signum, frame):
+    """The first SIGINT or SIGTERM: ignore both from now on, then raise where the
+    program is (KeyboardInterrupt or `Terminated`) so that every ``finally`` runs."""
+    for other in _SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    if _Exit.signalled:          # a second one that slipped in before the line above
+        return
+    _Exit.signalled = True
+    raise _RAISES[signum]
+
+
+def _install():
+    """Our handler for SIGINT and SIGTERM, except where they were inherited ignored (a
+    background job of a non-interactive shell, ``nohup``): that choice is the caller's.
+    Returns the previous handlers, to restore."""
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    for sig, handler in previous.items():
+        if handler != signal.SIG_IGN:
+            signal.signal(sig, _on_signal)
+    return previous
+
+
+def _restore(previous):
+    """The previous handlers back, unless a signal started the exit path: then both stay
+    ignored until the process is gone (a caller in-process resets `_Exit` and them)."""
+    if _Exit.signalled:
+        return
+    for sig, handler in previous.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def _quiet_stdout():
@@ -126,7 +164,7 @@ def _fail(message, code):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    previous = _install() if in_main_thread else None
     try:
         return _run(argv)
     except DeriveError as exc:
@@ -143,7 +181,7 @@ def main(argv=None):
         return _fail("terminated", EXIT_TERMINATED)
     finally:
         if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+            _restore(previous)
 
 
 if __name__ == "__main__":
