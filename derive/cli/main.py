@@ -5,8 +5,6 @@ Each subcommand lives in its own module ``derive/cli/<name>_command.py`` exposin
 """
 import argparse
 import errno
-import io
-import os
 import re
 import signal
 import sys
@@ -14,7 +12,7 @@ import threading
 
 from .. import __version__
 from ..errors import DeriveError
-from . import catalogue_command, export_command, gallery, notes_command, verify_command
+from . import catalogue_command, export_command, gallery, notes_command, streams, verify_command
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT       # 130, as a shell reports Ctrl-C
@@ -100,16 +98,6 @@ def _restore(previous):
         signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
-def _quiet_stdout():
-    """After a closed pipe: point stdout at /dev/null so that the interpreter's final
-    flush cannot fail again (the recipe of Python's `signal` documentation)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        pass
-
-
 def os_message(exc):
     """One line for an operating-system error that no command turned into a
     `DeriveError`: a full disk under ``> /dev/full`` is the usual one."""
@@ -149,14 +137,20 @@ def one_line(exc):
 def _run(argv):
     args = build_parser().parse_args(argv)
     code = default_job(args) if args.command is None else args.func(args)
-    sys.stdout.flush()            # a full disk or a closed pipe shows here, not at exit
-    return code
+    sys.stdout.flush()            # a full disk shows here, not at exit
+    note = streams.escaped_note()
+    return code if note is None else _fail(note, code)
 
 
 def _fail(message, code):
+    """``derive: message`` on stderr; nothing at all when stderr is closed (never on
+    stdout instead, where it would pass for output)."""
+    if sys.stderr is None:
+        return code
     try:
         print(f"derive: {message}", file=sys.stderr)
-    except OSError:
+        sys.stderr.flush()
+    except (OSError, ValueError):
         pass
     return code
 
@@ -166,14 +160,15 @@ def main(argv=None):
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = _install() if in_main_thread else None
     try:
-        return _run(argv)
+        with streams.guarded():
+            return _run(argv)     # through a closed pipe, the command's own status
     except DeriveError as exc:
         return _fail(one_line(exc), EXIT_BAD_INPUT)
-    except BrokenPipeError:       # `derive … | head`: the reader has what it wanted
-        _quiet_stdout()
+    except BrokenPipeError:       # bytes (a PDF) to `| head`: the reader has what it wanted
+        streams.quiet()
         return 0
-    except OSError as exc:        # `> /dev/full` and the like
-        _quiet_stdout()
+    except OSError as exc:        # `> /dev/full`, `>&-` and the like
+        streams.quiet()
         return _fail(os_message(exc), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
