@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from derive.cli import gallery
+from derive.cli.main import main
 from derive.documents import pdf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,3 +132,87 @@ def _running_under(folder):
         except OSError:
             pass
     return found
+
+
+# --- 28.3: the gallery's manifest and reproducible output -------------------------------
+@pytest.fixture
+def small_gallery(monkeypatch):
+    """The gallery cut to one cheap entry and no catalogue (the logic is the same)."""
+    one = [e for e in gallery.entries() if e.name == "003_one_node_linear"]
+    monkeypatch.setattr(gallery, "entries", lambda: one)
+    monkeypatch.setattr(gallery, "_catalogue", lambda owner, pdf: None)
+    return one[0].name
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in Path(folder).iterdir()}
+
+
+def test_the_manifest_lists_each_file_as_soon_as_it_is_written(tmp_path, monkeypatch,
+                                                               small_gallery):
+    real = gallery.Owner.update
+
+    def checked(owner, name, data):
+        real(owner, name, data)
+        assert name in (tmp_path / gallery.MANIFEST).read_text().splitlines()
+        if name.endswith(".md"):
+            raise KeyboardInterrupt         # Ctrl-C after the .tex and the .md
+
+    monkeypatch.setattr(gallery.Owner, "update", checked)
+    with pytest.raises(KeyboardInterrupt):
+        gallery.build(str(tmp_path), pdf=False)
+    listed = (tmp_path / gallery.MANIFEST).read_text().splitlines()
+    assert listed[1:] == [small_gallery + ".md", small_gallery + ".tex"]
+
+
+def test_the_manifest_keeps_only_the_gallerys_own_names(tmp_path, small_gallery):
+    own = [small_gallery + ".tex", "README.md"]
+    junk = [b"../outside/victim.txt", b"/etc/hostname", b"a\x00b", b"\xff\xfe.tex",
+            os.fsencode(str(tmp_path / "x")), b"x" * (1 << 20) + b"README.md.bak",
+            (small_gallery + ".tex\x00").encode()]
+    (tmp_path / gallery.MANIFEST).write_bytes(b"\n".join(junk + [n.encode() for n in own]))
+    owner = gallery.Owner(str(tmp_path))
+    assert owner.owned == set(own)
+    gallery.build(str(tmp_path), pdf=False)
+    lines = (tmp_path / gallery.MANIFEST).read_bytes().splitlines()
+    names = set(gallery.targets(pdf=True))
+    assert lines[0].startswith(b"#") and lines[1:] and all(n.decode() in names for n in lines[1:])
+
+
+@pytest.mark.slow
+def test_an_interrupted_gallery_with_pdfs_is_rerun_without_force(tmp_path, monkeypatch,
+                                                                 small_gallery):
+    """Ctrl-C after the first PDF: the rerun owns it (and would rebuild the same bytes)."""
+    if shutil.which("pdflatex") is None and not IN_CI:
+        pytest.skip("pdflatex is not installed")
+    real = gallery.Owner.update
+
+    def interrupted(owner, name, data):
+        real(owner, name, data)
+        if name.endswith(".pdf"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(gallery.Owner, "update", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        gallery.build(str(tmp_path / "a"), pdf=True)
+    monkeypatch.setattr(gallery.Owner, "update", real)
+    first = _files(tmp_path / "a")
+    time.sleep(1.1)                          # a PDF's date would differ now
+    assert main(["-o", str(tmp_path / "a")]) == 0         # no --force
+    gallery.build(str(tmp_path / "b"), pdf=True)
+    again = _files(tmp_path / "a")
+    assert again[small_gallery + ".pdf"] == first[small_gallery + ".pdf"]
+    assert again == _files(tmp_path / "b")                 # two builds, byte for byte
+
+
+@pytest.mark.slow
+def test_notes_as_pdf_are_byte_reproducible(tmp_path):
+    if shutil.which("pdflatex") is None and not IN_CI:
+        pytest.skip("pdflatex is not installed")
+    for name in ("a.pdf", "b.pdf"):
+        proc = subprocess.run([sys.executable, "-m", "derive", "notes", "--depth", "1",
+                               "--loss", "mse", "--format", "pdf", "-o", name],
+                              cwd=tmp_path, env=_env(), capture_output=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        time.sleep(1.1)
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()

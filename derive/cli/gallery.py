@@ -188,9 +188,8 @@ class Owner:
         self.owned.add(MANIFEST)                  # the manifest is always the gallery's
 
 
-#: the manifest is read up to this many lines of at most this many bytes; the rest (a
-#: huge line's remainder, a huge file's tail) is not the gallery's
-MANIFEST_LINES, MANIFEST_LINE_BYTES = 1000, 256
+#: the manifest is read up to this size (the gallery's own is a few hundred bytes)
+MANIFEST_LIMIT = 1 << 22
 
 
 def _read_manifest(path):
@@ -199,17 +198,12 @@ def _read_manifest(path):
     line) is dropped here and so never written back."""
     if kind_of(path) != "file":
         return set()
-    own = set(targets(pdf=True)) - {MANIFEST}
-    names = set()
     with open(path, "rb") as fh:
-        for _ in range(MANIFEST_LINES):
-            line = fh.readline(MANIFEST_LINE_BYTES)
-            if not line:
-                break
-            name = line.strip().decode("utf-8", "replace")
-            if name in own:
-                names.add(name)
-    return names
+        raw = fh.read(MANIFEST_LIMIT + 1)
+    if len(raw) > MANIFEST_LIMIT:                # the last line read is cut short
+        raw = raw[:MANIFEST_LIMIT].rpartition(b"\n")[0]
+    own = {name.encode() for name in targets(pdf=True)} - {MANIFEST.encode()}
+    return {line.strip().decode() for line in raw.split(b"\n") if line.strip() in own}
 
 
 def _content(path, like):
