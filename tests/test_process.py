@@ -216,3 +216,121 @@ def test_notes_as_pdf_are_byte_reproducible(tmp_path):
         assert proc.returncode == 0, proc.stderr
         time.sleep(1.1)
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+# --- 23, hostile input: symbolic links ------------------------------------------------
+NOTES_1 = ["notes", "--depth", "1", "--loss", "mse", "--force", "-o"]
+
+
+def test_a_link_to_a_regular_file_is_written_through_and_stays_a_link(tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "real.tex").write_text("old")
+    (elsewhere / "real.tex").chmod(0o640)
+    os.symlink(elsewhere / "real.tex", "notes.tex")
+    assert main(NOTES_1 + ["notes.tex"]) == 0, capsys.readouterr().err
+    assert os.path.islink("notes.tex") and os.readlink("notes.tex") == str(elsewhere / "real.tex")
+    assert (elsewhere / "real.tex").read_text().startswith("\\documentclass")
+    assert (elsewhere / "real.tex").stat().st_mode & 0o777 == 0o640
+    assert sorted(os.listdir(elsewhere)) == ["real.tex"]               # no temporary left
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "nothing"])
+def test_a_link_to_anything_but_a_regular_file_is_refused(tmp_path, monkeypatch, capsys,
+                                                          kind):
+    monkeypatch.chdir(tmp_path)
+    target = {"fifo": "p", "device": "/dev/null", "folder": "d", "nothing": "missing"}[kind]
+    if kind == "fifo":
+        os.mkfifo("p")
+    if kind == "folder":
+        os.mkdir("d")
+    os.symlink(target, "notes.tex")
+    assert main(NOTES_1 + ["notes.tex"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("derive: notes.tex is ")
+    assert os.path.islink("notes.tex") and os.readlink("notes.tex") == target
+    assert not os.path.exists("missing")
+
+
+def test_a_link_in_the_gallerys_folder_is_never_replaced(tmp_path, small_gallery):
+    (tmp_path / "mine.tex").write_text("mine")
+    os.symlink("mine.tex", tmp_path / (small_gallery + ".tex"))
+    owner = gallery.build(str(tmp_path), pdf=False)
+    assert os.path.islink(tmp_path / (small_gallery + ".tex"))
+    assert (tmp_path / "mine.tex").read_text() == "mine"
+    assert owner.left_alone == [str(tmp_path / (small_gallery + ".tex"))]
+
+
+# --- 23, hostile input: names, closed streams, encodings --------------------------------
+EXPORT_1 = ["export", "--widths", "2,1", "--activation", "tanh", "--loss", "mse"]
+FALSE_CLAIM = ["verify", "--depth", "2", "--activation", "tanh", "--loss", "mse",
+               "--param", "W_2", "--claim", "(z_2 - y) z_1^T"]     # without tanh'(h_2)
+WRITERS = {"notes": ["notes", "--depth", "1", "--loss", "mse"],
+           "verify": FALSE_CLAIM, "export": EXPORT_1 + ["-o", "-"],
+           "catalogue": ["catalogue"]}
+
+
+def _derive(args, folder, shell_tail="", **extra):
+    """``python -m derive ARGS TAIL`` in bash (TAIL: redirections); (status, out, err)."""
+    quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in args)
+    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m derive {quoted} {shell_tail}'],
+                          cwd=folder, env=_env(**extra), capture_output=True, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _one_line(err, *words):
+    assert b"Traceback" not in err and err.count(b"\n") == 1 and err.startswith(b"derive: "), err
+    for word in words:
+        assert word.encode() in err, (word, err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", ["", "ascii"])
+def test_an_output_name_that_is_not_utf8(tmp_path, encoding):
+    name = b"g\xff.py"
+    proc = subprocess.run([sys.executable, "-m", "derive", *EXPORT_1, "-o", name],
+                          cwd=tmp_path, capture_output=True, timeout=300,
+                          env=_env(PYTHONIOENCODING=encoding) if encoding else _env())
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    assert os.listdir(os.fsencode(tmp_path)) == [name]
+    assert proc.stdout.startswith(b"wrote " + name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", sorted(WRITERS))
+def test_a_closed_stdout_is_one_line(tmp_path, command):
+    code, out, err = _derive(WRITERS[command], tmp_path, ">&-")
+    assert code == 2
+    _one_line(err, "standard output is closed")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", [{"LC_ALL": "C", "PYTHONUTF8": "0"},
+                                 {"PYTHONIOENCODING": "ascii"},
+                                 {"PYTHONIOENCODING": "latin-1"}],
+                         ids=["C", "ascii", "latin-1"])
+@pytest.mark.parametrize("command", ["catalogue", "verify"])
+def test_an_encoding_without_the_symbols_escapes_them_and_says_so(tmp_path, env, command):
+    code, out, err = _derive(WRITERS[command], tmp_path, **env)
+    assert code == (1 if command == "verify" else 0), err
+    _one_line(err, "cannot show", "backslash escapes", "PYTHONIOENCODING=utf-8")
+    assert b"\\u2299" in out                                      # ⊙, escaped
+    if command == "verify":
+        assert out.startswith(b"DOES NOT HOLD")
+
+
+@pytest.mark.slow
+def test_with_stderr_closed_an_error_never_goes_to_stdout(tmp_path):
+    code, out, err = _derive(["notes", "--loss", "hinge"], tmp_path, "2>&-")
+    assert (code, out, err) == (2, b"", b"")
+
+
+def test_with_stderr_closed_the_gallery_still_works(tmp_path, monkeypatch, capsys,
+                                                    small_gallery):
+    monkeypatch.setattr(gallery, "pdflatex_available", lambda: False)
+    monkeypatch.setattr(sys, "stderr", None)
+    assert main(["-o", str(tmp_path)]) == 0
+    assert (tmp_path / (small_gallery + ".tex")).is_file()
+    assert capsys.readouterr().out.startswith("wrote the gallery")
