@@ -472,8 +472,11 @@ PROCESS_CASES = [
     (2, "pipe-catalogue-closed", "derive catalogue | true", 0, ""),
     (2, "pipe-verify", 'derive verify --depth L --activation sigmoid --loss bce --param W_L '
      '--claim "(z_L - y) z_{L-1}^T" | head -1', 0, ""),
+    # a claim that does not hold is 1 whether or not anyone reads the verdict (issue 23)
     (2, "pipe-verify-closed", 'derive verify --depth 2 --activation tanh --loss mse '
-     '--param W_2 --claim "z_1" | true', 0, ""),
+     '--param W_2 --claim "z_1" | true', 1, ""),
+    (2, "pipe-verify-closed-unbuffered", 'PYTHONUNBUFFERED=1 derive verify --depth 2 '
+     '--activation tanh --loss mse --param W_2 --claim "z_1" | (exec <&-; sleep 1)', 1, ""),
 ]
 
 

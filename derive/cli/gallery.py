@@ -123,6 +123,7 @@ def build(folder="output", pdf=None, force=False, progress=None):
     owner.update("README.md", "\n".join(lines) + "\n")
     owner.update(".gitignore", "*.pdf\n")
     owner.save()
+    owner.written.append(os.path.join(folder, MANIFEST))
     return owner
 
 
@@ -139,11 +140,14 @@ def _catalogue(owner, pdf):
 
 class Owner:
     """The files of ``folder`` that the gallery owns (those in its manifest), and what
-    one run wrote and left alone."""
+    one run wrote and left alone. The manifest is rewritten after every file the gallery
+    takes over, so an interrupted build's files are still its own on the next run (and,
+    the output being reproducible, a file written but not yet listed is adopted)."""
 
     def __init__(self, folder, force=False):
         self.folder, self.force = folder, force
-        self.owned = set(_read_manifest(os.path.join(folder, MANIFEST)))
+        self.owned = _read_manifest(os.path.join(folder, MANIFEST))
+        self.listed = set(self.owned)
         self.written, self.left_alone = [], []
 
     def check_in_the_way(self, names):
@@ -159,28 +163,47 @@ class Owner:
         path = os.path.join(self.folder, name)
         if kind_of(path) == "file":
             if _content(path, data) == data:     # up to date: ours now, if it was not
-                self.written.append(path)
-                self.owned.add(name)
+                self._own(name, path)
                 return
             if name not in self.owned and not self.force:
                 self.left_alone.append(path)
                 return
         write_atomic(path, data, force=True)
+        self._own(name, path)
+
+    def _own(self, name, path):
         self.written.append(path)
         self.owned.add(name)
+        if name != MANIFEST and name not in self.listed:
+            self.save()
 
     def save(self):
+        """Write the manifest: the names of the gallery's own files, nothing else."""
         text = "# the files derive's gallery wrote, and may replace\n" + "".join(
             f"{name}\n" for name in sorted(self.owned - {MANIFEST}))
+        self.listed = set(self.owned)
+        path = os.path.join(self.folder, MANIFEST)
+        if kind_of(path) != "file" or _content(path, text) != text:
+            write_atomic(path, text, force=True)
         self.owned.add(MANIFEST)                  # the manifest is always the gallery's
-        self.update(MANIFEST, text)
+
+
+#: the manifest is read up to this size (the gallery's own is a few hundred bytes)
+MANIFEST_LIMIT = 1 << 22
 
 
 def _read_manifest(path):
+    """The names in the manifest that the gallery could have written (`targets`): a
+    line that is anything else (a path, ``..``, NUL, bytes that are not UTF-8, a huge
+    line) is dropped here and so never written back."""
     if kind_of(path) != "file":
-        return []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        return [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+        return set()
+    with open(path, "rb") as fh:
+        raw = fh.read(MANIFEST_LIMIT + 1)
+    if len(raw) > MANIFEST_LIMIT:                # the last line read is cut short
+        raw = raw[:MANIFEST_LIMIT].rpartition(b"\n")[0]
+    own = {name.encode() for name in targets(pdf=True)} - {MANIFEST.encode()}
+    return {line.strip().decode() for line in raw.split(b"\n") if line.strip() in own}
 
 
 def _content(path, like):
@@ -199,8 +222,18 @@ class Progress:
 
     def __init__(self, total, stream=None):
         self.total, self.count = total, 0
-        self.stream = stream or sys.stderr
+        self.stream = stream if stream is not None else sys.stderr   # None: stderr closed
         self.bar = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def _write(self, text):
+        """Progress is a courtesy: a closed or failing stderr never stops the job."""
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.stream = None
 
     def step(self, name):
         self.count += 1
@@ -208,16 +241,13 @@ class Progress:
             filled = self.WIDTH * (self.count - 1) // self.total
             line = f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] " \
                    f"{self.count}/{self.total} {os.path.basename(name)}"
-            self.stream.write(f"{line:<79}"[:79])
+            self._write(f"{line:<79}"[:79])
         else:
-            self.stream.write(f"[{self.count}/{self.total}] {name}\n")
-        self.stream.flush()
+            self._write(f"[{self.count}/{self.total}] {name}\n")
 
     def done(self):
         if self.bar:
-            self.stream.write(f"\r[{'#' * self.WIDTH}] {self.total}/{self.total}".ljust(79)
-                              + "\n")
-            self.stream.flush()
+            self._write(f"\r[{'#' * self.WIDTH}] {self.total}/{self.total}".ljust(79) + "\n")
 
 
 def main(args=None):

@@ -5,8 +5,6 @@ Each subcommand lives in its own module ``derive/cli/<name>_command.py`` exposin
 """
 import argparse
 import errno
-import io
-import os
 import re
 import signal
 import sys
@@ -14,7 +12,7 @@ import threading
 
 from .. import __version__
 from ..errors import DeriveError, did_you_mean, shown
-from . import catalogue_command, export_command, gallery, notes_command, verify_command
+from . import catalogue_command, export_command, gallery, notes_command, streams, verify_command
 from .arguments import MAX_DIGITS, add_loss_definitions, digits
 
 EXIT_BAD_INPUT = 2
@@ -71,18 +69,46 @@ class Terminated(BaseException):
     (temporary folders removed, pdflatex killed) before the exit status 143."""
 
 
-def _terminate(signum, frame):
-    raise Terminated
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_RAISES = {signal.SIGINT: KeyboardInterrupt, signal.SIGTERM: Terminated}
 
 
-def _quiet_stdout():
-    """After a closed pipe: point stdout at /dev/null so that the interpreter's final
-    flush cannot fail again (the recipe of Python's `signal` documentation)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        pass
+class _Exit:
+    """Whether a signal has started the exit path (then SIGINT and SIGTERM stay ignored:
+    the process is on its way out, and a second Ctrl-C or SIGTERM must not interrupt the
+    cleanup or the one-line message)."""
+    signalled = False
+
+
+def _on_signal(signum, frame):
+    """The first SIGINT or SIGTERM: ignore both from now on, then raise where the
+    program is (KeyboardInterrupt or `Terminated`) so that every ``finally`` runs."""
+    for other in _SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    if _Exit.signalled:          # a second one that slipped in before the line above
+        return
+    _Exit.signalled = True
+    raise _RAISES[signum]
+
+
+def _install():
+    """Our handler for SIGINT and SIGTERM, except where they were inherited ignored (a
+    background job of a non-interactive shell, ``nohup``): that choice is the caller's.
+    Returns the previous handlers, to restore."""
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    for sig, handler in previous.items():
+        if handler != signal.SIG_IGN:
+            signal.signal(sig, _on_signal)
+    return previous
+
+
+def _restore(previous):
+    """The previous handlers back, unless a signal started the exit path: then both stay
+    ignored until the process is gone (a caller in-process resets `_Exit` and them)."""
+    if _Exit.signalled:
+        return
+    for sig, handler in previous.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def os_message(exc):
@@ -144,14 +170,20 @@ def _run(argv):
     args = build_parser().parse_args(argv)
     options = gallery_options(args)
     code = default_job(options) if args.command is None else args.func(args)
-    sys.stdout.flush()            # a full disk or a closed pipe shows here, not at exit
-    return code
+    sys.stdout.flush()            # a full disk shows here, not at exit
+    note = streams.escaped_note()
+    return code if note is None else _fail(note, code)
 
 
 def _fail(message, code):
+    """``derive: message`` on stderr; nothing at all when stderr is closed (never on
+    stdout instead, where it would pass for output)."""
+    if sys.stderr is None:
+        return code
     try:
         print(f"derive: {message}", file=sys.stderr)
-    except OSError:
+        sys.stderr.flush()
+    except (OSError, ValueError):
         pass
     return code
 
@@ -159,16 +191,17 @@ def _fail(message, code):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    previous = _install() if in_main_thread else None
     try:
-        return _run(argv)
+        with streams.guarded():
+            return _run(argv)     # through a closed pipe, the command's own status
     except DeriveError as exc:
         return _fail(one_line(exc), EXIT_BAD_INPUT)
-    except BrokenPipeError:       # `derive … | head`: the reader has what it wanted
-        _quiet_stdout()
+    except BrokenPipeError:       # bytes (a PDF) to `| head`: the reader has what it wanted
+        streams.quiet()
         return 0
-    except OSError as exc:        # `> /dev/full` and the like
-        _quiet_stdout()
+    except OSError as exc:        # `> /dev/full`, `>&-` and the like
+        streams.quiet()
         return _fail(os_message(exc), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
@@ -176,7 +209,7 @@ def main(argv=None):
         return _fail("terminated", EXIT_TERMINATED)
     finally:
         if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+            _restore(previous)
 
 
 if __name__ == "__main__":

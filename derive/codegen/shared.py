@@ -200,22 +200,92 @@ def bind_shared(assignments):
     """[(name, expr or None)] with each repeated subexpression bound once: the
     assignments of the locals are inserted before their first use, in order.
 
-    An expr of None (a line not printed from an expression) is passed through."""
+    An expr of None (a line not printed from an expression) is passed through. The
+    expressions are bound group by group first (`_groups`: those sharing a
+    subexpression of some layer's quantities), then once more all together for what
+    spans groups (a constant such as ε 1), so the work grows with the network's depth,
+    not with its square."""
     exprs = [e for _, e in assignments]
     taken = {name for name, _ in assignments}
     bodies = {}                 # local name -> its definition, itself with locals
+    groups = _groups(exprs)
+    for group in groups:
+        bound, own = _bind_group([exprs[i] for i in group], {}, taken, layered=True)
+        bodies.update(own)
+        exprs = _put(exprs, group, bound)
+    everything = sorted(i for group in groups for i in group)
+    bound, bodies = _bind_group([exprs[i] for i in everything], bodies, taken)
+    exprs = _put(exprs, everything, bound)
+    return _place(assignments, exprs, bodies)
+
+
+def _put(exprs, indices, values):
+    out = list(exprs)
+    for i, value in zip(indices, values):
+        out[i] = value
+    return out
+
+
+def _bind_group(exprs, bodies, taken, layered=False):
+    """Bind the repeated subexpressions of ``exprs`` and ``bodies`` (the definitions
+    of the locals so far), the largest first: (exprs, bodies) with the new locals.
+    ``layered``: only those holding a layer quantity (the rest span groups)."""
     while True:
-        counts = _count([e for e in exprs if e is not None] + list(bodies.values()))
-        shared = [e for e, n in counts.items() if n >= 2]
+        counts = _count(exprs + list(bodies.values()))
+        shared = [e for e, n in counts.items() if n >= 2 and not
+                  (layered and not e.atoms(Var, MatPartial))]
         if not shared:
-            break
-        target = max(shared, key=lambda e: (_size(e), str(e)))
+            return exprs, bodies
+        largest = max(_size(e) for e in shared)
+        target = max((e for e in shared if _size(e) == largest), key=str)
         local = Local(local_name(target, taken), target)
         taken.add(local.name)
-        exprs = [None if e is None else _replace(e, target, local) for e in exprs]
+        exprs = [_replace(e, target, local) for e in exprs]
         bodies = {name: _replace(body, target, local) for name, body in bodies.items()}
         bodies[local.name] = target
-    return _place(assignments, exprs, bodies)
+
+
+def _groups(exprs):
+    """The indices of the non-None expressions, grouped: two are in one group when a
+    subexpression holding a layer quantity (`Var`, `MatPartial`) that `_count` counts
+    occurs in both, or a Hadamard product in a longer one holding all its factors."""
+    parent = {i: i for i, e in enumerate(exprs) if e is not None}
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first, by_factor, products = {}, {}, []
+    for i in parent:
+        for sub in _subtrees(exprs[i]):
+            parent[root(i)] = root(first.setdefault(sub, i))
+            if isinstance(sub, HadamardProduct):
+                products.append((sub, i))
+                for factor in sub.args:
+                    by_factor.setdefault(factor, []).append((set(sub.args), i))
+    for short, i in products:
+        factors = set(short.args)
+        for longer, j in min((by_factor[f] for f in factors), key=len):
+            if len(longer) > len(factors) and factors <= longer:
+                parent[root(i)] = root(j)
+    groups = {}
+    for i in parent:
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values())
+
+
+def _subtrees(expr):
+    """The subexpressions of ``expr`` that `_count` counts and that hold a layer
+    quantity (walked without recursion)."""
+    out, stack = set(), [expr]
+    while stack:
+        e = stack.pop()
+        if _candidate(e) and e.atoms(Var, MatPartial):
+            out.add(e)
+        stack.extend(_children(e))
+    return out
 
 
 def _place(assignments, exprs, bodies):

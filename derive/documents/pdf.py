@@ -39,15 +39,39 @@ def compile_pdf(tex, runs=2, timeout=120):
             return fh.read()
 
 
+#: TeX run before the document: no dates in the PDF's info and no trailer ID, so the
+#: same .tex gives the same bytes (pdfTeX primitives; SOURCE_DATE_EPOCH is set as well)
+REPRODUCIBLE = r"\pdfinfoomitdate=1 \pdftrailerid{} \input{notes.tex}"
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _environment():
+    """pdflatex's environment: SOURCE_DATE_EPOCH fixed unless the caller set one."""
+    env = dict(os.environ)
+    env.setdefault("SOURCE_DATE_EPOCH", "0")
+    return env
+
+
 def _pdflatex(exe, folder, timeout):
     """One pdflatex run in ``folder``: (exit status, its output). The process and any
-    child of it are killed, as a group, if this is interrupted in any way."""
+    child of it are killed, as a group, if this is interrupted in any way: SIGINT and
+    SIGTERM are blocked while it starts, so none lands between its start and the ``try``
+    that kills it (pdflatex itself starts with the mask it would have had)."""
     # -no-shell-escape: a document never runs programs, whatever it says
-    proc = subprocess.Popen([exe, "-no-shell-escape", "-halt-on-error",
-                             "-interaction=nonstopmode", "notes.tex"], cwd=folder,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    args = [exe, "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode",
+            "-jobname=notes", REPRODUCIBLE]
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
+        proc = subprocess.Popen(args, cwd=folder, env=_environment(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=lambda: signal.pthread_sigmask(
+                                    signal.SIG_SETMASK, mask))
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)   # a pending signal lands here
         stdout, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(proc)

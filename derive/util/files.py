@@ -11,6 +11,9 @@ The contract:
 - only regular files are ever replaced: a folder, a device, a FIFO or a socket in the
   way is a one-line `DeriveError`, found with `os.stat` (which never opens it), before
   anything is written;
+- a symbolic link is never replaced: a link to a regular file is written through (the
+  file it names is replaced atomically, the link stays); a link to anything else, or to
+  nothing, is refused;
 - ``-`` is standard output (text as UTF-8, bytes as they are);
 - operating-system failures (permission denied, a full disk, a parent that is a file)
   become a one-line `DeriveError` naming the path.
@@ -65,7 +68,8 @@ def kind_of(path):
 
 def check_writable(path, force=False):
     """Raise `DeriveError` if ``path`` may not be written: an existing file without
-    ``force``, or a folder. Called before any expensive work, and again on writing."""
+    ``force``, a folder, a link to no regular file. Called before any expensive work,
+    and again on writing."""
     path = os.fspath(path)
     if not path:
         raise DeriveError("the output file name is empty")
@@ -77,9 +81,18 @@ def check_writable(path, force=False):
     if kind not in (None, "file"):
         raise DeriveError(f"{path} is {kind}, not a regular file; derive replaces only "
                           "regular files")
+    if os.path.islink(path) and not os.path.exists(path):
+        raise DeriveError(f"{path} is a symbolic link to nothing ({os.readlink(path)}); "
+                          "derive writes only through a link to a regular file")
     if kind is not None and not force:
         raise DeriveError(f"{path} exists; pass --force to overwrite it")
     return path
+
+
+def destination(path):
+    """The file that writing ``path`` replaces: ``path`` itself, or the regular file a
+    symbolic link at ``path`` names (so that the link stays a link)."""
+    return os.path.realpath(path) if os.path.islink(path) else path
 
 
 def write_stdout(data):
@@ -98,6 +111,16 @@ def write_stdout(data):
         raise DeriveError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
+def _mode(target):
+    """The permissions of the file being replaced, else a new file's (0666 less umask)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode) & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path, data, force=False):
     """Write ``data`` (str, as UTF-8 with ``\\n`` line ends, or bytes) to ``path`` whole
     or not at all; see the module docstring for the contract."""
@@ -107,7 +130,8 @@ def write_atomic(path, data, force=False):
     if is_stdout(path):
         write_stdout(data)
         return
-    folder = os.path.dirname(os.path.abspath(path))
+    target = destination(path)
+    folder = os.path.dirname(os.path.abspath(target))
     above = folder
     while not os.path.exists(above) and os.path.dirname(above) != above:
         above = os.path.dirname(above)
@@ -121,11 +145,11 @@ def write_atomic(path, data, force=False):
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)      # mkstemp makes 0600; give a normal file's mode
+        os.chmod(tmp, _mode(target))       # mkstemp makes 0600
         check_writable(path, force)    # something appeared while we were writing
-        os.replace(tmp, path)
+        if destination(path) != target:        # the link changed while we were writing
+            raise DeriveError(f"cannot write {path}: it changed while being written")
+        os.replace(tmp, target)
     except BaseException as exc:
         if os.path.lexists(tmp):
             os.unlink(tmp)
