@@ -8,27 +8,63 @@ from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from derive import Network, backprop
-from derive.engine import layers, vjp
-from derive.engine.kinds import NORM_OF
-from derive.engine.ops import BLOCKS, DENSE, OPS, Shapes, activation_op, block_ops
+from derive.engine import blocks, layers, proofs
+from derive.engine.ops import BLOCKS, OPS, Shapes, activation_op, block_ops
+from derive.engine.proof_record import RECORD
+from derive.engine.proofs import proof_key, proven, recorded_keys, row_hash
 from derive.engine.vjp import OpError, check
 from derive.ir.nodes import Act
 from derive.spec import rules
 from derive.vocab import i, k, s
 
-SHAPES = [(bias, batch) for bias in DENSE for batch in (False, True)]
-ROWS = [(name, bias, batch) for name in OPS for bias, batch in SHAPES
-        if (not name.startswith("dense") or DENSE[bias] == name)
-        and (name != "batch_norm" or batch)]   # batch norm normalizes over a batch
 
-
-@pytest.mark.parametrize("name,bias,batch", ROWS)
-def test_every_claimed_vjp_matches_the_derived_one(name, bias, batch):
-    op = OPS[name]
-    derived = check(op, Shapes(bias, batch, NORM_OF.get(name, "none")))
+@pytest.mark.parametrize("key", recorded_keys(), ids=lambda key: "-".join(map(str, key)))
+def test_every_claimed_vjp_matches_the_derived_one_and_its_proof_is_recorded(key):
+    """Re-proves every row at every network shape a network can ask for, and holds the
+    shipped record to it: a row changed without its record fails here (rewrite the
+    record with tests/write_proofs.py)."""
+    op = OPS[key[0]]
+    derived = check(op, Shapes(*key[1:]))
     assert set(derived) == set(op.inputs) == set(op.vjps)
     # every Kronecker delta is contracted, the normalizations' nested ones included
     assert not any(form.has(KroneckerDelta) for form in derived.values()), derived
+    assert RECORD.get(key) == row_hash(op, key), \
+        f"the proof record of {key} is stale or missing: run tests/write_proofs.py"
+
+
+def test_the_record_holds_nothing_but_the_rows_a_network_can_ask_for():
+    assert set(RECORD) == set(recorded_keys())
+
+
+def test_a_row_changed_without_its_record_is_not_trusted():
+    row = OPS["sigmoid"]
+    wrong = replace(row, vjps={"h": _wrong_sigmoid})
+    key = proof_key(row, "none", False)
+    assert proven(row, key) and not proven(wrong, key)
+
+
+def test_a_process_trusts_the_record_and_proves_nothing(monkeypatch):
+    def refuse(op, sh):
+        raise AssertionError(f"{op.name} re-proved at run time")
+
+    monkeypatch.setattr(proofs, "check", refuse)
+    proofs.checked.cache_clear()
+    layers.templates.cache_clear()
+    blocks.block_templates.cache_clear()
+    try:
+        for net in (Network.uniform(depth=3, activation="tanh", loss="mse", residual=True,
+                                    norm="layer", weight_decay=True),
+                    Network(activations=("relu", "softmax"), loss="cce", bias="explicit",
+                            batch=True, norm="batch", dropout=True),
+                    Network.uniform(depth=2, activation="sigmoid", loss="bce", bias="augmented")):
+            assert backprop(net).delta(1) is not None
+        with pytest.raises(AssertionError, match="re-proved"):   # a custom row is proved
+            proofs.checked("custom:x**3", "none", False)
+    finally:
+        monkeypatch.undo()
+        proofs.checked.cache_clear()
+        layers.templates.cache_clear()
+        blocks.block_templates.cache_clear()
 
 
 def test_the_table_has_a_row_for_every_activation_and_loss():
@@ -41,7 +77,7 @@ def test_a_custom_activation_gets_a_checked_row():
     op = activation_op("custom:x/(1+exp(-x))")
     assert op.inputs == ("h",) and op.name not in OPS   # made on demand, not registered
     check(op, Shapes("none", True))
-    assert vjp.checked("custom:x/(1+exp(-x))", "explicit", False)
+    assert proofs.checked("custom:x/(1+exp(-x))", "explicit", False)
 
 
 def test_blocks_are_fixed_sequences_of_ops():
@@ -90,14 +126,14 @@ def test_backprop_checks_the_rows_it_uses(monkeypatch):
     row = OPS["sigmoid"]
     monkeypatch.setitem(OPS, "sigmoid", replace(row, vjps={"h": _wrong_sigmoid}))
     layers.templates.cache_clear()
-    vjp.checked.cache_clear()
+    proofs.checked.cache_clear()
     try:
         with pytest.raises(OpError, match="'sigmoid'.*'h'"):
             backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce"))
     finally:
         monkeypatch.undo()
         layers.templates.cache_clear()
-        vjp.checked.cache_clear()
+        proofs.checked.cache_clear()
     assert backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce")).certify()
 
 

@@ -22,7 +22,7 @@ from .kinds import COMBINE_OPS, NORM_OPS, activation_row, aux_matrix
 from .layers import decayed_loss, dJdz_steps, forward_steps, gradient_template, output_template
 from .ops import OPS, Shapes
 from .ops import block_ops as ops_block_ops
-from .vjp import checked
+from .proofs import checked
 
 
 def block_ops(activation, norm, dropout, residual):

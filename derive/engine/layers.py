@@ -17,8 +17,9 @@ from ..ir.steps import Rule, Step
 from ..spec import rules
 from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LAYER_SUM, LOSS, a, b, i, j, k, r, s
 from .ops import DENSE, OPS, Shapes, activation_op, augment_matrix, block_ops, loss_op
+from .proofs import checked
 from .softmax import softmax_delta
-from .vjp import checked, entry
+from .vjp import entry
 
 __all__ = ["Shapes", "forward_steps", "output_template", "hidden_template",
            "gradient_template", "templates"]

@@ -13,7 +13,6 @@ products, sums over the features or samples ones-vector products; every row's li
 read back componentwise against its index form in tests/test_lifting.py).
 """
 import random
-from functools import lru_cache
 from itertools import count, product
 
 from sympy import (
@@ -45,7 +44,6 @@ from ..calculus.lifting import lift_entry
 from ..calculus.numeric import value
 from ..ir.nodes import Act, Var, act_function, component
 from ..vocab import BATCH, DEPTH, LAYER, LOSS, WIDTH, a, b, i, k, r, s
-from .ops import Shapes, op_row
 
 _FRESH = count()
 #: the elementwise functions an Act may name besides the activations (softmax's e^h)
@@ -62,7 +60,8 @@ def _fresh():
     return Symbol(f"p{next(_FRESH)}", integer=True, positive=True)
 
 
-def _layer(op):
+def op_layer(op):
+    """The layer a row is checked at: L for a row at the output (the loss), else l."""
     return DEPTH if op.last else LAYER
 
 
@@ -95,7 +94,7 @@ def cotangent(sh, op, layer):
 
 def derive_vjp(op, port, sh, layer=None):
     """Σ_o G_o ∂o/∂x_c, contracted: the VJP of ``port`` at one component."""
-    layer = _layer(op) if layer is None else layer
+    layer = op_layer(op) if layer is None else layer
     x = _port_component(sh, port_var(sh, op, port, layer))
     if op.scalar:
         return contract(diff(op.index(sh, layer, None, None, wrt=port), x), NESTED_RULES)
@@ -152,7 +151,7 @@ def _product_entry(M, row, col):
 # --- checking a claim ---------------------------------------------------------------
 def claimed_vjp(op, port, sh, layer=None):
     """The row's claimed VJP of ``port`` at one component, through the op's forward."""
-    layer = _layer(op) if layer is None else layer
+    layer = op_layer(op) if layer is None else layer
     if port not in op.vjps:
         raise OpError(f"op {op.name!r} has no VJP for its input {port!r}")
     G = None if op.scalar else cotangent(sh, op, layer)
@@ -196,7 +195,7 @@ def lifted_vjp(op, port, sh, layer=None, derived=None):
     """The derived VJP of ``port`` lifted to a matrix expression of the port's shape
     (`derive.calculus.lifting.lift_entry`): sums over a summed-out index become matrix
     products, sums over the features or the samples ones-vector products."""
-    layer = _layer(op) if layer is None else layer
+    layer = op_layer(op) if layer is None else layer
     var = port_var(sh, op, port, layer)
     derived = derive_vjp(op, port, sh, layer) if derived is None else derived
     return lift_entry(derived, *port_indices(sh, var), var.shape)
@@ -212,7 +211,7 @@ def _shown(op, port, sh, derived):
 
 def _check_jacobian(op, port, sh):
     """∂o_i/∂x_k from the index forward against the row's claimed component."""
-    layer = _layer(op)
+    layer = op_layer(op)
     x = sh.comp(port_var(sh, op, port, layer), k, s)
     derived = contract(diff(op.index(sh, layer, i, s), x))
     claim = op.jacobian(sh, layer)
@@ -223,28 +222,6 @@ def _check_jacobian(op, port, sh):
     if matrix is not None and not _agree(entry(matrix, i, k), claim):
         raise OpError(f"op {op.name!r}: the claimed Jacobian matrix for its input {port!r} "
                       "does not match its component")
-
-
-#: the port kinds whose shapes depend on the bias mode (the augmented weights and input)
-BIAS_KINDS = frozenset({"W", "Wbar", "zaug", "b"})
-
-
-def checked(op_name, bias, batch, norm="none"):
-    """`check` once per op row and the parts of the network shape the row reads: the
-    bias mode only where a port's shape depends on it, the normalization only for a
-    normalization row (its statistics' shapes), the batch always."""
-    op = op_row(op_name)
-    reads_bias = any(kind in BIAS_KINDS for kind, _ in op.ports.values())
-    return _checked(op_name, bias if reads_bias else "none", batch,
-                    norm if op.aux else "none")
-
-
-@lru_cache(maxsize=512)
-def _checked(op_name, bias, batch, norm):
-    return check(op_row(op_name), Shapes(bias, batch, norm))
-
-
-checked.cache_clear = _checked.cache_clear
 
 
 def _agree(derived, claimed):
