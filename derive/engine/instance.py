@@ -16,12 +16,13 @@ from sympy import Float, Integer, Matrix, Rational, S, Symbol, ones, sqrt
 
 from ..calculus.evaluate import apply_activation, evaluate
 from ..calculus.numeric import value
+from ..ir.quantities import KINDS, leaves
 from ..spec import rules
 from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, EPSILON, LAMBDA, WIDTH
 
 FIRST_CERTIFY_BATCH = 3   # batch sizes of certificates are drawn from here up
 #: the leaves of a network: its inputs, parameters and masks (the rest is computed)
-INPUT_KINDS = ("W", "b", "gamma", "beta", "M", "y")
+INPUT_KINDS = tuple(name for name, row in KINDS.items() if row.role != "computed" and name != "x")
 CONSTANTS = ("constants", 0)   # the env key of λ and ε at a numeric point
 
 
@@ -95,21 +96,26 @@ class Instance:
         return LAMBDA / 2 * sum(sum(w ** 2 for w in W) for kind, _, W in self.params
                                 if kind == "W")
 
+    def n(self, layer):
+        """The width of ``layer`` (the instance is its own sizes, `derive.ir.quantities`)."""
+        return self.widths[layer]
+
+    @property
+    def bias(self):
+        return self.net.bias
+
+    @property
+    def norm(self):
+        return self.net.norm
+
     def _parameters(self, l):
-        """The symbols of W_l (b_l, γ_l, β_l, and the dropout mask M_l, an input), entered
-        into env; the trained ones into params."""
-        extra = 1 if self.net.bias == "augmented" else 0
-        shapes = {"W": (self.widths[l], self.widths[l - 1] + extra)}
-        if self.net.bias == "explicit":
-            shapes["b"] = (self.widths[l], 1)
-        hidden = l < self.depth
-        if hidden and self.net.norm != "none":
-            shapes["gamma"] = shapes["beta"] = (self.widths[l], 1)
-        for kind, shape in shapes.items():
-            self.env[(kind, l)] = self._matrix(f"{kind}{l}", *shape)
-            self.params.append((kind, l, self.env[(kind, l)]))
-        if hidden and self.net.dropout:
-            self.env[("M", l)] = self._matrix(f"M{l}", self.widths[l], self.m)
+        """The symbols of layer l's leaves (W_l, and b_l, γ_l, β_l, the dropout mask M_l
+        where the network has them; shapes from the quantity table), entered into env;
+        the trained ones into params."""
+        for row in leaves(self.net, l, self.depth):
+            self.env[(row.name, l)] = self._matrix(f"{row.name}{l}", *row.shape(self, l))
+            if row.trained:
+                self.params.append((row.name, l, self.env[(row.name, l)]))
 
     def forward(self, env, finish=None, activate=apply_activation, root=sqrt, eps=EPSILON):
         """The forward pass from ``env[("z", 0)]``, layer by layer, with the parameters
