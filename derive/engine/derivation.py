@@ -83,6 +83,35 @@ class Derivation:
         [(∂J/∂z_l, its form), (∂J/∂a_l, …), (∂J/∂ĥ_l, …)] (empty for a plain layer)."""
         return list(self._cotangents.get(self.layer(layer), ()))
 
+    def adjoint(self, q):
+        """∂J/∂q for one quantity ``q`` (`derive.ir.quantities.Q`, or a (kind, layer) pair):
+        h (δ_l), z, the named cotangents of a block with options (a, ĥ) and the trained
+        parameters, each in the form the derivation gives it (in terms of the next
+        cotangents; `substitute_deltas` writes it out).
+
+        >>> from derive import Network, backprop
+        >>> from derive.ir.quantities import Q
+        >>> d = backprop(Network.uniform(depth=2, activation="tanh", loss="mse", dropout=True))
+        >>> d.adjoint(Q("a", 1))
+        HadamardProduct(M_1, dJ/dz_1)
+        >>> d.adjoint(Q("h", 2)) == d.delta(2)
+        True
+        """
+        kind, layer = q[0], self.layer(q[1])
+        if kind in ("h", "delta"):
+            return self._deltas[layer]
+        if kind == "z":
+            return self._dJdz[layer]
+        if (kind, layer) in self._grads:
+            return self._grads[(kind, layer)]
+        for sym, form in self._cotangents.get(layer, ()):
+            if getattr(sym.wrt, "kind", None) == kind:
+                return form
+        known = sorted({"h", "z"} | {k for k, at in self._grads if at == layer} |
+                       {s.wrt.kind for s, _ in self._cotangents.get(layer, ())})
+        raise SpecError(f"adjoint: no {kind} at layer {layer} in this network; allowed "
+                        f"kinds there: {', '.join(known)}")
+
     def substitute_deltas(self, expr):
         """Replace δ symbols (and the named cotangents ∂J/∂z_l, ∂J/∂ĥ_l … of a network
         with options) by their forms, repeatedly, until none is left."""

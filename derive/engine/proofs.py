@@ -22,7 +22,7 @@ from sympy import srepr
 from ..vocab import i, r
 from .ops import DENSE, OPS, Shapes, op_row
 from .proof_record import RECORD
-from .vjp import check, cotangent, op_layer, port_var
+from .vjp import check, cotangent, op_layer
 
 #: the bias modes and normalizations a row's shapes can depend on
 BIASES = ("none", "augmented", "explicit")
@@ -48,17 +48,17 @@ def row_math(op, sh):
     their quantities, the index forward differentiated by each port, the claimed VJPs,
     the auxiliary forms and the claimed Jacobian, each as SymPy's `srepr`."""
     layer = op_layer(op)
+    bound = op.bind(sh, layer)
     at = (None, None) if op.scalar else (i, r)
-    ports = sorted(set(op.inputs) | {op.output})
     parts = [op.name, op.output, repr(op.inputs), repr(sorted(op.vjps))]
-    parts += [f"{port}={srepr(port_var(sh, op, port, layer))}" for port in ports]
-    parts += [srepr(op.index(sh, layer, *at, wrt=wrt)) for wrt in (None,) + op.inputs]
+    parts += [f"{port}={srepr(bound[port])}" for port in sorted(op.ports)]
+    parts += [srepr(op.index(bound, *at, wrt=wrt)) for wrt in (None,) + op.inputs]
     G = None if op.scalar else cotangent(sh, op, layer)
-    parts += [f"vjp {port}: {srepr(op.vjps[port](sh, layer, G))}" for port in sorted(op.vjps)]
-    parts += [f"aux {kind}: {srepr(form(sh, layer, *at))}" for kind, form in sorted(op.aux.items())]
+    parts += [f"vjp {port}: {srepr(op.vjps[port](bound, G))}" for port in sorted(op.vjps)]
+    parts += [f"aux {port}: {srepr(form(bound, *at))}" for port, form in sorted(op.aux.items())]
     if op.jacobian is not None:
-        parts.append(srepr(op.jacobian(sh, layer)))
-        parts.append(srepr(op.jacobian_matrix(sh, layer)) if op.jacobian_matrix else "")
+        parts.append(srepr(op.jacobian(bound)))
+        parts.append(srepr(op.jacobian_matrix(bound)) if op.jacobian_matrix else "")
     return "\n".join(parts)
 
 

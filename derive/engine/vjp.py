@@ -43,7 +43,8 @@ from ..calculus.kronecker import NESTED_RULES, LiftError, contract
 from ..calculus.lifting import lift_entry
 from ..calculus.numeric import value
 from ..ir.nodes import Act, Var, act_function, component
-from ..vocab import BATCH, DEPTH, LAYER, LOSS, WIDTH, a, b, i, k, r, s
+from ..ir.quantities import KINDS
+from ..vocab import BATCH, DEPTH, LAYER, WIDTH, a, b, i, k, r, s
 
 _FRESH = count()
 #: the elementwise functions an Act may name besides the activations (softmax's e^h)
@@ -66,22 +67,24 @@ def op_layer(op):
 
 
 def port_var(sh, op, port, layer):
-    kind, offset = op.ports[port]
-    return LOSS if kind == LOSS.name else sh.var(kind, layer + offset)
+    """The quantity ``port`` of ``op`` reads in its usual binding at ``layer``."""
+    return op.bind(sh, layer)[port]
 
 
 def port_indices(sh, var):
-    """The component indices of an input port: (a, b) of a weight, (a,) of a bias, (k, s)."""
-    if var.kind in ("W", "Wbar"):
+    """The component indices of an input port: (a, b) of a matrix of entries (a weight),
+    (a,) of a per-feature column (a bias, γ, β), (k, s) of a per-sample quantity."""
+    slots = KINDS[var.kind].indices
+    if slots == "entries":
         return a, b
-    if var.kind in ("b", "gamma", "beta"):
+    if slots == "column":
         return a, S.One
     return k, (s if sh.batch else S.One)
 
 
 def _port_component(sh, var):
     row, col = port_indices(sh, var)
-    if var.kind == "W":
+    if KINDS[var.kind].indices == "entries":
         return IndexedBase(var)[row, col]
     return component(var, row) if col == S.One else sh.comp(var, row, col)
 
@@ -95,11 +98,12 @@ def cotangent(sh, op, layer):
 def derive_vjp(op, port, sh, layer=None):
     """Σ_o G_o ∂o/∂x_c, contracted: the VJP of ``port`` at one component."""
     layer = op_layer(op) if layer is None else layer
-    x = _port_component(sh, port_var(sh, op, port, layer))
+    bound = op.bind(sh, layer)
+    x = _port_component(sh, bound[port])
     if op.scalar:
-        return contract(diff(op.index(sh, layer, None, None, wrt=port), x), NESTED_RULES)
+        return contract(diff(op.index(bound, None, None, wrt=port), x), NESTED_RULES)
     G = cotangent(sh, op, layer)
-    body = sh.comp(G, i, r) * diff(op.index(sh, layer, i, r, wrt=port), x)
+    body = sh.comp(G, i, r) * diff(op.index(bound, i, r, wrt=port), x)
     return contract(Sum(sh.sample_sum(body), (i, 1, G.shape[0])), NESTED_RULES)
 
 
@@ -154,22 +158,22 @@ def claimed_vjp(op, port, sh, layer=None):
     layer = op_layer(op) if layer is None else layer
     if port not in op.vjps:
         raise OpError(f"op {op.name!r} has no VJP for its input {port!r}")
+    bound = op.bind(sh, layer)
     G = None if op.scalar else cotangent(sh, op, layer)
-    claim = op.vjps[port](sh, layer, G)
-    value = entry(claim, *port_indices(sh, port_var(sh, op, port, layer)))
-    return value if op.scalar else _through_forward(op, sh, layer, value)
+    claim = op.vjps[port](bound, G)
+    value = entry(claim, *port_indices(sh, bound[port]))
+    return value if op.scalar else _through_forward(op, bound, value)
 
 
-def _through_forward(op, sh, layer, value):
+def _through_forward(op, bound, value):
     """``value`` with every component of the op's output, and of its auxiliary
     quantities (a normalization's μ, v, x̂), written by its index forward."""
-    out = port_var(sh, op, op.output, layer)
-    forms = {out: op.index}
-    forms.update({sh.var(kind, layer): form for kind, form in op.aux.items()})
+    forms = {bound[op.output]: op.index}
+    forms.update({bound[port]: form for port, form in op.aux.items()})
 
     def written(e):
         row, col = e.indices[0], e.indices[1] if len(e.indices) > 1 else None
-        return forms[e.base.label](sh, layer, row, col)
+        return forms[e.base.label](bound, row, col)
 
     return value.replace(lambda e: isinstance(e, Indexed) and e.base.label in forms, written)
 
@@ -211,14 +215,14 @@ def _shown(op, port, sh, derived):
 
 def _check_jacobian(op, port, sh):
     """∂o_i/∂x_k from the index forward against the row's claimed component."""
-    layer = op_layer(op)
-    x = sh.comp(port_var(sh, op, port, layer), k, s)
-    derived = contract(diff(op.index(sh, layer, i, s), x))
-    claim = op.jacobian(sh, layer)
-    if not _agree(derived, _through_forward(op, sh, layer, claim)):
+    bound = op.bind(sh, op_layer(op))
+    x = sh.comp(bound[port], k, s)
+    derived = contract(diff(op.index(bound, i, s), x))
+    claim = op.jacobian(bound)
+    if not _agree(derived, _through_forward(op, bound, claim)):
         raise OpError(f"op {op.name!r}: the claimed Jacobian for its input {port!r} does "
                       f"not match the derived one, {derived}")
-    matrix = op.jacobian_matrix(sh, layer) if op.jacobian_matrix else None
+    matrix = op.jacobian_matrix(bound) if op.jacobian_matrix else None
     if matrix is not None and not _agree(entry(matrix, i, k), claim):
         raise OpError(f"op {op.name!r}: the claimed Jacobian matrix for its input {port!r} "
                       "does not match its component")

@@ -12,7 +12,7 @@ from sympy import Integer
 
 from ..errors import SpecError
 from ..vocab import BATCH, DEPTH, WIDTH
-from . import rules
+from . import blocks, rules
 
 BIAS_MODES = ("none", "augmented", "explicit")
 NORMS = ("none", "layer", "batch")
@@ -212,6 +212,23 @@ class Network:
                        bias=self.bias, batch=self.batch, depth=depth,
                        weight_decay=self.weight_decay, residual=self.residual,
                        norm=self.norm, dropout=self.dropout)
+
+    # -- the network as data: blocks of op calls (`derive.spec.blocks`) ---------------
+    def block_kinds(self):
+        """{key: calls}: every distinct block kind, its calls at the symbolic layer."""
+        return {key: blocks.block(self, key) for key in blocks.kinds(self)}
+
+    def block(self, layer):
+        """The calls of one layer's block at that layer (forward order)."""
+        return blocks.block(self, blocks.kind_of(self, layer), layer)
+
+    @property
+    def blocks(self):
+        """The blocks of a concrete depth, layer 1 first."""
+        if self.symbolic:
+            raise SpecError("blocks: a symbolic depth has block kinds (block_kinds()), not a "
+                            "list of layers")
+        return tuple(self.block(Integer(layer)) for layer in range(1, self.depth + 1))
 
     def describe(self):
         acts = ", ".join(self.activations)
