@@ -4,6 +4,7 @@ import pytest
 
 from derive import Network, SpecError, backprop
 from derive.engine.ops import OPS
+from derive.ir.calls import OpCall
 from derive.ir.nodes import MatPartial
 from derive.ir.quantities import Q
 from derive.ir.steps import GROUPS
@@ -58,3 +59,30 @@ def test_adjoint_is_keyed_by_quantity_and_the_old_views_read_it():
         assert d.adjoint(Q("a", layer)) == named[a]
     with pytest.raises(SpecError, match="no gamma at layer 4"):
         d.adjoint(Q("gamma", 4))
+
+
+ROUND_TRIP = [NET, Network(activations=("relu", "sigmoid"), loss="bce", bias="augmented"),
+              Network(activations=("tanh", "relu", "softmax"), loss="cce", batch=True,
+                      norm="batch", bias="explicit")]
+
+
+@pytest.mark.parametrize("net", ROUND_TRIP, ids=lambda n: n.describe())
+def test_a_network_given_as_its_blocks_is_the_same_network(net):
+    again = Network.from_blocks(net.blocks, batch=net.batch, weight_decay=net.weight_decay)
+    assert again == net
+    without_loss = net.blocks[:-1] + (net.blocks[-1][:-1],)
+    assert Network.from_blocks(without_loss, loss=net.loss, batch=net.batch,
+                               weight_decay=net.weight_decay) == net
+    assert backprop(again).delta(1) == backprop(net).delta(1)
+
+
+def test_blocks_the_engine_does_not_derive_yet_are_refused_with_the_call():
+    blocks = list(Network.uniform(depth=2, activation="tanh", loss="mse").blocks)
+    act = blocks[0][1]
+    rewired = OpCall(act.op, {"x": Q("z", 0)}, act.out)     # σ applied to the input
+    with pytest.raises(SpecError, match="layer 1's call .*tanh.*not one the engine derives"):
+        Network.from_blocks([(blocks[0][0], rewired)] + blocks[1:])
+    with pytest.raises(SpecError, match="name the loss"):
+        Network.from_blocks([blocks[0], blocks[1][:-1]])
+    with pytest.raises(SpecError, match="starts with a dense op"):
+        Network.from_blocks([blocks[0][1:], blocks[1]])

@@ -95,3 +95,28 @@ def block(net, key, l=None):
 def penalty_calls(net, l=LAYER):
     """Weight decay's second reader of W_l: the penalty (λ/2)‖W_l‖² adds to J."""
     return (OpCall("penalty", {"W": Q("W", l)}, Q("J", l)),) if net.weight_decay else ()
+
+
+def options_of(blocks):
+    """The §1/§1b options a list of blocks (layer 1 first) was built with, read from its
+    calls: (activations, bias, norm, dropout, residual, loss or None). The blocks are then
+    rebuilt from these options and compared call by call (`Network.from_blocks`)."""
+    dense = {op: bias for bias, op in DENSE_OPS.items()}
+    norms = {op: norm for norm, op in NORM_OPS.items()}
+    combines = {op: flags for flags, op in COMBINE_OPS.items()}
+    acts, bias, norm, dropout, residual, loss = [], "none", "none", False, False, None
+    for calls in blocks:
+        ops = [call.op for call in calls]
+        if not ops or ops[0] not in dense:
+            raise ValueError(f"a block starts with a dense op ({', '.join(dense)}), got {ops[:1]}")
+        bias = dense[ops[0]]
+        if ops[-1].startswith("loss:"):
+            loss = ops.pop()[len("loss:"):]
+        norm = next((norms[op] for op in ops if op in norms), norm)
+        flags = next((combines[op] for op in ops if op in combines), (False, False))
+        dropout, residual = dropout or flags[0], residual or flags[1]
+        rest = [op for op in ops[1:] if op not in norms and op not in combines]
+        if len(rest) != 1:
+            raise ValueError(f"a block has one activation after its dense op, got {rest}")
+        acts.append(rest[0])
+    return tuple(acts), bias, norm, dropout, residual, loss
