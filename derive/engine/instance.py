@@ -18,6 +18,7 @@ from ..calculus.evaluate import apply_activation, evaluate
 from ..calculus.numeric import value
 from ..ir.quantities import KINDS, leaves
 from ..spec import rules
+from ..spec.blocks import COMBINE_OPS, DENSE_OPS, NORM_OPS, block
 from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, EPSILON, LAMBDA, WIDTH
 
 FIRST_CERTIFY_BATCH = 3   # batch sizes of certificates are drawn from here up
@@ -118,46 +119,54 @@ class Instance:
                 self.params.append((row.name, l, self.env[(row.name, l)]))
 
     def forward(self, env, finish=None, activate=apply_activation, root=sqrt, eps=EPSILON):
-        """The forward pass from ``env[("z", 0)]``, layer by layer, with the parameters
-        (and masks) read from ``env``: h_l, z_l (and the augmented z, W̄, and a network
-        with options' μ_l, v_l, x̂_l, ĥ_l, a_l) enter ``env``; ``activate(rule, h)``
-        applies σ, ``root`` the square root (ε is ``eps``); ``finish`` maps each z_l (say
-        to numbers).
-        Returns z_L."""
-        z, m = env[("z", 0)], self.m
+        """The forward pass from ``env[("z", 0)]``, block by block, each block's calls in
+        order (`block`), the parameters (and masks) read from ``env``: every quantity a
+        call writes enters ``env`` (h_l, z_l, the augmented z and W̄, a normalization's
+        μ_l, v_l, x̂_l, ĥ_l, and a_l, σ's output in a block with options);
+        ``activate(rule, h)`` applies σ, ``root`` the square root (ε is ``eps``);
+        ``finish`` maps each z_l (say to numbers). Returns z_L."""
+        std = lambda v: root(v + eps)  # noqa: E731
         for l in range(1, self.depth + 1):
-            W, b = env[("W", l)], env.get(("b", l))
-            zin = z
-            if self.net.bias == "augmented":
-                zin = z.col_join(ones(1, m))
-                env[("zaug", l - 1)] = zin
-                env[("Wbar", l)] = W[:, :self.widths[l - 1]]
-            h = W * zin
-            if b is not None:
-                h = h + b * ones(1, m)
-            env[("h", l)] = h
-            if l < self.depth and self.net.kinds:
-                new = self._hidden_kinds(env, l, h, z, activate, lambda v: root(v + eps))
-            else:
-                new = activate(self.activation_rule(l), h)
-            z = new if finish is None else finish(new)
-            env[("z", l)] = z
-        return z
+            calls = self.block(l)
+            plain = len([c for c in calls if not c.op.startswith("loss:")]) <= 2
+            for call in calls:
+                self._run(env, call, l, activate, std, plain)
+            if finish is not None:
+                env[("z", l)] = finish(env[("z", l)])
+        return env[("z", self.depth)]
 
-    def _hidden_kinds(self, env, l, h, z_prev, activate, std):
-        """A hidden layer's norm → activation → dropout → residual add (SPEC §1b)."""
-        net = self.net
-        pre = h
-        if net.norm != "none":
-            pre = normalize(env, l, h, net.norm == "layer", std)
-            env[("hhat", l)] = pre
-        out = activate(self.activation_rule(l), pre)
-        env[("a", l)] = out
-        if net.dropout:
-            out = env[("M", l)].multiply_elementwise(out)
-        if net.is_residual(l):
-            out = z_prev + out
-        return out
+    def block(self, l):
+        """The calls of layer ``l`` (`derive.spec.blocks`), at that layer."""
+        act = self.activation_rule(l).name
+        key = ("output", act) if l == self.depth else ("hidden", act, self.net.is_residual(l))
+        return block(self.net, key, Integer(l))
+
+    def _run(self, env, call, l, activate, std, plain):
+        """One call at numbers or symbols: its output (and auxiliary quantities) into env."""
+        def get(port):
+            q = call.args[port]
+            return env[(q.kind, int(q.layer))]
+        op, m = call.op, self.m
+        if op in DENSE_OPS.values():
+            W, x = get("W"), get("x")
+            if "xaug" in call.args:
+                x = x.col_join(ones(1, m))
+                env[("zaug", l - 1)], env[("Wbar", l)] = x, W[:, :self.widths[l - 1]]
+            out = W * x
+            if "b" in call.args:
+                out = out + get("b") * ones(1, m)
+        elif op in NORM_OPS.values():
+            out = normalize(env, l, get("x"), op == NORM_OPS["layer"], std)
+        elif op in COMBINE_OPS.values():
+            out = get("M").multiply_elementwise(get("x")) if "M" in call.args else get("x")
+            out = get("skip") + out if "skip" in call.args else out
+        elif op.startswith("loss:"):
+            return
+        else:
+            out = activate(rules.activation(op), get("x"))
+            if not plain:
+                env[("a", l)] = out
+        env[(call.out.kind, l)] = out
 
     def at(self, point, digits):
         """The environment at ``point`` (symbol -> rational), in ``digits`` significant
