@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from sympy.matrices.expressions import MatAdd
 
 from ..ir.nodes import MatPartial
+from ..ir.quantities import KINDS
 from ..ir.steps import Group, Rule, Step
 from ..spec import rules
 from ..spec.blocks import hidden_calls
@@ -114,7 +115,7 @@ def _walk_calls(sh, calls, steps, value):
                               l, "hidden", "matrix", Group.DELTA_MATRIX, f"the VJP of the "
                               f"{op.name.replace('_', ' ')} op", call.op, "x")]
         for port in op.inputs:   # the call's own parameters (a normalization's γ_l, β_l)
-            if call.args[port].kind in ("gamma", "beta"):
+            if KINDS[call.args[port].kind].trained:
                 results[port] = op.vjps[port](bound, G)
                 steps.append(Step(MatPartial(LOSS, bound[port]), results[port],
                                   Rule.MATRIX_PRODUCT, l, "weights", "matrix", "d" + port,

@@ -6,6 +6,7 @@ from sympy import Basic, Integer
 from ..errors import SpecError
 from ..ir import display
 from ..ir.nodes import MatPartial, Var
+from ..ir.quantities import PARAMETERS
 from ..vocab import DEPTH, LAYER
 from .certificate import certify
 
@@ -134,9 +135,7 @@ class Derivation:
         raise SpecError("could not substitute every δ")
 
     def _kind(self, kind):
-        allowed = ("W", "b") if self.net.bias == "explicit" else ("W",)
-        if self.net.norm != "none":
-            allowed += ("gamma", "beta")
+        allowed = tuple(k for k in PARAMETERS if any(g == k for g, _ in self._grads))
         if kind not in allowed:
             raise SpecError(f"parameter kind {kind!r} is not in this network; "
                             f"allowed: {', '.join(allowed)}")
@@ -157,7 +156,7 @@ class Derivation:
             d = [s for s in self.steps if s.topic in ("output", "hidden") and s.layer == layer
                  and s.form == "matrix" and getattr(s.lhs, "kind", "") == "delta"]
             rows.append((d[-1].lhs, self._deltas[layer]))
-            for kind in ("W", "b", "gamma", "beta"):
+            for kind in PARAMETERS:
                 if (kind, layer) in self._grads:
                     g = [s for s in self.steps if s.layer == layer and s.form == "matrix"
                          and isinstance(s.lhs, MatPartial) and s.lhs.wrt.kind == kind]

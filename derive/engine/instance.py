@@ -156,7 +156,8 @@ class Instance:
             if "b" in call.args:
                 out = out + get("b") * ones(1, m)
         elif op in NORM_OPS.values():
-            out = normalize(env, l, get("x"), op == NORM_OPS["layer"], std)
+            out = normalize(env, l, get("x"), (get("gamma"), get("beta")), op == NORM_OPS["layer"],
+                            std)
         elif op in COMBINE_OPS.values():
             out = get("M").multiply_elementwise(get("x")) if "M" in call.args else get("x")
             out = get("skip") + out if "skip" in call.args else out
@@ -204,10 +205,10 @@ class Instance:
         return evaluate(expr, self.env)
 
 
-def normalize(env, l, h, per_sample, std=lambda v: sqrt(v + EPSILON)):
-    """γ ⊙ (h − μ) ⊘ std(v) + β, std(v) = sqrt(v + ε), with μ, v the mean and biased
-    variance of each column (``per_sample``, layer norm) or of each row (batch norm);
-    μ_l, v_l and x̂_l enter ``env``."""
+def normalize(env, l, h, affine, per_sample, std=lambda v: sqrt(v + EPSILON)):
+    """γ ⊙ (h − μ) ⊘ std(v) + β (``affine`` = (γ, β)), std(v) = sqrt(v + ε), with μ, v the
+    mean and biased variance of each column (``per_sample``, layer norm) or of each row
+    (batch norm); μ_l, v_l and x̂_l enter ``env``."""
     rows, cols = h.shape
     groups = [h[:, c] for c in range(cols)] if per_sample else [h[r, :] for r in range(rows)]
     size = rows if per_sample else cols
@@ -219,7 +220,7 @@ def normalize(env, l, h, per_sample, std=lambda v: sqrt(v + EPSILON)):
     stat = (lambda vals: Matrix(1, cols, vals)) if per_sample else \
         (lambda vals: Matrix(rows, 1, vals))  # noqa: E731
     env[("mu", l)], env[("var", l)], env[("xhat", l)] = stat(mus), stat(vs), xhat
-    gamma, beta = env[("gamma", l)], env[("beta", l)]
+    gamma, beta = affine
     return Matrix(rows, cols, lambda r, c: gamma[r] * xhat[r, c] + beta[r])
 
 

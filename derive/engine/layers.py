@@ -12,6 +12,7 @@ from sympy import IndexedBase, S, Sum, cancel, diff, fraction, together
 
 from ..calculus.kronecker import contract, lift, tidy
 from ..ir.nodes import Act, MatPartial, Partial, Times, act_function, component
+from ..ir.quantities import KINDS, PARAMETERS
 from ..ir.steps import Rule, Step
 from ..spec import rules
 from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LAYER_SUM, LOSS, a, b, i, j, k, r, s
@@ -252,7 +253,7 @@ def norm_updates(sh):
     if sh.norm == "none":
         return []
     return [Step(p, p - ETA * MatPartial(LOSS, p), Rule.UPDATE, LAYER, "update", "matrix",
-                 "update") for p in (sh.var("gamma", LAYER), sh.var("beta", LAYER))]
+                 "update") for p in (sh.var(k, LAYER) for k in PARAMETERS if KINDS[k].needs == "norm")]
 
 
 #: why ∂J/∂W_l has a second term, by the (op, port) of the other call that reads W_l

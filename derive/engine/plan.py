@@ -15,7 +15,7 @@ delta_2*z_1.T
 from sympy import Basic, Integer, Sum
 
 from ..errors import SpecError
-from ..ir.quantities import Q
+from ..ir.quantities import PARAMETERS, Q
 from ..ir.steps import Rule, Step
 from ..spec.blocks import block, kind_of
 from ..spec.network import Network
@@ -134,7 +134,7 @@ def backprop(net):
             if kind in grad_results:
                 grad_forms[(kind, layer)] = inst.expr(grad_results[kind], layer)
                 index_forms[(kind, layer)] = inst.expr(grad_results["index_" + kind], layer)
-        for kind in ("gamma", "beta"):
+        for kind in PARAMETERS:   # a call's own parameters (a normalization's γ_l, β_l)
             if kind in results:
                 grad_forms[(kind, layer)] = inst.expr(results[kind], layer)
     if not net.symbolic and len(hidden) == 1 and not net.kinds:
