@@ -41,13 +41,11 @@ print(time.perf_counter() - t)
 
 def ours(depth, repeats=3, **options):
     from derive import Network, backprop
-    from derive.engine.blocks import block_templates
-    from derive.engine.layers import templates
+    from derive.engine.blocks import templates
 
     times = []
     for _ in range(repeats):
         templates.cache_clear()
-        block_templates.cache_clear()
         start = time.perf_counter()
         backprop(Network.uniform(depth=depth, activation="sigmoid", loss="bce", **options))
         times.append(time.perf_counter() - start)
@@ -71,10 +69,10 @@ def first_check(**options):
     """The time of the first derivation in a fresh process minus a repeat's: the op rows'
     VJP checks, which run once per process."""
     code = ("import time, sys; sys.path.insert(0, %r); from derive import Network, backprop; "
-            "from derive.engine.blocks import block_templates; from derive.engine.layers "
-            "import templates; net = Network.uniform(depth=8, activation='sigmoid', "
+            "from derive.engine.blocks import templates; "
+            "net = Network.uniform(depth=8, activation='sigmoid', "
             "loss='bce', **%r); t = time.perf_counter(); backprop(net); a = "
-            "time.perf_counter() - t; templates.cache_clear(); block_templates.cache_clear(); "
+            "time.perf_counter() - t; templates.cache_clear(); "
             "t = time.perf_counter(); backprop(net); print(a - (time.perf_counter() - t))"
             % (str(Path(__file__).resolve().parent.parent), options))
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

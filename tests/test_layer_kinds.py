@@ -83,21 +83,21 @@ def test_normalized_layers_have_gamma_and_beta_gradients_and_the_output_layer_no
         d.grad("gamma", 3)
 
 
-def _without_xhat_term(sh, layer, G):
+def _without_xhat_term(b, G):
     """The layer-norm VJP with the x̂ ⊙ Σ(g ⊙ x̂) term forgotten (a classic slip)."""
-    right = kinds.norm_vjp_h(sh, layer, G, True)
-    xhat = sh.var("xhat", layer)
+    right = kinds.norm_vjp_x(b, G, True)
+    xhat = b["xhat"]
     return right.replace(lambda e: isinstance(e, HadamardProduct) and xhat in e.args
                          and len(e.args) == 2, lambda e: 0 * e)
 
 
 @pytest.mark.parametrize("name,port,wrong,batch", [
-    ("layer_norm", "h", _without_xhat_term, False),
-    ("layer_norm", "gamma", lambda sh, layer, G: sh.total(G), True),
+    ("layer_norm", "x", _without_xhat_term, False),
+    ("layer_norm", "gamma", lambda b, G: b.sh.total(G), True),
     ("batch_norm", "beta",                             # γ's VJP given for β
-     lambda sh, layer, G: sh.total(HadamardProduct(G, sh.var("xhat", layer))), True),
-    ("dropout", "a", lambda sh, layer, G: G, False),   # the mask forgotten
-    ("residual", "zprev", lambda sh, layer, G: 2 * G, True),
+     lambda b, G: b.sh.total(HadamardProduct(G, b["xhat"])), True),
+    ("dropout", "x", lambda b, G: G, False),   # the mask forgotten
+    ("residual", "skip", lambda b, G: 2 * G, True),
 ])
 def test_a_wrong_vjp_claim_of_a_layer_kind_is_refused(name, port, wrong, batch):
     op = OPS[name]

@@ -7,9 +7,9 @@ from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
 
 from derive.calculus.kronecker import LiftError
 from derive.calculus.lifting import lift_entry
-from derive.engine.kinds import NORM_OF
-from derive.engine.ops import DENSE, OPS, Shapes
-from derive.engine.vjp import _agree, _layer, derive_vjp, entry, lifted_vjp, port_indices, port_var
+from derive.engine.ops import OPS, Shapes
+from derive.engine.proofs import recorded_keys
+from derive.engine.vjp import _agree, derive_vjp, entry, lifted_vjp, op_layer, port_indices, port_var
 from derive.ir.nodes import Var
 
 k, s, p, q, n, m, c = symbols("k s p q n m c", integer=True, positive=True)
@@ -50,33 +50,31 @@ def test_a_factor_on_the_summed_and_both_free_indices_does_not_lift():
         lift_entry(Sum(exp(h_[k, p] * G_[p, s]), (p, 1, n)), k, s, (n, m))
 
 
-#: every row at every shape it is used with (a dense row with its own bias mode)
-ROWS = [(name, bias, batch) for name in OPS for bias in DENSE for batch in (False, True)
-        if (not name.startswith("dense") or DENSE[bias] == name)
-        and (NORM_OF.get(name) != "batch" or batch)]
+#: every row at every shape it is used with (the keys its proof is recorded under)
+ROWS = recorded_keys()
 
 
-@pytest.mark.parametrize("name,bias,batch", ROWS)
-def test_every_derived_vjp_lifts_and_reads_back(name, bias, batch):
+@pytest.mark.parametrize("name,bias,batch,norm", ROWS)
+def test_every_derived_vjp_lifts_and_reads_back(name, bias, batch, norm):
     op = OPS[name]
-    sh = Shapes(bias, batch, NORM_OF.get(name, "none"))
+    sh = Shapes(bias, batch, norm)
     for port in op.inputs:
         derived = derive_vjp(op, port, sh)
         lifted = lifted_vjp(op, port, sh, derived=derived)
-        var = port_var(sh, op, port, _layer(op))
-        residual_skip = op.ports[port] == ("z", -1) and op.output == "z"
+        var = port_var(sh, op, port, op_layer(op))
+        residual_skip = port == "skip"
         # the skip's cotangent has layer l's rows: a residual needs equal widths
         assert lifted.shape == (var.shape if not residual_skip else
-                                (sh.n(_layer(op)), var.shape[1]))
+                                (sh.n(op_layer(op)), var.shape[1]))
         assert _agree(derived, entry(lifted, *port_indices(sh, var))), (port, lifted)
 
 
 def test_the_dense_rows_lift_to_the_notes_forms():
     """The forms every set of notes writes: ∂J/∂W = G zᵀ, ∂J/∂z = Wᵀ G, ∂J/∂b = G 1."""
     sh, op = Shapes("explicit", True), OPS["dense_bias"]
-    layer = _layer(op)
+    layer = op_layer(op)
     G = Var("G", layer, sh.n(layer), sh.m)
     W, z = sh.var("W", layer), sh.var("z", layer - 1)
     assert lifted_vjp(op, "W", sh) == MatMul(G, Transpose(z))
-    assert lifted_vjp(op, "z", sh) == MatMul(Transpose(W), G)
+    assert lifted_vjp(op, "x", sh) == MatMul(Transpose(W), G)
     assert lifted_vjp(op, "b", sh) == MatMul(G, OneMatrix(sh.m, 1))

@@ -110,7 +110,7 @@ def loss_lines(net, printer, L):
 def _penalty_line(net, printer):
     """J += (λ/2) Σ_l ‖W_l‖_F², each term the matrix form of the penalty op row."""
     sh, row = Shapes(net.bias, net.batch, net.norm), OPS["penalty"]
-    terms = [row.matrix(sh, Integer(l)) for l in range(1, net.depth + 1)]
+    terms = [row.matrix(row.bind(sh, Integer(l))) for l in range(1, net.depth + 1)]
     penalty = factor_terms(sum(terms, S.Zero))
     return Line(f"J = J + {printer.doprint(penalty)}",
                 f"J += {text(penalty)}   [the penalty op: weight decay]")

@@ -19,13 +19,14 @@ from ..calculus.compare import TOLERANCE, exactly_zero, numeric_gap
 from ..calculus.evaluate import normalise
 from ..calculus.shared_diff import shared_diff
 from ..errors import SpecError, shown
+from ..ir.quantities import PARAMETERS, parameter_entries
 from ..spec.network import ordered_widths
 from ..vocab import DEPTH, LAYER
 from .instance import Instance, random_point, target_constraint
 
 DEFAULT_WIDTHS = (2, 3, 2, 2)
 RESIDUAL_WIDTHS = (3, 2, 2, 2)   # a residual network's hidden widths are equal
-PARAMETER_KINDS = ("W", "b", "gamma", "beta")
+PARAMETER_KINDS = PARAMETERS
 #: the certificate differentiates the fully expanded loss once per parameter entry, and
 #: that loss grows with every width: widths (6, 6, 6), 72 entries, take about 4 s
 MAX_ENTRIES = 72
@@ -38,10 +39,7 @@ def check_size(net, widths):
     if max(widths) > MAX_WIDTH:
         raise SpecError(f"widths: checks run at small concrete widths, at most {MAX_WIDTH} "
                         f"per layer (got {shown(max(widths))})")
-    extra = 1 if net.bias != "none" else 0
-    entries = sum(w * (v + extra) for v, w in zip(widths, widths[1:]))
-    if net.norm != "none":   # γ_l and β_l of every hidden layer
-        entries += 2 * sum(widths[1:-1])
+    entries = parameter_entries(net, widths)
     if entries > MAX_ENTRIES:
         raise SpecError(f"widths {widths}: {entries} parameter entries to certify; the "
                         f"limit is {MAX_ENTRIES} (each one differentiates the expanded loss)")

@@ -6,6 +6,7 @@ from sympy import Basic, Integer
 from ..errors import SpecError, shown
 from ..ir import display
 from ..ir.nodes import MatPartial, Var
+from ..ir.quantities import PARAMETERS
 from ..vocab import DEPTH, LAYER
 from .certificate import certify
 
@@ -82,6 +83,35 @@ class Derivation:
         [(∂J/∂z_l, its form), (∂J/∂a_l, …), (∂J/∂ĥ_l, …)] (empty for a plain layer)."""
         return list(self._cotangents.get(self.layer(layer), ()))
 
+    def adjoint(self, q):
+        """∂J/∂q for one quantity ``q`` (`derive.ir.quantities.Q`, or a (kind, layer) pair):
+        h (δ_l), z, the named cotangents of a block with options (a, ĥ) and the trained
+        parameters, each in the form the derivation gives it (in terms of the next
+        cotangents; `substitute_deltas` writes it out).
+
+        >>> from derive import Network, backprop
+        >>> from derive.ir.quantities import Q
+        >>> d = backprop(Network.uniform(depth=2, activation="tanh", loss="mse", dropout=True))
+        >>> d.adjoint(Q("a", 1))
+        HadamardProduct(M_1, dJ/dz_1)
+        >>> d.adjoint(Q("h", 2)) == d.delta(2)
+        True
+        """
+        kind, layer = q[0], self.layer(q[1])
+        if kind in ("h", "delta"):
+            return self._deltas[layer]
+        if kind == "z":
+            return self._dJdz[layer]
+        if (kind, layer) in self._grads:
+            return self._grads[(kind, layer)]
+        for sym, form in self._cotangents.get(layer, ()):
+            if getattr(sym.wrt, "kind", None) == kind:
+                return form
+        known = sorted({"h", "z"} | {k for k, at in self._grads if at == layer} |
+                       {s.wrt.kind for s, _ in self._cotangents.get(layer, ())})
+        raise SpecError(f"adjoint: no {kind} at layer {layer} in this network; allowed "
+                        f"kinds there: {', '.join(known)}")
+
     def substitute_deltas(self, expr):
         """Replace δ symbols (and the named cotangents ∂J/∂z_l, ∂J/∂ĥ_l … of a network
         with options) by their forms, repeatedly, until none is left."""
@@ -104,9 +134,7 @@ class Derivation:
         raise SpecError("could not substitute every δ")
 
     def _kind(self, kind):
-        allowed = ("W", "b") if self.net.bias == "explicit" else ("W",)
-        if self.net.norm != "none":
-            allowed += ("gamma", "beta")
+        allowed = tuple(k for k in PARAMETERS if any(g == k for g, _ in self._grads))
         if kind not in allowed:
             raise SpecError(f"parameter kind {kind!r} is not in this network; "
                             f"allowed: {', '.join(allowed)}")
@@ -127,7 +155,7 @@ class Derivation:
             d = [s for s in self.steps if s.topic in ("output", "hidden") and s.layer == layer
                  and s.form == "matrix" and getattr(s.lhs, "kind", "") == "delta"]
             rows.append((d[-1].lhs, self._deltas[layer]))
-            for kind in ("W", "b", "gamma", "beta"):
+            for kind in PARAMETERS:
                 if (kind, layer) in self._grads:
                     g = [s for s in self.steps if s.layer == layer and s.form == "matrix"
                          and isinstance(s.lhs, MatPartial) and s.lhs.wrt.kind == kind]

@@ -16,12 +16,14 @@ from sympy import Float, Integer, Matrix, Rational, S, Symbol, ones, sqrt
 
 from ..calculus.evaluate import apply_activation, evaluate
 from ..calculus.numeric import value
+from ..ir.quantities import KINDS, leaves
 from ..spec import rules
+from ..spec.blocks import COMBINE_OPS, DENSE_OPS, NORM_OPS, block
 from ..vocab import ACTIVATION_INPUT, BATCH, DEPTH, EPSILON, LAMBDA, WIDTH
 
 FIRST_CERTIFY_BATCH = 3   # batch sizes of certificates are drawn from here up
 #: the leaves of a network: its inputs, parameters and masks (the rest is computed)
-INPUT_KINDS = ("W", "b", "gamma", "beta", "M", "y")
+INPUT_KINDS = tuple(name for name, row in KINDS.items() if row.role != "computed" and name != "x")
 CONSTANTS = ("constants", 0)   # the env key of λ and ε at a numeric point
 
 
@@ -95,63 +97,77 @@ class Instance:
         return LAMBDA / 2 * sum(sum(w ** 2 for w in W) for kind, _, W in self.params
                                 if kind == "W")
 
+    def n(self, layer):
+        """The width of ``layer`` (the instance is its own sizes, `derive.ir.quantities`)."""
+        return self.widths[layer]
+
+    @property
+    def bias(self):
+        return self.net.bias
+
+    @property
+    def norm(self):
+        return self.net.norm
+
     def _parameters(self, l):
-        """The symbols of W_l (b_l, γ_l, β_l, and the dropout mask M_l, an input), entered
-        into env; the trained ones into params."""
-        extra = 1 if self.net.bias == "augmented" else 0
-        shapes = {"W": (self.widths[l], self.widths[l - 1] + extra)}
-        if self.net.bias == "explicit":
-            shapes["b"] = (self.widths[l], 1)
-        hidden = l < self.depth
-        if hidden and self.net.norm != "none":
-            shapes["gamma"] = shapes["beta"] = (self.widths[l], 1)
-        for kind, shape in shapes.items():
-            self.env[(kind, l)] = self._matrix(f"{kind}{l}", *shape)
-            self.params.append((kind, l, self.env[(kind, l)]))
-        if hidden and self.net.dropout:
-            self.env[("M", l)] = self._matrix(f"M{l}", self.widths[l], self.m)
+        """The symbols of layer l's leaves (W_l, and b_l, γ_l, β_l, the dropout mask M_l
+        where the network has them; shapes from the quantity table), entered into env;
+        the trained ones into params."""
+        for row in leaves(self.net, l, self.depth):
+            self.env[(row.name, l)] = self._matrix(f"{row.name}{l}", *row.shape(self, l))
+            if row.trained:
+                self.params.append((row.name, l, self.env[(row.name, l)]))
 
     def forward(self, env, finish=None, activate=apply_activation, root=sqrt, eps=EPSILON):
-        """The forward pass from ``env[("z", 0)]``, layer by layer, with the parameters
-        (and masks) read from ``env``: h_l, z_l (and the augmented z, W̄, and a network
-        with options' μ_l, v_l, x̂_l, ĥ_l, a_l) enter ``env``; ``activate(rule, h)``
-        applies σ, ``root`` the square root (ε is ``eps``); ``finish`` maps each z_l (say
-        to numbers).
-        Returns z_L."""
-        z, m = env[("z", 0)], self.m
+        """The forward pass from ``env[("z", 0)]``, block by block, each block's calls in
+        order (`block`), the parameters (and masks) read from ``env``: every quantity a
+        call writes enters ``env`` (h_l, z_l, the augmented z and W̄, a normalization's
+        μ_l, v_l, x̂_l, ĥ_l, and a_l, σ's output in a block with options);
+        ``activate(rule, h)`` applies σ, ``root`` the square root (ε is ``eps``);
+        ``finish`` maps each z_l (say to numbers). Returns z_L."""
+        std = lambda v: root(v + eps)  # noqa: E731
         for l in range(1, self.depth + 1):
-            W, b = env[("W", l)], env.get(("b", l))
-            zin = z
-            if self.net.bias == "augmented":
-                zin = z.col_join(ones(1, m))
-                env[("zaug", l - 1)] = zin
-                env[("Wbar", l)] = W[:, :self.widths[l - 1]]
-            h = W * zin
-            if b is not None:
-                h = h + b * ones(1, m)
-            env[("h", l)] = h
-            if l < self.depth and self.net.kinds:
-                new = self._hidden_kinds(env, l, h, z, activate, lambda v: root(v + eps))
-            else:
-                new = activate(self.activation_rule(l), h)
-            z = new if finish is None else finish(new)
-            env[("z", l)] = z
-        return z
+            calls = self.block(l)
+            plain = len([c for c in calls if not c.op.startswith("loss:")]) <= 2
+            for call in calls:
+                self._run(env, call, l, activate, std, plain)
+            if finish is not None:
+                env[("z", l)] = finish(env[("z", l)])
+        return env[("z", self.depth)]
 
-    def _hidden_kinds(self, env, l, h, z_prev, activate, std):
-        """A hidden layer's norm → activation → dropout → residual add (SPEC §1b)."""
-        net = self.net
-        pre = h
-        if net.norm != "none":
-            pre = normalize(env, l, h, net.norm == "layer", std)
-            env[("hhat", l)] = pre
-        out = activate(self.activation_rule(l), pre)
-        env[("a", l)] = out
-        if net.dropout:
-            out = env[("M", l)].multiply_elementwise(out)
-        if net.is_residual(l):
-            out = z_prev + out
-        return out
+    def block(self, l):
+        """The calls of layer ``l`` (`derive.spec.blocks`), at that layer."""
+        act = self.activation_rule(l).name
+        key = ("output", act) if l == self.depth else ("hidden", act, self.net.is_residual(l))
+        return block(self.net, key, Integer(l))
+
+    def _run(self, env, call, l, activate, std, plain):
+        """One call at numbers or symbols: its output (and auxiliary quantities) into env."""
+        def get(port):
+            q = call.args[port]
+            return env[(q.kind, int(q.layer))]
+        op, m = call.op, self.m
+        if op in DENSE_OPS.values():
+            W, x = get("W"), get("x")
+            if "xaug" in call.args:
+                x = x.col_join(ones(1, m))
+                env[("zaug", l - 1)], env[("Wbar", l)] = x, W[:, :self.widths[l - 1]]
+            out = W * x
+            if "b" in call.args:
+                out = out + get("b") * ones(1, m)
+        elif op in NORM_OPS.values():
+            out = normalize(env, l, get("x"), (get("gamma"), get("beta")), op == NORM_OPS["layer"],
+                            std)
+        elif op in COMBINE_OPS.values():
+            out = get("M").multiply_elementwise(get("x")) if "M" in call.args else get("x")
+            out = get("skip") + out if "skip" in call.args else out
+        elif op.startswith("loss:"):
+            return
+        else:
+            out = activate(rules.activation(op), get("x"))
+            if not plain:
+                env[("a", l)] = out
+        env[(call.out.kind, l)] = out
 
     def at(self, point, digits):
         """The environment at ``point`` (symbol -> rational), in ``digits`` significant
@@ -189,10 +205,10 @@ class Instance:
         return evaluate(expr, self.env)
 
 
-def normalize(env, l, h, per_sample, std=lambda v: sqrt(v + EPSILON)):
-    """γ ⊙ (h − μ) ⊘ std(v) + β, std(v) = sqrt(v + ε), with μ, v the mean and biased
-    variance of each column (``per_sample``, layer norm) or of each row (batch norm);
-    μ_l, v_l and x̂_l enter ``env``."""
+def normalize(env, l, h, affine, per_sample, std=lambda v: sqrt(v + EPSILON)):
+    """γ ⊙ (h − μ) ⊘ std(v) + β (``affine`` = (γ, β)), std(v) = sqrt(v + ε), with μ, v the
+    mean and biased variance of each column (``per_sample``, layer norm) or of each row
+    (batch norm); μ_l, v_l and x̂_l enter ``env``."""
     rows, cols = h.shape
     groups = [h[:, c] for c in range(cols)] if per_sample else [h[r, :] for r in range(rows)]
     size = rows if per_sample else cols
@@ -204,7 +220,7 @@ def normalize(env, l, h, per_sample, std=lambda v: sqrt(v + EPSILON)):
     stat = (lambda vals: Matrix(1, cols, vals)) if per_sample else \
         (lambda vals: Matrix(rows, 1, vals))  # noqa: E731
     env[("mu", l)], env[("var", l)], env[("xhat", l)] = stat(mus), stat(vs), xhat
-    gamma, beta = env[("gamma", l)], env[("beta", l)]
+    gamma, beta = affine
     return Matrix(rows, cols, lambda r, c: gamma[r] * xhat[r, c] + beta[r])
 
 

@@ -1,5 +1,6 @@
 """The op rows of the §1b layer kinds: layer and batch normalization, dropout and the
-residual add, and the activation rows they need (σ read from ĥ_l, written to a_l).
+residual add (the activation is the plain row of `derive.engine.ops`, bound to ĥ_l or a_l
+by its call).
 
 A hidden layer with options computes, in this order (SPEC §1b)::
 
@@ -18,49 +19,47 @@ from sympy import OneMatrix, Rational, S, Sum, Symbol, sqrt
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
 
 from ..ir.nodes import component
-from ..spec import rules
 from ..vocab import BATCH, EPSILON
-from .ops import OPS, defop, elementwise_row, op_row
+from .ops import defop
 
 p_ = Symbol("p_", integer=True, positive=True)   # the index a normalization sums over
 q_ = Symbol("q_", integer=True, positive=True)   # … and the one inside the variance
 
 
 # --- normalization: statistics over the features (layer) or the samples (batch) -------
-def _over(sh, layer, row, sample, feature):
+def _over(b, row, sample, feature):
     """(terms of the normalized group as a function of the summed index, group size)."""
-    h = sh.var("h", layer)
+    x = b["x"]
     if feature:
-        return (lambda idx: sh.comp(h, idx, sample)), sh.n(layer)
-    return (lambda idx: sh.comp(h, row, idx)), BATCH
+        return (lambda idx: b.sh.comp(x, idx, sample)), x.shape[0]
+    return (lambda idx: b.sh.comp(x, row, idx)), BATCH
 
 
-def _stats(sh, layer, row, sample, feature):
-    """μ and v (biased) of the group of h_{row,sample} in index notation."""
-    term, size = _over(sh, layer, row, sample, feature)
+def _stats(b, row, sample, feature):
+    """μ and v (biased) of the group of x_{row,sample} in index notation."""
+    term, size = _over(b, row, sample, feature)
     mu = Sum(term(p_), (p_, 1, size)) / size
     var = Sum((term(q_) - Sum(term(p_), (p_, 1, size)) / size) ** 2, (q_, 1, size)) / size
     return mu, var
 
 
 def _norm_rows(feature):
-    def mean(sh, layer, row, sample):
-        return _stats(sh, layer, row, sample, feature)[0]
+    def mean(b, row, sample):
+        return _stats(b, row, sample, feature)[0]
 
-    def variance(sh, layer, row, sample):
-        return _stats(sh, layer, row, sample, feature)[1]
+    def variance(b, row, sample):
+        return _stats(b, row, sample, feature)[1]
 
-    def standardized(sh, layer, row, sample):
-        mu, var = _stats(sh, layer, row, sample, feature)
-        return (sh.comp(sh.var("h", layer), row, sample) - mu) / sqrt(var + EPSILON)
+    def standardized(b, row, sample):
+        mu, var = _stats(b, row, sample, feature)
+        return (b.sh.comp(b["x"], row, sample) - mu) / sqrt(var + EPSILON)
 
-    def index(sh, layer, row, sample, wrt=None):
-        gamma, beta = (component(sh.var(k, layer), row) for k in ("gamma", "beta"))
-        return gamma * standardized(sh, layer, row, sample) + beta
+    def index(b, row, sample, wrt=None):
+        gamma, beta = (component(b[port], row) for port in ("gamma", "beta"))
+        return gamma * standardized(b, row, sample) + beta
 
-    def matrix(sh, layer):
-        return _broadcast(sh, sh.var("gamma", layer), sh.var("xhat", layer)) + \
-            sh.spread(sh.var("beta", layer))
+    def matrix(b):
+        return _broadcast(b.sh, b["gamma"], b["xhat"]) + b.sh.spread(b["beta"])
 
     return dict(mu=mean, var=variance, xhat=standardized), index, matrix
 
@@ -70,78 +69,82 @@ def _broadcast(sh, v, M):
     return HadamardProduct(sh.spread(v), M)
 
 
-def inverse_std(sh, layer):
-    """1 ⊘ sqrt(v_l + ε), elementwise, in the statistics' shape."""
-    var = sh.var("var", layer)
+def inverse_std(b):
+    """1 ⊘ sqrt(v + ε), elementwise, in the statistics' shape."""
+    var = b["var"]
     return HadamardPower(var + EPSILON * OneMatrix(*var.shape), Rational(-1, 2))
 
 
-def norm_vjp_h(sh, layer, G, feature):
+def norm_vjp_x(b, G, feature):
     """The textbook three-term VJP: with g = γ ⊙ G, k the group size and 1 its ones,
-    ∂J/∂h = (1/k) s ⊙ (k g − Σ g − x̂ ⊙ Σ (g ⊙ x̂)), Σ the group sum spread back over
+    ∂J/∂x = (1/k) s ⊙ (k g − Σ g − x̂ ⊙ Σ (g ⊙ x̂)), Σ the group sum spread back over
     the group, s = 1 ⊘ sqrt(v + ε) spread likewise."""
-    xhat = sh.var("xhat", layer)
-    g = _broadcast(sh, sh.var("gamma", layer), G)
+    xhat = b["xhat"]
+    g = _broadcast(b.sh, b["gamma"], G)
     if feature:
-        size, ones = sh.n(layer), OneMatrix(sh.n(layer), 1)
+        size = b["x"].shape[0]
+        ones = OneMatrix(size, 1)
         spread = lambda M: ones * Transpose(ones) * M          # noqa: E731
-        s = ones * inverse_std(sh, layer)
+        s = ones * inverse_std(b)
     else:
         size, ones = BATCH, OneMatrix(BATCH, 1)
         spread = lambda M: M * ones * Transpose(ones)          # noqa: E731
-        s = inverse_std(sh, layer) * Transpose(ones)
+        s = inverse_std(b) * Transpose(ones)
     inner = size * g - spread(g) - HadamardProduct(xhat, spread(HadamardProduct(g, xhat)))
     return S.One / size * HadamardProduct(s, inner)
 
 
-def aux_matrix(sh, kind, layer):
-    """μ_l, v_l or x̂_l as a matrix expression: the group sums as ones-vector products
-    (1ᵀ h / n per sample for layer norm, h 1 / m per feature for batch norm)."""
-    h, feature = sh.var("h", layer), sh.norm != "batch"
-    size = sh.n(layer) if feature else BATCH
+def aux_matrix(b, port):
+    """μ, v or x̂ as a matrix expression: the group sums as ones-vector products
+    (1ᵀ x / n per sample for layer norm, x 1 / m per feature for batch norm)."""
+    x, feature = b["x"], b.sh.norm != "batch"
+    size = x.shape[0] if feature else BATCH
     ones = OneMatrix(size, 1)
     group = (lambda M: Transpose(ones) * M) if feature else (lambda M: M * ones)  # noqa: E731
     spread = (lambda v: ones * v) if feature else (lambda v: v * Transpose(ones))  # noqa: E731
-    centred = h - spread(sh.var("mu", layer))
-    if kind == "mu":
-        return S.One / size * group(h)
-    if kind == "var":
+    centred = x - spread(b["mu"])
+    if port == "mu":
+        return S.One / size * group(x)
+    if port == "var":
         return S.One / size * group(HadamardPower(centred, 2))
-    return HadamardProduct(centred, spread(inverse_std(sh, layer)))
+    return HadamardProduct(centred, spread(inverse_std(b)))
 
 
-_NORM_PORTS = {"hhat": ("hhat", 0), "h": ("h", 0), "gamma": ("gamma", 0), "beta": ("beta", 0)}
+_NORM_PORTS = {"y": ("hhat", 0), "x": ("h", 0), "gamma": ("gamma", 0), "beta": ("beta", 0),
+               "mu": ("mu", 0), "var": ("var", 0), "xhat": ("xhat", 0)}
 for _name, _feature in (("layer_norm", True), ("batch_norm", False)):
     _aux, _index, _matrix = _norm_rows(_feature)
-    defop(_name, "hhat", ("h", "gamma", "beta"), _index, _matrix, _NORM_PORTS, aux=_aux,
-          h=lambda sh, layer, G, f=_feature: norm_vjp_h(sh, layer, G, f),
-          gamma=lambda sh, layer, G: sh.total(HadamardProduct(G, sh.var("xhat", layer))),
-          beta=lambda sh, layer, G: sh.total(G))
+    defop(_name, "y", ("x", "gamma", "beta"), _index, _matrix, _NORM_PORTS, aux=_aux,
+          x=lambda b, G, f=_feature: norm_vjp_x(b, G, f),
+          gamma=lambda b, G: b.sh.total(HadamardProduct(G, b["xhat"])),
+          beta=lambda b, G: b.sh.total(G))
 
 NORM_OPS = {"layer": "layer_norm", "batch": "batch_norm"}
+#: the auxiliary ports of a normalization, in the order the forward defines them
+NORM_AUX = ("mu", "var", "xhat")
 
 
-# --- dropout and the residual add: z_l = [z_{l-1} +] [M_l ⊙] a_l ----------------------
+# --- dropout and the residual add: y = [skip +] [M ⊙] x ----------------------------------
 def _combine_row(dropout, residual):
-    def index(sh, layer, row, sample, wrt=None):
-        a = sh.comp(sh.var("a", layer), row, sample)
-        out = sh.comp(sh.var("M", layer), row, sample) * a if dropout else a
-        return out + sh.comp(sh.var("z", layer - 1), row, sample) if residual else out
+    def index(b, row, sample, wrt=None):
+        x = b.sh.comp(b["x"], row, sample)
+        out = b.sh.comp(b["M"], row, sample) * x if dropout else x
+        return out + b.sh.comp(b["skip"], row, sample) if residual else out
 
-    def matrix(sh, layer):
-        a = sh.var("a", layer)
-        out = HadamardProduct(sh.var("M", layer), a) if dropout else a
-        return sh.var("z", layer - 1) + out if residual else out
+    def matrix(b):
+        out = HadamardProduct(b["M"], b["x"]) if dropout else b["x"]
+        return b["skip"] + out if residual else out
 
-    vjps = {"a": (lambda sh, layer, G: HadamardProduct(sh.var("M", layer), G)) if dropout
-            else (lambda sh, layer, G: G)}
-    ports = {"z": ("z", 0), "a": ("a", 0), "M": ("M", 0)}
-    inputs = ("a",)
+    vjps = {"x": (lambda b, G: HadamardProduct(b["M"], G)) if dropout else (lambda b, G: G)}
+    ports = {"y": ("z", 0), "x": ("a", 0)}
+    if dropout:
+        ports["M"] = ("M", 0)
+    inputs = ("x",)
     if residual:
-        ports["zprev"] = ("z", -1)
-        inputs = ("a", "zprev")
-        vjps["zprev"] = lambda sh, layer, G: G
-    return dict(output="z", inputs=inputs, index=index, matrix=matrix, ports=ports, **vjps)
+        ports["skip"] = ("z", -1)
+        inputs = ("x", "skip")
+        vjps["skip"] = lambda b, G: G
+    return dict(output="y", inputs=inputs, index=index, matrix=matrix, ports=ports, **vjps)
 
 
 COMBINE_OPS = {}
@@ -149,26 +152,6 @@ for _dropout, _residual, _name in ((True, False, "dropout"), (False, True, "resi
                                    (True, True, "dropout_residual")):
     defop(_name, **_combine_row(_dropout, _residual))
     COMBINE_OPS[(_dropout, _residual)] = _name
-
-
-def activation_row(name, src, dst):
-    """The row of activation ``name`` reading ``src`` and writing ``dst`` (a table row
-    ``name@src->dst``, registered below for every elementwise built-in and on first use
-    for a ``custom:`` one); the plain row when it is h -> z."""
-    if (src, dst) == ("h", "z"):
-        return op_row(name)
-    key = f"{name}@{src}->{dst}"
-    if key not in OPS:
-        defop(key, **elementwise_row(rules.activation(name), src, dst))
-    return OPS[key]
-
-
-#: the ports an activation reads and writes inside a hidden block with options
-ACTIVATION_PORTS = (("h", "a"), ("hhat", "a"), ("hhat", "z"))
-for _row in rules.ACTIVATIONS.values():
-    if _row.elementwise:
-        for _src, _dst in ACTIVATION_PORTS:
-            activation_row(_row.name, _src, _dst)
 
 #: the normalization of a row's network shape (`derive.engine.ops.Shapes`)
 NORM_OF = {row: norm for norm, row in NORM_OPS.items()}

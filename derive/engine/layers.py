@@ -7,21 +7,21 @@ substitution, so the cost grows linearly with depth and the nested loss is never
 differentiated (only `certify` does that, at small sizes).
 """
 from dataclasses import replace
-from functools import lru_cache
 
 from sympy import IndexedBase, S, Sum, cancel, diff, fraction, together
 
 from ..calculus.kronecker import contract, lift, tidy
 from ..ir.nodes import Act, MatPartial, Partial, Times, act_function, component
+from ..ir.quantities import KINDS, PARAMETERS
 from ..ir.steps import Rule, Step
 from ..spec import rules
 from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LAYER_SUM, LOSS, a, b, i, j, k, r, s
-from .ops import DENSE, OPS, Shapes, activation_op, augment_matrix, block_ops, loss_op
+from .ops import DENSE, OPS, Shapes, activation_op, augment_matrix, loss_op, op_row
 from .softmax import softmax_delta
-from .vjp import checked, entry
+from .vjp import entry
 
 __all__ = ["Shapes", "forward_steps", "output_template", "hidden_template",
-           "gradient_template", "templates"]
+           "gradient_template"]
 
 
 def _prime(rule, arg):
@@ -40,15 +40,16 @@ def forward_steps(sh, rule, layer):
     """h_l = W_l z_{l-1} (+ b_l) and z_l = σ(h_l), componentwise and as matrices: the
     forward rows of the block's ops, in order."""
     h, z = sh.var("h", layer), sh.var("z", layer)
-    dense, act = block_ops("hidden", sh.bias, rule.name)
+    dense, act = OPS[DENSE[sh.bias]], op_row(rule.name)
     steps = []
     if sh.bias == "augmented":
-        steps.append(Step(sh.layer_input(layer), augment_matrix(sh, layer), Rule.DEFINITION,
+        steps.append(Step(sh.layer_input(layer), augment_matrix(dense.bind(sh, layer)), Rule.DEFINITION,
                           layer, "forward", "matrix", "augment"))
     for op, out, group in ((dense, h, "pre"), (act, z, "post")):
-        steps.append(Step(sh.comp(out, i, s), op.index(sh, layer, i, s), Rule.FORWARD, layer,
+        bound = op.bind(sh, layer)
+        steps.append(Step(sh.comp(out, i, s), op.index(bound, i, s), Rule.FORWARD, layer,
                           "forward", "index", group))
-        steps.append(Step(out, op.matrix(sh, layer), Rule.FORWARD, layer, "forward", "matrix",
+        steps.append(Step(out, op.matrix(bound), Rule.FORWARD, layer, "forward", "matrix",
                           group))
     return steps
 
@@ -60,9 +61,9 @@ def output_template(sh, loss, rule):
     L = DEPTH
     steps, assumptions = [], []
     loss_row = loss_op(loss.name)
-    J = loss_row.index(sh, L, None, None)
+    J = loss_row.index(loss_row.bind(sh, L), None, None)
     steps.append(Step(LOSS, J, Rule.LOSS, L, "loss", "index", "loss"))
-    Jm = loss_row.matrix(sh, L)
+    Jm = loss_row.matrix(loss_row.bind(sh, L))
     if Jm is not None:
         steps.append(Step(LOSS, Jm, Rule.LOSS, L, "loss", "matrix", "loss"))
     # ∂J/∂z_L componentwise: differentiate the sum, contract the delta
@@ -103,7 +104,8 @@ def _elementwise_delta(sh, rule, layer, g_symbol, g_value, g_matrix_symbol, g_ma
     steps = [Step(dk, Partial(LOSS, hk), Rule.DEFINITION, layer, topic, "index", group)]
     chain = Sum(g_j * Partial(zj, hk), (j, 1, n))
     steps.append(Step(dk, chain, Rule.CHAIN_RULE, layer, topic, "index", group))
-    local = diff(activation_op(rule.name).index(sh, layer, j, s), hk)   # σ'(h_j) δ_jk
+    act = activation_op(rule.name)
+    local = diff(act.index(act.bind(sh, layer), j, s), hk)   # σ'(h_j) δ_jk
     steps.append(Step(Partial(zj, hk), local, Rule.ELEMENTWISE, layer, topic, "index",
                       "local"))
     if rule.note:
@@ -125,10 +127,9 @@ def _elementwise_delta(sh, rule, layer, g_symbol, g_value, g_matrix_symbol, g_ma
         steps += shown
         if matrix is not None:
             return matrix, steps
-    act = activation_op(rule.name)
-    matrix = act.vjps["h"](sh, layer, g_matrix)
-    steps.append(Step(d, act.vjps["h"](sh, layer, g_matrix_symbol), Rule.HADAMARD, layer,
-                      topic, "matrix", "delta_matrix"))
+    matrix = act.vjps["x"](act.bind(sh, layer), g_matrix)
+    steps.append(Step(d, act.vjps["x"](act.bind(sh, layer), g_matrix_symbol), Rule.HADAMARD, layer,
+                      topic, "matrix", "delta_matrix", op=act.name, port="x"))
     if matrix != steps[-1].rhs:
         steps.append(Step(d, matrix, Rule.SUBSTITUTION, layer, topic, "matrix", "delta_matrix"))
     return matrix, steps
@@ -172,7 +173,8 @@ def dJdz_steps(sh):
     z = sh.var("z", l)
     Wn, dn = sh.var("W", l + 1), sh.var("delta", l + 1)
     zk = sh.comp(z, k, s)
-    pre_next = OPS[DENSE[sh.bias]].index(sh, l + 1, i, r, wrt="z")
+    dense = OPS[DENSE[sh.bias]]
+    pre_next = dense.index(dense.bind(sh, l + 1), i, r, wrt="x")
     steps = []
     chain = Sum(sh.sample_sum(sh.comp(dn, i, r) * Partial(sh.comp(sh.var("h", l + 1), i, r), zk)),
                 (i, 1, sh.n(l + 1)))
@@ -188,16 +190,17 @@ def dJdz_steps(sh):
     if sh.bias == "augmented":
         steps.append(Step(sh.var("Wbar", l + 1), Wn, Rule.DEFINITION, l, "hidden", "matrix",
                           "wbar", "the weights without their last (bias) column"))
-    back = OPS[DENSE[sh.bias]].vjps["z"](sh, l + 1, dn)
+    back = dense.vjps["x"](dense.bind(sh, l + 1), dn)
     steps.append(Step(MatPartial(LOSS, z), back, Rule.MATRIX_PRODUCT, l, "hidden", "matrix",
-                      "dJdz"))
+                      "dJdz", op=dense.name, port="x"))
     return steps, back
 
 
 # --- the gradients of one layer's parameters --------------------------------------------
-def gradient_template(sh, decay=False):
+def gradient_template(sh, readers=()):
     """∂J/∂W_l = δ_l z_{l-1}ᵀ (and ∂J/∂b_l = δ_l) via components (layer symbol LAYER);
-    with weight decay, the penalty's path λ W_l is added (the accumulation rule)."""
+    where other calls read W_l (``readers``: (call, port) pairs; weight decay's penalty),
+    their gradients are added (the accumulation rule)."""
     l = LAYER
     W, h, d = sh.var("W", l), sh.var("h", l), sh.var("delta", l)
     Wab = IndexedBase(W)[a, b]
@@ -206,7 +209,8 @@ def gradient_template(sh, decay=False):
     chain = Sum(sh.sample_sum(sh.comp(d, i, r) * Partial(hi, Wab)), (i, 1, sh.n(l)))
     steps.append(Step(Partial(LOSS, Wab), chain, Rule.CHAIN_RULE, l, "weights", "index", "dW"))
     dense = OPS[DENSE[sh.bias]]
-    raw = diff(dense.index(sh, l, i, r), Wab)
+    bound = dense.bind(sh, l)
+    raw = diff(dense.index(bound, i, r), Wab)
     local = contract(raw)
     steps += [Step(Partial(hi, Wab), raw, Rule.LINEAR_JACOBIAN, l, "weights", "index", "linW"),
               Step(Partial(hi, Wab), local, Rule.KRONECKER, l, "weights", "index", "linW")]
@@ -215,22 +219,22 @@ def gradient_template(sh, decay=False):
     steps += [Step(Partial(LOSS, Wab), substituted, Rule.SUBSTITUTION, l, "weights", "index",
                    "dW"),
               Step(Partial(LOSS, Wab), contracted, Rule.KRONECKER, l, "weights", "index", "dW")]
-    grad_W = dense.vjps["W"](sh, l, d)
+    grad_W = dense.vjps["W"](bound, d)
     steps.append(Step(MatPartial(LOSS, W), grad_W,
                       Rule.MATRIX_PRODUCT if sh.batch else Rule.OUTER, l, "weights", "matrix",
-                      "dW"))
+                      "dW", op=dense.name, port="W"))
     results = {"W": grad_W, "index_W": chain}
-    if decay:
-        steps.append(accumulation(sh, l, grad_W, results))
+    if readers:
+        steps.append(accumulation(sh, l, grad_W, results, readers))
     steps.append(Step(W, W - ETA * MatPartial(LOSS, W), Rule.UPDATE, l, "update", "matrix",
                       "update"))
     if sh.bias == "explicit":
         bias = sh.var("b", l)
         ba = component(bias, a)
         chain_b = Sum(sh.sample_sum(sh.comp(d, i, r) * Partial(hi, ba)), (i, 1, sh.n(l)))
-        local_b = contract(diff(dense.index(sh, l, i, r, wrt="b"), ba))
+        local_b = contract(diff(dense.index(bound, i, r, wrt="b"), ba))
         contracted_b = contract(Sum(sh.sample_sum(sh.comp(d, i, r) * local_b), (i, 1, sh.n(l))))
-        grad_b = dense.vjps["b"](sh, l, d)
+        grad_b = dense.vjps["b"](bound, d)
         steps += [Step(Partial(LOSS, ba), chain_b, Rule.CHAIN_RULE, l, "bias", "index", "db"),
                   Step(Partial(hi, ba), local_b, Rule.LINEAR_JACOBIAN, l, "bias", "index", "linb"),
                   Step(Partial(LOSS, ba), contracted_b, Rule.KRONECKER, l, "bias", "index", "db"),
@@ -249,19 +253,27 @@ def norm_updates(sh):
     if sh.norm == "none":
         return []
     return [Step(p, p - ETA * MatPartial(LOSS, p), Rule.UPDATE, LAYER, "update", "matrix",
-                 "update") for p in (sh.var("gamma", LAYER), sh.var("beta", LAYER))]
+                 "update") for p in (sh.var(k, LAYER) for k in PARAMETERS if KINDS[k].needs == "norm")]
 
 
-def accumulation(sh, l, grad_W, results):
-    """W_l read twice (by the layer and by the penalty (λ/2)‖W_l‖²): ∂J/∂W_l is the sum
-    of its paths, the penalty's VJP taken from its op row."""
+#: why ∂J/∂W_l has a second term, by the (op, port) of the other call that reads W_l
+SECOND_READER = {("penalty", "W"): "W_l is also read by the penalty (λ/2)‖W_l‖², whose "
+                 "gradient is λ W_l"}
+
+
+def accumulation(sh, l, grad_W, results, readers):
+    """W_l read by several calls (the layer's dense op, and say the penalty (λ/2)‖W_l‖²):
+    ∂J/∂W_l is the sum of their gradients, each reader's taken from its op row."""
     W = sh.var("W", l)
-    penalty = OPS["penalty"]
-    path = penalty.vjps["W"](sh, l, None)
-    results["W"] = grad_W + path
-    results["index_W"] = results["index_W"] + entry(path, a, b)
-    return Step(MatPartial(LOSS, W), results["W"], Rule.ACCUMULATION, l, "weights", "matrix",
-                "dW", "W_l is also read by the penalty (λ/2)‖W_l‖², whose gradient is λ W_l")
+    total, index = grad_W, results["index_W"]
+    for call, port in readers:
+        op = op_row(call.op)
+        path = op.vjps[port](op.bound(sh, call), None)
+        total, index = total + path, index + entry(path, a, b)
+    results["W"], results["index_W"] = total, index
+    call, port = readers[0]
+    return Step(MatPartial(LOSS, W), total, Rule.ACCUMULATION, l, "weights", "matrix", "dW",
+                SECOND_READER.get((call.op, port), ""), call.op, port)
 
 
 def decayed_loss(output):
@@ -277,27 +289,7 @@ def decayed_loss(output):
     total = []
     for form, form_name, rule in ((penalty.index, "index", Rule.ACCUMULATION),
                                   (penalty.matrix, "matrix", Rule.FROBENIUS)):
-        coeff, term = form(sh, LAYER_SUM).as_independent(LAYER_SUM, as_Add=False)
+        coeff, term = form(penalty.bind(sh, LAYER_SUM)).as_independent(LAYER_SUM, as_Add=False)
         total.append(Step(LOSS, DATA_LOSS + coeff * Sum(term, (LAYER_SUM, 1, DEPTH)),
                           rule, DEPTH, "loss", form_name, "decay"))
     return renamed[:last + 1] + total + renamed[last + 1:], results, assumptions
-
-
-@lru_cache(maxsize=128)
-def templates(bias, batch, loss_name, output_name, hidden_names, decay=False):
-    """All templates a plain network needs, derived once per distinct block kind; every
-    op of those blocks has its VJP claims derived and checked first (`derive.engine.vjp`).
-    (A network with §1b options takes its hidden blocks from `derive.engine.blocks`.)"""
-    sh = Shapes(bias, batch)
-    used = block_ops("output", bias, output_name, loss_name)
-    for name in hidden_names:
-        used += block_ops("hidden", bias, name)
-    for op in used + ((OPS["penalty"],) if decay else ()):
-        checked(op.name, bias, batch)
-    out = output_template(sh, rules.loss(loss_name), rules.activation(output_name))
-    if decay:
-        out = decayed_loss(out)
-    hidden = {name: hidden_template(sh, rules.activation(name)) for name in hidden_names}
-    forward = {name: forward_steps(sh, rules.activation(name), LAYER)
-               for name in set(hidden_names) | {output_name}}
-    return sh, out, hidden, forward, gradient_template(sh, decay)

@@ -1,16 +1,19 @@
 """The op table: every primitive a network is built of, one `defop` row each.
 
-A row names the op's output port and input ports (layer quantities: ``h``, ``z``,
-``W``, ``b``, ``zaug``, the loss ``J``), its forward **in index notation** (one
-component, as a function of the layer shapes, the layer and the component's indices),
-its forward as a **matrix expression**, and a **claimed** matrix-form VJP for each
-input: the cotangent of that input, given the cotangent ``G`` of the output. The
+A row is the math of one op, once: its ports (``x``, ``W``, ``b`` in, ``y`` out; the
+loss writes ``J``), its forward **in index notation** (one component, given the ports
+bound to quantities and the component's indices), its forward as a **matrix
+expression**, and a **claimed** matrix-form VJP for each input: the cotangent of that
+input, given the cotangent ``G`` of the output. Which quantities the ports read is the
+call's business (`derive.ir.calls.OpCall`): the row's ``ports`` give its usual binding
+(x = z_{l-1}, W = W_l, y = h_l for the dense op), used where no call says otherwise
+and to check the row. One activation row serves h → z, h → a, ĥ → a and ĥ → z. The
 claims are never trusted: `derive.engine.vjp` derives every VJP from the index forward
 (chain rule, ``diff``, Kronecker contraction) and checks the claim against it, and a
 missing or wrong claim is an error naming the op and the input.
 
 The layer templates of `derive.engine.layers` read their forward equations and their
-matrix results from these rows; `BLOCKS` lists which ops make a block.
+matrix results from these rows, bound to quantities (`Bound`).
 """
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,9 +23,11 @@ from sympy.matrices.expressions import HadamardProduct, MatMul, Trace, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from ..calculus.kronecker import lift, tidy
-from ..ir.nodes import Act, Var, act_function, component
+from ..ir.calls import OpCall
+from ..ir.nodes import Act, act_function, component
+from ..ir.quantities import Q
 from ..spec import rules
-from ..vocab import BATCH, DEPTH, LAMBDA, LOSS, WIDTH, i, j, k, r, s
+from ..vocab import BATCH, LAMBDA, LOSS, WIDTH, i, j, k, r, s
 
 q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
 
@@ -37,22 +42,10 @@ class Shapes:
     def n(self, layer):
         return WIDTH[layer]
 
-    def var(self, kind, layer, last=DEPTH):
-        n = self.n
-        if kind == "W":
-            return Var("W", layer, n(layer), n(layer - 1) + (1 if self.bias == "augmented" else 0))
-        if kind == "Wbar":
-            return Var("Wbar", layer, n(layer), n(layer - 1))
-        if kind in ("b", "gamma", "beta"):
-            return Var(kind, layer, n(layer), 1)
-        if kind in ("mu", "var"):   # per sample (layer norm) or per feature (batch norm)
-            return Var(kind, layer, 1, self.m) if self.norm != "batch" else \
-                Var(kind, layer, n(layer), 1)
-        if kind == "zaug":
-            return Var("zaug", layer, n(layer) + 1, self.m)
-        if kind == "y":
-            return Var("y", last, n(last), self.m)
-        return Var(kind, layer, n(layer), self.m)
+    def var(self, kind, layer):
+        """The matrix symbol of quantity ``kind`` at ``layer``, its shape read from the
+        quantity table (`derive.ir.quantities`)."""
+        return Q(kind, layer).var(self)
 
     def comp(self, var, row, sample=None):
         """A component: v_row, or v_{row,sample} in batch mode."""
@@ -78,15 +71,31 @@ class Shapes:
         return M * self.ones() if self.batch else M
 
 
+class Bound:
+    """The ports of one call as matrix symbols at a network shape: ``b["x"]`` is the
+    quantity the call binds to port x (the loss J as its scalar symbol)."""
+
+    def __init__(self, sh, call, output):
+        self.sh, self.call, self.output = sh, call, output
+
+    def q(self, port):
+        """The quantity bound to ``port``."""
+        return self.call.out if port == self.output else self.call.args[port]
+
+    def __getitem__(self, port):
+        q = self.q(port)
+        return LOSS if q.kind == LOSS.name else self.sh.var(q.kind, q.layer)
+
+
 @dataclass(frozen=True)
 class Op:
-    """One primitive: ``output = forward(inputs)``, with a claimed VJP per input.
+    """One primitive: ``y = forward(inputs)``, with a claimed VJP per input.
 
-    ``ports`` maps a port name to ``(kind, layer offset)``: the layer quantity the port
-    reads or writes, relative to the op's layer. ``index(sh, layer, row, sample, wrt)``
-    is one component of the output (``wrt`` the input port it is differentiated by,
-    for rows whose index form depends on it); ``matrix(sh, layer)`` the whole output;
-    ``vjps[port](sh, layer, G)`` the claimed cotangent of ``port``.
+    ``ports`` maps every port name to ``(kind, layer offset)``, its usual binding (the
+    output port is ``output``). ``index(b, row, sample, wrt)`` is one component of the
+    output for the ports bound by ``b`` (`Bound`; ``wrt`` the input port it is
+    differentiated by, for rows whose index form depends on it); ``matrix(b)`` the whole
+    output; ``vjps[port](b, G)`` the claimed cotangent of ``port``.
     """
 
     name: str
@@ -100,7 +109,23 @@ class Op:
     jacobian: object = None       # a full Jacobian's claimed component ∂o_i/∂x_k (softmax)
     jacobian_matrix: object = None  # … and as a matrix (single sample; None for a batch)
     last: bool = False            # the op sits at the output layer L (the loss)
-    aux: dict = field(default_factory=dict)  # auxiliary quantities: kind -> index form
+    aux: dict = field(default_factory=dict)  # auxiliary ports: port -> index form
+
+    def call(self, layer, **rebind):
+        """The op called at ``layer`` with its usual binding (``rebind``: port -> kind,
+        the same layer offset)."""
+        args = {port: Q(rebind.get(port, kind), layer + offset)
+                for port, (kind, offset) in self.ports.items() if port != self.output}
+        kind, offset = self.ports[self.output]
+        return OpCall(self.name, args, Q(rebind.get(self.output, kind), layer + offset))
+
+    def bind(self, sh, layer, **rebind):
+        """The `Bound` ports of `call` at ``layer``."""
+        return Bound(sh, self.call(layer, **rebind), self.output)
+
+    def bound(self, sh, call):
+        """The `Bound` ports of a call of this row."""
+        return Bound(sh, call, self.output)
 
 
 OPS = {}
@@ -123,55 +148,57 @@ def _w(W, row, col):
     return IndexedBase(W)[row, col]
 
 
-# --- linear maps ----------------------------------------------------------------------
-def dense_index(sh, layer, row, sample, wrt=None):
-    """h_{l,row} = Σ_j W_{row,j} z_{l-1,j} (+ bias) in index notation; with the augmented
-    input, differentiating by z reads the bias column apart (``wrt="z"``)."""
-    W = sh.var("W", layer)
-    if sh.bias == "augmented" and wrt != "z":
-        zin = sh.layer_input(layer)
-        return Sum(_w(W, row, j) * sh.comp(zin, j, sample), (j, 1, sh.n(layer - 1) + 1))
-    prev = sh.var("z", layer - 1)
-    body = Sum(_w(W, row, j) * sh.comp(prev, j, sample), (j, 1, sh.n(layer - 1)))
-    if sh.bias == "augmented":
-        return body + _w(W, row, sh.n(layer - 1) + 1)
-    if sh.bias == "explicit":
-        return body + component(sh.var("b", layer), row)
-    return body
+# --- linear maps: y = W x, y = W x + b, y = W [x; 1] -------------------------------------
+def dense_index(b, row, sample, wrt=None):
+    """y_row = Σ_j W_{row,j} x_j in index notation."""
+    x = b["x"]
+    return Sum(_w(b["W"], row, j) * b.sh.comp(x, j, sample), (j, 1, x.shape[0]))
 
 
-def dense_matrix(sh, layer):
-    pre = sh.var("W", layer) * sh.layer_input(layer)
-    if sh.bias == "explicit":
-        pre = pre + sh.spread(sh.var("b", layer))
-    return pre
+def dense_bias_index(b, row, sample, wrt=None):
+    """y_row = Σ_j W_{row,j} x_j + b_row."""
+    return dense_index(b, row, sample) + component(b["b"], row)
 
 
-def augment_matrix(sh, layer):
-    """[z_{l-1}; 1]: the layer input with a row of ones appended."""
-    return BlockMatrix([[sh.var("z", layer - 1)], [OneMatrix(1, sh.m)]])
+def dense_augmented_index(b, row, sample, wrt=None):
+    """y_row = Σ_j W_{row,j} [x; 1]_j; differentiating by x (``wrt="x"``) reads the
+    bias column apart: Σ_{j ≤ n} W_{row,j} x_j + W_{row,n+1}."""
+    x = b["x"]
+    if wrt != "x":
+        return Sum(_w(b["W"], row, j) * b.sh.comp(b["xaug"], j, sample), (j, 1, x.shape[0] + 1))
+    return dense_index(b, row, sample) + _w(b["W"], row, x.shape[0] + 1)
 
 
-def dense_vjp_W(sh, layer, G):
-    return G * Transpose(sh.layer_input(layer))
+def augment_matrix(b):
+    """[x; 1]: the layer input with a row of ones appended."""
+    return BlockMatrix([[b["x"]], [OneMatrix(1, b.sh.m)]])
 
 
-def dense_vjp_z(sh, layer, G):
-    weights = sh.var("Wbar", layer) if sh.bias == "augmented" else sh.var("W", layer)
-    return Transpose(weights) * G
+def _input(b):
+    return b["xaug"] if "xaug" in b.call.args else b["x"]
 
 
-def dense_vjp_b(sh, layer, G):
-    return sh.total(G)
+def dense_vjp_W(b, G):
+    return G * Transpose(_input(b))
 
 
-_DENSE_PORTS = {"h": ("h", 0), "W": ("W", 0), "z": ("z", -1), "b": ("b", 0)}
-defop("dense", "h", ("W", "z"), dense_index, dense_matrix, _DENSE_PORTS,
-      W=dense_vjp_W, z=dense_vjp_z)
-defop("dense_augmented", "h", ("W", "z"), dense_index, dense_matrix, _DENSE_PORTS,
-      W=dense_vjp_W, z=dense_vjp_z)
-defop("dense_bias", "h", ("W", "z", "b"), dense_index, dense_matrix, _DENSE_PORTS,
-      W=dense_vjp_W, z=dense_vjp_z, b=dense_vjp_b)
+def dense_vjp_x(b, G):
+    return Transpose(b["Wbar"] if "Wbar" in b.call.args else b["W"]) * G
+
+
+def dense_vjp_b(b, G):
+    return b.sh.total(G)
+
+
+_DENSE_PORTS = {"y": ("h", 0), "W": ("W", 0), "x": ("z", -1)}
+defop("dense", "y", ("W", "x"), dense_index, lambda b: b["W"] * b["x"], _DENSE_PORTS,
+      W=dense_vjp_W, x=dense_vjp_x)
+defop("dense_augmented", "y", ("W", "x"), dense_augmented_index,
+      lambda b: b["W"] * b["xaug"], dict(_DENSE_PORTS, xaug=("zaug", -1), Wbar=("Wbar", 0)),
+      W=dense_vjp_W, x=dense_vjp_x)
+defop("dense_bias", "y", ("W", "x", "b"), dense_bias_index,
+      lambda b: b["W"] * b["x"] + b.sh.spread(b["b"]), dict(_DENSE_PORTS, b=("b", 0)),
+      W=dense_vjp_W, x=dense_vjp_x, b=dense_vjp_b)
 
 #: the dense op of each bias mode
 DENSE = {"none": "dense", "augmented": "dense_augmented", "explicit": "dense_bias"}
@@ -183,20 +210,19 @@ def apply(rule, arg):
     return arg if rule.is_identity else act_function(rule.name, 0)(arg)
 
 
-def elementwise_row(rule, src="h", dst="z"):
-    """The op row of an elementwise activation, ``dst = σ(src)`` (by default z = σ(h))."""
-    def index(sh, layer, row, sample, wrt=None):
-        return apply(rule, sh.comp(sh.var(src, layer), row, sample))
+def elementwise_row(rule):
+    """The op row of an elementwise activation, y = σ(x) (usually z_l = σ(h_l))."""
+    def index(b, row, sample, wrt=None):
+        return apply(rule, b.sh.comp(b["x"], row, sample))
 
-    def matrix(sh, layer):
-        arg = sh.var(src, layer)
-        return arg if rule.is_identity else Act(rule.name, arg, 0)
+    def matrix(b):
+        return b["x"] if rule.is_identity else Act(rule.name, b["x"], 0)
 
-    def vjp(sh, layer, G):   # G ⊙ σ'(src)
-        return G if rule.is_identity else HadamardProduct(G, Act(rule.name, sh.var(src, layer), 1))
+    def vjp(b, G):   # G ⊙ σ'(x)
+        return G if rule.is_identity else HadamardProduct(G, Act(rule.name, b["x"], 1))
 
-    return dict(output=dst, inputs=(src,), index=index, matrix=matrix,
-                ports={dst: (dst, 0), src: (src, 0)}, **{src: vjp})
+    return dict(output="y", inputs=("x",), index=index, matrix=matrix,
+                ports={"y": ("z", 0), "x": ("h", 0)}, x=vjp)
 
 
 for _row in rules.ACTIVATIONS.values():
@@ -204,62 +230,63 @@ for _row in rules.ACTIVATIONS.values():
         defop(_row.name, **elementwise_row(_row))
 
 
-# --- softmax: the one activation with a full Jacobian, diag(z) − z zᵀ -------------------
-def softmax_index(sh, h, row, sample):
+# --- softmax: the one activation with a full Jacobian, diag(y) − y yᵀ -------------------
+def softmax_index(sh, x, row, sample):
     num = rules.ACTIVATIONS["softmax"].forward
-    return num.xreplace({rules.x: sh.comp(h, row, sample)}) / Sum(
-        num.xreplace({rules.x: sh.comp(h, q, sample)}), (q, 1, h.shape[0]))
+    return num.xreplace({rules.x: sh.comp(x, row, sample)}) / Sum(
+        num.xreplace({rules.x: sh.comp(x, q, sample)}), (q, 1, x.shape[0]))
 
 
-def softmax_jacobian(sh, layer):
-    """diag(z) − z zᵀ (single sample; None for a batch, where it is one per column)."""
-    z = sh.var("z", layer)
-    return None if sh.batch else DiagMatrix(z) - z * Transpose(z)
+def softmax_jacobian(b):
+    """diag(y) − y yᵀ (single sample; None for a batch, where it is one per column)."""
+    y = b["y"]
+    return None if b.sh.batch else DiagMatrix(y) - y * Transpose(y)
 
 
-def softmax_jacobian_index(sh, layer):
-    """∂z_i/∂h_k = z_i(δ_ik − z_k), the component of diag(z) − z zᵀ."""
-    z = sh.var("z", layer)
-    return sh.comp(z, i, s) * (KroneckerDelta(i, k) - sh.comp(z, k, s))
+def softmax_jacobian_index(b):
+    """∂y_i/∂x_k = y_i(δ_ik − y_k), the component of diag(y) − y yᵀ."""
+    y = b["y"]
+    return b.sh.comp(y, i, s) * (KroneckerDelta(i, k) - b.sh.comp(y, k, s))
 
 
-def softmax_vjp_h(sh, layer, G):
-    """(diag(z) − z zᵀ) G; column by column for a batch: z ⊙ G − z ⊙ (𝟙𝟙ᵀ(z ⊙ G))."""
-    if not sh.batch:
-        return MatMul(softmax_jacobian(sh, layer), G)
-    z = sh.var("z", layer)
-    ones = OneMatrix(sh.n(layer), 1)
-    zg = HadamardProduct(z, G)
-    return zg - HadamardProduct(z, ones * Transpose(ones) * zg)
+def softmax_vjp_x(b, G):
+    """(diag(y) − y yᵀ) G; column by column for a batch: y ⊙ G − y ⊙ (𝟙𝟙ᵀ(y ⊙ G))."""
+    if not b.sh.batch:
+        return MatMul(softmax_jacobian(b), G)
+    y = b["y"]
+    ones = OneMatrix(y.shape[0], 1)
+    yg = HadamardProduct(y, G)
+    return yg - HadamardProduct(y, ones * Transpose(ones) * yg)
 
 
-defop("softmax", "z", ("h",),
-      lambda sh, layer, row, sample, wrt=None: softmax_index(sh, sh.var("h", layer), row, sample),
-      lambda sh, layer: Act("softmax", sh.var("h", layer), 0),
-      {"z": ("z", 0), "h": ("h", 0)}, jacobian=softmax_jacobian_index,
-      jacobian_matrix=softmax_jacobian, h=softmax_vjp_h)
+defop("softmax", "y", ("x",),
+      lambda b, row, sample, wrt=None: softmax_index(b.sh, b["x"], row, sample),
+      lambda b: Act("softmax", b["x"], 0),
+      {"y": ("z", 0), "x": ("h", 0)}, jacobian=softmax_jacobian_index,
+      jacobian_matrix=softmax_jacobian, x=softmax_vjp_x)
 
 
 # --- the loss: one row per loss of spec.rules ------------------------------------------
-def loss_index(sh, loss):
-    """J = c Σ_i ℓ(z_{L,i}, y_i), with the batch mean when columns are samples."""
-    z, y = sh.var("z", DEPTH), sh.var("y", DEPTH)
-    factor = loss.factor.xreplace({rules.n: sh.n(DEPTH)})
-    term = loss.term.xreplace({rules.u: sh.comp(z, i, r), rules.t: sh.comp(y, i, r)})
+def loss_index(b, loss):
+    """J = c Σ_i ℓ(x_i, t_i) (x = z_L, t = y), with the batch mean when columns are samples."""
+    sh, x, t = b.sh, b["x"], b["t"]
+    n = x.shape[0]
+    factor = loss.factor.xreplace({rules.n: n})
+    term = loss.term.xreplace({rules.u: sh.comp(x, i, r), rules.t: sh.comp(t, i, r)})
     if sh.batch:
-        return factor / BATCH * Sum(term, (i, 1, sh.n(DEPTH)), (r, 1, BATCH))
-    return factor * Sum(term, (i, 1, sh.n(DEPTH)))
+        return factor / BATCH * Sum(term, (i, 1, n), (r, 1, BATCH))
+    return factor * Sum(term, (i, 1, n))
 
 
-def loss_matrix(sh, loss):
+def loss_matrix(b, loss):
     """The loss as a matrix expression (single sample): a product of two components
     becomes a dot product, a square becomes xᵀx. None for batches."""
-    if sh.batch:
+    if b.sh.batch:
         return None
-    z = sh.var("z", DEPTH)
-    factor = loss.factor.xreplace({rules.n: sh.n(DEPTH)})
-    term = loss.term.xreplace({rules.u: sh.comp(z, k), rules.t: sh.comp(sh.var("y", DEPTH), k)})
-    total = _dot_form(term, (sh.n(DEPTH), 1))
+    x, t = b["x"], b["t"]
+    factor = loss.factor.xreplace({rules.n: x.shape[0]})
+    term = loss.term.xreplace({rules.u: b.sh.comp(x, k), rules.t: b.sh.comp(t, k)})
+    total = _dot_form(term, (x.shape[0], 1))
     return factor * total if factor != 1 else total
 
 
@@ -284,38 +311,33 @@ def _dot_form(term, shape):
 
 
 def _loss_row(loss):
-    def vjp_z(sh, layer, G):   # c ∂ℓ/∂u (z, y) elementwise, over m for a batch
-        z, y = sh.var("z", DEPTH), sh.var("y", DEPTH)
-        factor = loss.factor.xreplace({rules.n: sh.n(DEPTH)}) / sh.m
-        local = diff(loss.term, rules.u).xreplace({rules.u: sh.comp(z, k, s),
-                                                   rules.t: sh.comp(y, k, s)})
-        return lift(tidy(factor * local), z.shape)
+    def vjp_x(b, G):   # c ∂ℓ/∂u (x, t) elementwise, over m for a batch
+        x, t = b["x"], b["t"]
+        factor = loss.factor.xreplace({rules.n: x.shape[0]}) / b.sh.m
+        local = diff(loss.term, rules.u).xreplace({rules.u: b.sh.comp(x, k, s),
+                                                   rules.t: b.sh.comp(t, k, s)})
+        return lift(tidy(factor * local), x.shape)
 
-    return dict(output=LOSS.name, inputs=("z",), index=lambda sh, *_, **__: loss_index(sh, loss),
-                matrix=lambda sh, layer: loss_matrix(sh, loss),
-                ports={LOSS.name: (LOSS.name, 0), "z": ("z", 0)}, scalar=True, last=True,
-                z=vjp_z)
+    return dict(output="J", inputs=("x",), index=lambda b, *_, **__: loss_index(b, loss),
+                matrix=lambda b: loss_matrix(b, loss),
+                ports={"J": (LOSS.name, 0), "x": ("z", 0), "t": ("y", 0)}, scalar=True,
+                last=True, x=vjp_x)
 
 
 for _row in rules.LOSSES.values():
     defop("loss:" + _row.name, **_loss_row(_row))
 
 
-def activation_op(name):
-    """The op of an activation name: its row, or a row made for a ``custom:`` one."""
-    return OPS[name] if name in OPS else _custom_op(name)
+# --- the penalty: weight decay, (λ/2)‖W‖_F², a second path into W_l ------------------
+def penalty_index(b, row=None, sample=None, wrt=None):
+    W = b["W"]
+    return LAMBDA / 2 * Sum(_w(W, i, j) ** 2, (i, 1, W.shape[0]), (j, 1, W.shape[1]))
 
 
-# --- the penalty: weight decay, (λ/2)‖W_l‖_F², a second path into W_l ---------------
-def penalty_index(sh, layer, row=None, sample=None, wrt=None):
-    W = sh.var("W", layer)
-    return LAMBDA / 2 * Sum(_w(W, i, j) ** 2, (i, 1, sh.n(layer)), (j, 1, sh.n(layer - 1)))
-
-
-defop("penalty", LOSS.name, ("W",), penalty_index,
-      lambda sh, layer: LAMBDA / 2 * Trace(Transpose(sh.var("W", layer)) * sh.var("W", layer)),
-      {LOSS.name: (LOSS.name, 0), "W": ("W", 0)}, scalar=True,
-      W=lambda sh, layer, G: LAMBDA * sh.var("W", layer))
+defop("penalty", "J", ("W",), penalty_index,
+      lambda b: LAMBDA / 2 * Trace(Transpose(b["W"]) * b["W"]),
+      {"J": (LOSS.name, 0), "W": ("W", 0)}, scalar=True,
+      W=lambda b, G: LAMBDA * b["W"])
 
 
 @lru_cache(maxsize=256)
@@ -328,19 +350,8 @@ def op_row(name):
     return OPS[name] if name in OPS else _custom_op(name)
 
 
+activation_op = op_row
+
+
 def loss_op(name):
     return OPS["loss:" + name]
-
-
-#: a block is a fixed sequence of ops (in forward order), the unit of repetition
-BLOCKS = {
-    "hidden": ("dense", "activation"),           # h_l = W_l z_{l-1} (+ b_l), z_l = σ(h_l)
-    "output": ("dense", "activation", "loss"),   # … and J = loss(z_L, y)
-}
-
-
-def block_ops(block, bias, activation, loss=None):
-    """The op rows of one block, in forward order."""
-    pick = {"dense": OPS[DENSE[bias]], "activation": activation_op(activation),
-            "loss": loss_op(loss) if loss else None}
-    return tuple(pick[role] for role in BLOCKS[block])

@@ -1,8 +1,9 @@
 """`backprop`: instantiate the block templates for every layer.
 
-Each block kind of `derive.engine.ops.BLOCKS` (the output block, a hidden block) is
-derived once at a symbolic layer by `derive.engine.layers.templates`, its ops' VJP claims
-checked first; here its steps are instantiated by substitution, layer by layer.
+Each block kind of the network (`Network.block_kinds`: the output block, each hidden
+block; the calls of `derive.spec.blocks`) is derived once at a symbolic layer by the one
+walker, `derive.engine.blocks.templates`, its ops' VJP claims proved first (or trusted
+from the proof record); here its steps are instantiated by substitution, layer by layer.
 
 >>> from derive import Network
 >>> d = backprop(Network.uniform(depth=3, activation="sigmoid", loss="bce"))
@@ -14,12 +15,13 @@ delta_2*z_1.T
 from sympy import Basic, Integer, Sum
 
 from ..errors import SpecError
+from ..ir.quantities import PARAMETERS, Q
 from ..ir.steps import Rule, Step
+from ..spec.blocks import block, kind_of
 from ..spec.network import Network
 from ..vocab import DEPTH, LAYER, WIDTH
-from .blocks import block_templates
+from .blocks import other_readers, templates
 from .derivation import Derivation
-from .layers import templates
 
 
 def _plan(net):
@@ -56,7 +58,8 @@ class _Instantiate:
         mapping = {**self.base, LAYER: layer}
         return [Step(self.expr(st.lhs, layer), self.expr(st.rhs, layer), st.rule,
                      _replace(st.layer, mapping, memo)[0] if isinstance(st.layer, Basic)
-                     else st.layer, st.topic, st.form, st.group, st.note) for st in steps]
+                     else st.layer, st.topic, st.form, st.group, st.note, st.op, st.port)
+                for st in steps]
 
     def expr(self, expr, layer):
         memo = self.memos.setdefault(layer, {})
@@ -82,17 +85,30 @@ def _replace(expr, rule, memo):
     return out
 
 
+def _template_keys(net):
+    """The arguments of `templates` for ``net``: its output block, each hidden block kind
+    with the calls of the layer above that also read its output, each block kind's calls."""
+    kinds = net.block_kinds()
+    hidden = {(_hidden_key(net, layer), kinds[kind_of(net, layer)])
+              for layer, role, _ in _plan(net)[0] if role == "hidden"}
+    return kinds[kind_of(net, net.L)], tuple(sorted(hidden, key=str)), tuple(kinds.items())
+
+
+def _hidden_key(net, layer):
+    """(block kind of ``layer``, the calls above that read z_layer besides its dense op),
+    at the symbolic layer l."""
+    above = block(net, kind_of(net, layer + 1), LAYER + 1)
+    return kind_of(net, layer), other_readers(above, Q("z", LAYER))
+
+
 def backprop(net):
     """Derive the δ-recursion and the gradients of every parameter of ``net``."""
     if not isinstance(net, Network):
         raise SpecError(f"backprop takes a Network, got {type(net).__name__}")
-    hidden_names = tuple(sorted(set(net.activations[:-1])))
-    args = (net.bias, net.batch, net.loss, net.activations[-1], hidden_names, net.weight_decay)
-    if net.kinds:
-        sh, out, hidden, forward, grads = block_templates(*args, net.norm, net.dropout,
-                                                          net.residual)
-    else:
-        sh, out, hidden, forward, grads = templates(*args)
+    output, hidden_kinds, forward_kinds = _template_keys(net)
+    sh, out, hidden, forward, grads = templates(net.bias, net.batch, net.norm, net.loss,
+                                                net.weight_decay, output, hidden_kinds,
+                                                forward_kinds)
     out_steps, out_results, assumptions = out
     grad_steps, grad_results = grads
     plan, fwd, base = _plan(net)
@@ -101,13 +117,13 @@ def backprop(net):
         assumptions = [f"the depth L is at least {least}"] + list(assumptions)
     inst = _Instantiate(base, net)
     steps = []
-    for layer, name in fwd:
-        steps += inst.steps(forward[_forward_key(net, layer, name)], layer)
+    for layer, _ in fwd:
+        steps += inst.steps(forward[kind_of(net, layer)], layer)
     deltas, grad_forms, index_forms, dJdz, cotangents = {}, {}, {}, {}, {}
     keep = [s for s in grad_steps if s.topic != "update"]
-    for layer, role, name in plan:
+    for layer, role, _ in plan:
         layer_steps, results = (out_steps, out_results) if role == "output" else \
-            hidden[(name, net.is_residual(layer + 1)) if net.kinds else name]
+            hidden[_hidden_key(net, layer)]
         steps += inst.steps(layer_steps, layer)
         deltas[layer] = inst.expr(results["delta"], layer)
         dJdz[layer] = inst.expr(results["dJdz"], layer)
@@ -118,11 +134,11 @@ def backprop(net):
             if kind in grad_results:
                 grad_forms[(kind, layer)] = inst.expr(grad_results[kind], layer)
                 index_forms[(kind, layer)] = inst.expr(grad_results["index_" + kind], layer)
-        for kind in ("gamma", "beta"):
+        for kind in PARAMETERS:   # a call's own parameters (a normalization's γ_l, β_l)
             if kind in results:
                 grad_forms[(kind, layer)] = inst.expr(results[kind], layer)
-    if not net.symbolic and len(hidden_names) == 1 and not net.kinds:
-        general = [s for s in hidden[hidden_names[0]][0]
+    if not net.symbolic and len(hidden) == 1 and not net.kinds:
+        general = [s for s in next(iter(hidden.values()))[0]
                    if s.form == "matrix" and s.group in ("delta_matrix", "out")]
         general += [s for s in keep if s.form == "matrix"]
         steps += [Step(s.lhs.xreplace(base), s.rhs.xreplace(base), Rule.GENERAL, LAYER,
@@ -150,13 +166,3 @@ def _list_penalty(steps, inst):
             out.append(Step(st.lhs, inst.expr(listed, st.layer), Rule.LAYER_TERMS,
                             st.layer, st.topic, st.form, st.group))
     return out
-
-
-def _forward_key(net, layer, name):
-    """The forward template of a layer: by activation, and for a network with options by
-    whether it is the output layer or adds its input."""
-    if not net.kinds:
-        return name
-    if layer == net.L:
-        return (name, "output")
-    return (name, net.is_residual(layer))

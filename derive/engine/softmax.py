@@ -22,12 +22,13 @@ def softmax_delta(sh, op, loss, grad_z, grad_z_matrix):
     n = sh.n(L)
     zi, hk, dk = sh.comp(z, i, s), sh.comp(h, k, s), sh.comp(d, k, s)
     steps, assumptions = [], []
-    raw = contract(diff(op.index(sh, L, i, s), hk))
-    claim = op.jacobian(sh, L)
+    bound = op.bind(sh, L)
+    raw = contract(diff(op.index(bound, i, s), hk))
+    claim = op.jacobian(bound)
     steps.append(Step(Partial(zi, hk), raw, Rule.ELEMENTWISE, L, "output", "index", "local"))
     steps.append(Step(Partial(zi, hk), claim, Rule.SOFTMAX_JACOBIAN, L, "output", "index",
                       "local"))
-    jac = op.jacobian_matrix(sh, L)
+    jac = op.jacobian_matrix(bound)
     if jac is not None:
         steps.append(Step(Jacobian(z, h), jac, Rule.SOFTMAX_JACOBIAN, L, "output", "matrix",
                           "jacobian"))
@@ -52,10 +53,10 @@ def softmax_delta(sh, op, loss, grad_z, grad_z_matrix):
         matrix = lift(simplified, z.shape)
         steps.append(Step(d, matrix, Rule.CANCELLATION, L, "output", "matrix", "delta_matrix"))
         return matrix, steps, assumptions
-    vjp = op.vjps["h"]
-    matrix = vjp(sh, L, grad_z_matrix)
+    vjp = op.vjps["x"]
+    matrix = vjp(bound, grad_z_matrix)
     if not sh.batch:
-        steps.append(Step(d, vjp(sh, L, MatPartial(LOSS, z)), Rule.MATRIX_PRODUCT, L,
+        steps.append(Step(d, vjp(bound, MatPartial(LOSS, z)), Rule.MATRIX_PRODUCT, L,
                           "output", "matrix", "delta_matrix"))
     steps.append(Step(d, matrix, Rule.SUBSTITUTION, L, "output", "matrix", "delta_matrix"))
     return matrix, steps, assumptions

@@ -13,7 +13,6 @@ products, sums over the features or samples ones-vector products; every row's li
 read back componentwise against its index form in tests/test_lifting.py).
 """
 import random
-from functools import lru_cache
 from itertools import count, product
 
 from sympy import (
@@ -44,8 +43,8 @@ from ..calculus.kronecker import NESTED_RULES, LiftError, contract
 from ..calculus.lifting import lift_entry
 from ..calculus.numeric import value
 from ..ir.nodes import Act, Var, act_function, component
-from ..vocab import BATCH, DEPTH, LAYER, LOSS, WIDTH, a, b, i, k, r, s
-from .ops import Shapes, op_row
+from ..ir.quantities import KINDS
+from ..vocab import BATCH, DEPTH, LAYER, WIDTH, a, b, i, k, r, s
 
 _FRESH = count()
 #: the elementwise functions an Act may name besides the activations (softmax's e^h)
@@ -62,27 +61,30 @@ def _fresh():
     return Symbol(f"p{next(_FRESH)}", integer=True, positive=True)
 
 
-def _layer(op):
+def op_layer(op):
+    """The layer a row is checked at: L for a row at the output (the loss), else l."""
     return DEPTH if op.last else LAYER
 
 
 def port_var(sh, op, port, layer):
-    kind, offset = op.ports[port]
-    return LOSS if kind == LOSS.name else sh.var(kind, layer + offset)
+    """The quantity ``port`` of ``op`` reads in its usual binding at ``layer``."""
+    return op.bind(sh, layer)[port]
 
 
 def port_indices(sh, var):
-    """The component indices of an input port: (a, b) of a weight, (a,) of a bias, (k, s)."""
-    if var.kind in ("W", "Wbar"):
+    """The component indices of an input port: (a, b) of a matrix of entries (a weight),
+    (a,) of a per-feature column (a bias, γ, β), (k, s) of a per-sample quantity."""
+    slots = KINDS[var.kind].indices
+    if slots == "entries":
         return a, b
-    if var.kind in ("b", "gamma", "beta"):
+    if slots == "column":
         return a, S.One
     return k, (s if sh.batch else S.One)
 
 
 def _port_component(sh, var):
     row, col = port_indices(sh, var)
-    if var.kind == "W":
+    if KINDS[var.kind].indices == "entries":
         return IndexedBase(var)[row, col]
     return component(var, row) if col == S.One else sh.comp(var, row, col)
 
@@ -95,12 +97,13 @@ def cotangent(sh, op, layer):
 
 def derive_vjp(op, port, sh, layer=None):
     """Σ_o G_o ∂o/∂x_c, contracted: the VJP of ``port`` at one component."""
-    layer = _layer(op) if layer is None else layer
-    x = _port_component(sh, port_var(sh, op, port, layer))
+    layer = op_layer(op) if layer is None else layer
+    bound = op.bind(sh, layer)
+    x = _port_component(sh, bound[port])
     if op.scalar:
-        return contract(diff(op.index(sh, layer, None, None, wrt=port), x), NESTED_RULES)
+        return contract(diff(op.index(bound, None, None, wrt=port), x), NESTED_RULES)
     G = cotangent(sh, op, layer)
-    body = sh.comp(G, i, r) * diff(op.index(sh, layer, i, r, wrt=port), x)
+    body = sh.comp(G, i, r) * diff(op.index(bound, i, r, wrt=port), x)
     return contract(Sum(sh.sample_sum(body), (i, 1, G.shape[0])), NESTED_RULES)
 
 
@@ -152,25 +155,25 @@ def _product_entry(M, row, col):
 # --- checking a claim ---------------------------------------------------------------
 def claimed_vjp(op, port, sh, layer=None):
     """The row's claimed VJP of ``port`` at one component, through the op's forward."""
-    layer = _layer(op) if layer is None else layer
+    layer = op_layer(op) if layer is None else layer
     if port not in op.vjps:
         raise OpError(f"op {op.name!r} has no VJP for its input {port!r}")
+    bound = op.bind(sh, layer)
     G = None if op.scalar else cotangent(sh, op, layer)
-    claim = op.vjps[port](sh, layer, G)
-    value = entry(claim, *port_indices(sh, port_var(sh, op, port, layer)))
-    return value if op.scalar else _through_forward(op, sh, layer, value)
+    claim = op.vjps[port](bound, G)
+    value = entry(claim, *port_indices(sh, bound[port]))
+    return value if op.scalar else _through_forward(op, bound, value)
 
 
-def _through_forward(op, sh, layer, value):
+def _through_forward(op, bound, value):
     """``value`` with every component of the op's output, and of its auxiliary
     quantities (a normalization's μ, v, x̂), written by its index forward."""
-    out = port_var(sh, op, op.output, layer)
-    forms = {out: op.index}
-    forms.update({sh.var(kind, layer): form for kind, form in op.aux.items()})
+    forms = {bound[op.output]: op.index}
+    forms.update({bound[port]: form for port, form in op.aux.items()})
 
     def written(e):
         row, col = e.indices[0], e.indices[1] if len(e.indices) > 1 else None
-        return forms[e.base.label](sh, layer, row, col)
+        return forms[e.base.label](bound, row, col)
 
     return value.replace(lambda e: isinstance(e, Indexed) and e.base.label in forms, written)
 
@@ -196,7 +199,7 @@ def lifted_vjp(op, port, sh, layer=None, derived=None):
     """The derived VJP of ``port`` lifted to a matrix expression of the port's shape
     (`derive.calculus.lifting.lift_entry`): sums over a summed-out index become matrix
     products, sums over the features or the samples ones-vector products."""
-    layer = _layer(op) if layer is None else layer
+    layer = op_layer(op) if layer is None else layer
     var = port_var(sh, op, port, layer)
     derived = derive_vjp(op, port, sh, layer) if derived is None else derived
     return lift_entry(derived, *port_indices(sh, var), var.shape)
@@ -212,39 +215,17 @@ def _shown(op, port, sh, derived):
 
 def _check_jacobian(op, port, sh):
     """∂o_i/∂x_k from the index forward against the row's claimed component."""
-    layer = _layer(op)
-    x = sh.comp(port_var(sh, op, port, layer), k, s)
-    derived = contract(diff(op.index(sh, layer, i, s), x))
-    claim = op.jacobian(sh, layer)
-    if not _agree(derived, _through_forward(op, sh, layer, claim)):
+    bound = op.bind(sh, op_layer(op))
+    x = sh.comp(bound[port], k, s)
+    derived = contract(diff(op.index(bound, i, s), x))
+    claim = op.jacobian(bound)
+    if not _agree(derived, _through_forward(op, bound, claim)):
         raise OpError(f"op {op.name!r}: the claimed Jacobian for its input {port!r} does "
                       f"not match the derived one, {derived}")
-    matrix = op.jacobian_matrix(sh, layer) if op.jacobian_matrix else None
+    matrix = op.jacobian_matrix(bound) if op.jacobian_matrix else None
     if matrix is not None and not _agree(entry(matrix, i, k), claim):
         raise OpError(f"op {op.name!r}: the claimed Jacobian matrix for its input {port!r} "
                       "does not match its component")
-
-
-#: the port kinds whose shapes depend on the bias mode (the augmented weights and input)
-BIAS_KINDS = frozenset({"W", "Wbar", "zaug", "b"})
-
-
-def checked(op_name, bias, batch, norm="none"):
-    """`check` once per op row and the parts of the network shape the row reads: the
-    bias mode only where a port's shape depends on it, the normalization only for a
-    normalization row (its statistics' shapes), the batch always."""
-    op = op_row(op_name)
-    reads_bias = any(kind in BIAS_KINDS for kind, _ in op.ports.values())
-    return _checked(op_name, bias if reads_bias else "none", batch,
-                    norm if op.aux else "none")
-
-
-@lru_cache(maxsize=512)
-def _checked(op_name, bias, batch, norm):
-    return check(op_row(op_name), Shapes(bias, batch, norm))
-
-
-checked.cache_clear = _checked.cache_clear
 
 
 def _agree(derived, claimed):

@@ -47,6 +47,45 @@ class Rule:
 TOPICS = ("forward", "loss", "output", "weights", "bias", "hidden", "general", "update")
 
 
+class Group:
+    """The groups a step can belong to (steps sharing one form one chain of equalities),
+    named once: the engine sets them, the documents choose lead-ins and templates by them."""
+
+    LOSS = "loss"
+    DECAY = "decay"
+    AUGMENT = "augment"
+    PRE = "pre"                   # h_l = W_l z_{l-1} (+ b_l)
+    POST = "post"                 # each later call's output: z_l = σ(h_l), ĥ_l, a_l, …
+    NORM = "norm"                 # a normalization's μ_l, v_l, x̂_l
+    DJDZ = "dJdz"
+    LOCAL = "local"               # ∂z_j/∂h_k, the elementwise (or softmax) Jacobian
+    JACOBIAN = "jacobian"
+    ASSUME = "assume"
+    DELTA = "delta"
+    DELTA_MATRIX = "delta_matrix"
+    OUT = "out"                   # σ' written through the output
+    LINEAR = "linear"             # ∂h_{l+1,i}/∂z_{l,k}
+    WBAR = "wbar"
+    DW = "dW"
+    LINW = "linW"
+    DB = "db"
+    LINB = "linb"
+    DGAMMA = "dgamma"
+    DBETA = "dbeta"
+    UPDATE = "update"
+    # the documents' own chains of a hidden block with options (`documents.sections`)
+    DJDA = "dJda"
+    DJDHHAT = "dJdhhat"
+    NORM_DELTA = "norm_delta"
+    # the catalogue's (`derive.matrix.derivation`)
+    COST = "C"
+    DCOST = "dC"
+    DX = "dX"
+
+
+GROUPS = frozenset(v for k, v in vars(Group).items() if k.isupper()) | {""}
+
+
 @dataclass(frozen=True)
 class Step:
     lhs: Basic
@@ -57,6 +96,8 @@ class Step:
     form: str = "matrix"        # "index" or "matrix"
     group: str = ""             # steps sharing a group form one chain of equalities
     note: str = ""              # a fact in words (an assumption, the value of relu'(0))
+    op: str = ""                # the op row whose call the step derives (walker steps)
+    port: str = ""              # … and the port it differentiates by
 
     def __post_init__(self):
         if self.topic not in TOPICS:
@@ -66,7 +107,7 @@ class Step:
         """The same step with symbols replaced (used to instantiate layer templates)."""
         return Step(self.lhs.xreplace(mapping), self.rhs.xreplace(mapping), self.rule,
                     _sub_layer(self.layer, mapping), self.topic, self.form, self.group,
-                    self.note)
+                    self.note, self.op, self.port)
 
 
 def _sub_layer(layer, mapping):

@@ -12,12 +12,13 @@ from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, M
 from sympy.printing.latex import LatexPrinter
 
 from ..ir.nodes import MatPartial, Var
+from ..ir.quantities import KINDS, letter
 from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
 from .human_forms import humanize
 from .penalty_latex import PenaltyLatex, is_penalty
 
-VECTOR_KINDS = ("b", "h", "z", "y", "delta", "zaug", "gamma", "beta", "hhat", "xhat", "a")
+VECTOR_KINDS = tuple(name for name, row in KINDS.items() if row.bold)
 #: elementary functions printed name(arg) in human forms (SymPy braces the argument)
 HUMAN_CALLS = ("tanh", "log")
 _N = Symbol("N")
@@ -67,12 +68,7 @@ class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
         return sstr(layer).replace(" ", "")
 
     def _letter(self, kind):
-        nt = self.nt
-        return {"W": nt.weight, "Wbar": r"\bar{" + nt.weight + "}", "b": nt.bias,
-                "h": nt.pre, "z": nt.post, "y": nt.target, "delta": nt.delta,
-                "zaug": r"\tilde{" + nt.post + "}", "gamma": r"\gamma", "beta": r"\beta",
-                "M": "M", "hhat": r"\hat{" + nt.pre + "}", "xhat": r"\hat{x}",
-                "a": nt.activated, "mu": r"\mu", "var": "v"}[kind]
+        return letter(kind, self.nt)    # the quantity table's field or fixed letter
 
     def _attach(self, base, layer, extra=""):
         """base with the layer index (and component indices ``extra``) attached."""

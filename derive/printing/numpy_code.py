@@ -24,12 +24,13 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.printing.numpy import NumPyPrinter
 
 from ..errors import SpecError
+from ..ir import quantities
 from ..ir.nodes import Var
 from ..spec import rules
 from ..vocab import BATCH, EPSILON, LAMBDA, WIDTH
 
 #: layer quantities whose columns are samples (the others are parameters)
-PER_SAMPLE = ("h", "z", "y", "delta", "zaug", "hhat", "xhat", "a", "M")
+PER_SAMPLE = quantities.PER_SAMPLE
 #: the constants of the §1b options, as the keyword arguments of the generated functions
 CONSTANTS = {EPSILON: "eps", LAMBDA: "weight_decay"}
 

@@ -14,11 +14,11 @@ column or a row are left out, as NumPy broadcasts them).
 from sympy import S, StrPrinter
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul, OneMatrix
 
+from ..ir.quantities import KINDS
 from ..vocab import EPSILON, LAMBDA, WIDTH
 
 #: the Greek and hatted names of the §1b layer quantities and constants
-NAMES = {"delta": "δ", "zaug": "z̃", "Wbar": "W̄", "gamma": "γ", "beta": "β", "mu": "μ",
-         "var": "v", "xhat": "x̂", "hhat": "ĥ"}
+NAMES = {name: row.text for name, row in KINDS.items() if row.text != name}
 
 
 class TextPrinter(StrPrinter):

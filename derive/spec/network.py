@@ -12,7 +12,7 @@ from sympy import Integer
 
 from ..errors import SpecError, did_you_mean, shown
 from ..vocab import BATCH, DEPTH, WIDTH
-from . import rules
+from . import blocks, rules
 
 BIAS_MODES = ("none", "augmented", "explicit")
 NORMS = ("none", "layer", "batch")
@@ -204,6 +204,56 @@ class Network:
                        bias=self.bias, batch=self.batch, depth=depth,
                        weight_decay=self.weight_decay, residual=self.residual,
                        norm=self.norm, dropout=self.dropout)
+
+    @classmethod
+    def from_blocks(cls, blocks_, loss=None, widths=None, batch=False, weight_decay=False):
+        """A network given as its blocks of op calls (`derive.ir.calls.OpCall`), layer 1
+        first; the output block may end with its loss call (``loss:<name>``). Today the
+        engine derives the blocks the §1/§1b options build: any other wiring is refused
+        with the first call that differs from the one the engine knows.
+
+        >>> net = Network.uniform(depth=3, activation="tanh", loss="mse", residual=True)
+        >>> Network.from_blocks(net.blocks) == net
+        True
+        """
+        try:
+            acts, bias, norm, dropout, residual, named = blocks.options_of(blocks_)
+        except (TypeError, AttributeError, ValueError) as exc:
+            raise SpecError(f"from_blocks: {exc}") from None
+        if (loss or named) is None:
+            raise SpecError("from_blocks: name the loss (loss=...) or end the last block with "
+                            f"a loss call; allowed losses: {', '.join(rules.LOSSES)}")
+        net = cls(activations=acts, loss=loss or named, widths=widths, bias=bias, batch=batch,
+                  weight_decay=weight_decay, residual=residual, norm=norm, dropout=dropout)
+        for layer, (given, built) in enumerate(zip(blocks_, net.blocks), start=1):
+            given = tuple(given)
+            if layer == net.depth and len(given) == len(built) - 1:   # no loss call given
+                built = built[:-1]
+            wrong = next(((m, g) for m, g in zip(built, given) if m != g), None)
+            if wrong:
+                raise SpecError(f"from_blocks: layer {layer}'s call {wrong[1]!r} is not one "
+                                f"the engine derives yet; expected {wrong[0]!r}")
+            if len(given) != len(built):
+                raise SpecError(f"from_blocks: layer {layer} has {len(given)} calls, expected "
+                                f"{len(built)}: {built!r}")
+        return net
+
+    # -- the network as data: blocks of op calls (`derive.spec.blocks`) ---------------
+    def block_kinds(self):
+        """{key: calls}: every distinct block kind, its calls at the symbolic layer."""
+        return {key: blocks.block(self, key) for key in blocks.kinds(self)}
+
+    def block(self, layer):
+        """The calls of one layer's block at that layer (forward order)."""
+        return blocks.block(self, blocks.kind_of(self, layer), layer)
+
+    @property
+    def blocks(self):
+        """The blocks of a concrete depth, layer 1 first."""
+        if self.symbolic:
+            raise SpecError("blocks: a symbolic depth has block kinds (block_kinds()), not a "
+                            "list of layers")
+        return tuple(self.block(Integer(layer)) for layer in range(1, self.depth + 1))
 
     def describe(self):
         acts = ", ".join(self.activations)
