@@ -11,7 +11,7 @@ target's array printer (`derive.printing.framework_code`); the identity takes th
 >>> from derive.ir.matrix_nodes import Elem
 >>> A = MatrixSymbol("A", Symbol("m"), Symbol("n"))
 >>> MATRIX_PRINTERS["torch"](dict(ref="A")).doprint(Elem("tanh", A, 1))
-'1 - torch.tanh(A)**2'
+'1 - (torch.tanh(A))**2'
 """
 import re
 
