@@ -20,6 +20,7 @@ Every module has ``param_names`` (claim names, in the order of ``params``),
 True
 """
 import ast
+from functools import lru_cache
 
 from ..engine.plan import backprop
 from ..errors import SpecError
@@ -75,9 +76,16 @@ def _shapes(net, order):
     return tuple((w[l], w[l - 1] + extra) if kind == "W" else (w[l], 1) for kind, l in order)
 
 
+@lru_cache(maxsize=16)
+def derivation(net):
+    """The derivation of ``net``, shared by the targets of one network (each export of
+    a network to several frameworks derives it once)."""
+    return backprop(net)
+
+
 def _lines(net, target):
     """The forward, loss and backward lines printed for ``target``, and the gradients."""
-    d = backprop(net)
+    d = derivation(net)
     printer = PRINTERS[target](dict(batch=net.batch, outputs=activation_outputs(d)))
     backward, grads = backward_lines(d)
     forward, backward = printed([forward_lines(d, printer), backward], printer, text)
