@@ -101,3 +101,13 @@ def test_an_unknown_target_is_one_clear_error():
     with pytest.raises(SpecError, match="target 'tensorflow' is not allowed; allowed: numpy, "
                                         "torch, jax, array_api"):
         export(network(CASES[0]), target="tensorflow")
+
+
+def test_an_upstream_gradient_scales_the_derived_one(torch):
+    """J inside a larger graph: the backward's dJ is not 1 (gradcheck only seeds 1)."""
+    _, g, params, X, Y, kw = _setup(torch, CASES[2], torch.float64)
+    leaves = [p.clone().requires_grad_() for p in params]
+    outer = torch.autograd.grad(2.5 * g.loss(leaves, X, Y, **kw) ** 2, leaves)
+    J, grads = g.loss_and_gradients(params, X, Y, **kw)
+    for a, b in zip(outer, grads):
+        assert torch.allclose(a, 2.5 * 2 * J * b, rtol=1e-13, atol=0)
