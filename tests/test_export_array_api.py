@@ -7,6 +7,10 @@ from framework_cases import CASES, case_id, keywords, make_inputs, need, network
 
 from derive import export
 
+# one worker derives each network of the cover once for the three targets (the
+# derivation is cached per process); a network's first derivation takes seconds
+pytestmark = [pytest.mark.xdist_group("framework-exports"), pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def strict():
