@@ -97,3 +97,13 @@ def test_a_wrong_shape_is_named():
         g.f_and_grad(A=np.ones((2, 3)), x=np.ones((2, 1)), y=np.ones((2, 1)))
     with pytest.raises(ValueError, match="f_and_grad takes the arrays"):
         g.f_and_grad(A=np.ones((2, 3)))
+
+
+def test_dimension_names_that_are_python_words_or_variables_still_run():
+    d = matrix_derivative("tr(A) + tr(A^T)", "A", {"A": ("if", "if")})
+    f, grad = export(d, target="numpy").f_and_grad(A=np.eye(3))
+    assert float(f) == 6.0 and np.array_equal(grad, 2 * np.eye(3))
+    d = matrix_derivative("y^T A x", "A", {"A": ("x", "f"), "x": ("f", 1), "y": ("x", 1)})
+    x, y = np.arange(1.0, 4.0).reshape(3, 1), np.arange(1.0, 3.0).reshape(2, 1)
+    f, grad = export(d, target="numpy").f_and_grad(A=np.ones((2, 3)), x=x, y=y)
+    assert float(f) == float(y.sum() * x.sum()) and np.array_equal(grad, y @ x.T)

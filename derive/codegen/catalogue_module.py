@@ -10,6 +10,8 @@ against them. The template (``templates/export/catalogue.py.j2``) lays the modul
 >>> print(g.source.split("# ∂f/∂A = ")[1].splitlines()[1].strip())
 grad = y @ x.T
 """
+import keyword
+
 from sympy import Symbol
 
 from ..printing.matrix_code import MATRIX_PRINTERS, symbol_name
@@ -29,15 +31,24 @@ HEADERS = {
 }
 
 
+#: the names the generated function binds itself
+RESERVED = {"f", "grad", "arrays", "xp", "np", "jnp", "jax", "torch"}
+
+
 def _dimensions(names, shapes):
-    """[(dimension name, variable, axis)]: where each named size is read from."""
-    seen, out = set(), []
+    """[(dimension name, variable, axis)]: where each named size is read from, and
+    {size: its Python name} (``dim_k`` where k would be a keyword or another name)."""
+    seen, out, rename = set(), [], {}
+    taken = RESERVED | {symbol_name(n) for n in names}
     for name in names:
         for axis, size in enumerate(shapes[name]):
             if isinstance(size, Symbol) and size not in seen:
                 seen.add(size)
-                out.append((str(size), symbol_name(name), axis))
-    return out
+                code = str(size)
+                if keyword.iskeyword(code) or code in taken or not code.isidentifier():
+                    code = rename[size] = f"dim_{symbol_name(code)}"
+                out.append((code, symbol_name(name), axis))
+    return out, {size: Symbol(code) for size, code in rename.items()}
 
 
 def catalogue_source(d, target):
@@ -46,16 +57,17 @@ def catalogue_source(d, target):
     wrt = symbol_name(d.wrt.name)
     printer = MATRIX_PRINTERS[target](dict(ref=wrt))
     names = list(d.shapes)
-    f = printer.doprint(d.expr)
+    dims, rename = _dimensions(names, d.shapes)
+    f = printer.doprint(d.expr.xreplace(rename))
     if d.expr.is_Matrix:         # a 1×1 product: its one entry
         f = f"({f})[0, 0]"
-    grad = printer.doprint(d.result)
+    grad = printer.doprint(d.result.xreplace(rename))
     imports, is_array, namespace = HEADERS[target]
     shapes = {symbol_name(n): tuple(str(s) if isinstance(s, Symbol) else int(s)
                                     for s in d.shapes[n]) for n in names}
     return environment("python").get_template("export/catalogue.py.j2").render(
-        expression=d.text, wrt=wrt, wrt_label=d.wrt.name, names=[symbol_name(n) for n in names],
-        shapes=shapes, dims=_dimensions(names, d.shapes), f=f, grad=grad,
+        expression=text(d.expr), wrt=wrt, wrt_label=d.wrt.name, names=[symbol_name(n) for n in names],
+        shapes=shapes, dims=dims, f=f, grad=grad,
         f_text=text(d.expr), grad_text=text(d.result), imports=imports, is_array=is_array,
         namespace=namespace, target=target)
 
