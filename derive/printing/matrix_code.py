@@ -20,8 +20,8 @@ from sympy import Identity
 from ..errors import SpecError
 from ..ir.matrix_nodes import BUILTIN, scalar_function
 from ..spec import rules
-from .framework_code import PRINTERS
-from .numpy_code import Code
+from .framework_code import ArrayApiPrinter, JaxPrinter, TorchPrinter
+from .numpy_code import ArrayPrinter, Code
 
 
 def symbol_name(name):
@@ -32,16 +32,15 @@ def symbol_name(name):
 class MatrixCodeMixin:
     """The catalogue's nodes, for any of the array printers."""
 
-    _default_settings = dict(PRINTERS["numpy"]._default_settings, ref="A")
+    _default_settings = dict(ArrayPrinter._default_settings, ref="A")
 
-    # the linear algebra each library names its own way
+    # the linear algebra each library names its own way (a target's class overrides)
     def eye_code(self, n):
-        ref = self._settings["ref"]
-        extra = {"torch": f", device={ref}.device", "array_api": f", device=_device({ref})"}
-        return f"{self.fn('eye')}({n}, dtype={ref}.dtype{extra.get(self.target, '')})"
+        return f"{self.fn('eye')}({n}, dtype={self._settings['ref']}.dtype)"
 
     def linalg_code(self, name, text):
-        if name == "trace" and self.target != "array_api":
+        """trace, det or inv of the matrix ``text``."""
+        if name == "trace":
             return f"{self.fn('trace')}({text})"
         return f"{self.module_alias}.linalg.{name}({text})"
 
@@ -87,9 +86,35 @@ class MatrixCodeMixin:
                         "the export needs sigmoid, tanh, exp, log or sqrt")
 
 
+class NumpyMatrixPrinter(MatrixCodeMixin, ArrayPrinter):
+    """The catalogue's expressions as NumPy code."""
+
+
+class TorchMatrixPrinter(MatrixCodeMixin, TorchPrinter):
+    """… as PyTorch code: the identity on the device of ``ref``."""
+
+    def eye_code(self, n):
+        ref = self._settings["ref"]
+        return f"torch.eye({n}, dtype={ref}.dtype, device={ref}.device)"
+
+
+class JaxMatrixPrinter(MatrixCodeMixin, JaxPrinter):
+    """… as ``jax.numpy`` code."""
+
+
+class ArrayApiMatrixPrinter(MatrixCodeMixin, ArrayApiPrinter):
+    """… as array-API code: the trace is in the linalg extension."""
+
+    def eye_code(self, n):
+        ref = self._settings["ref"]
+        return f"xp.eye({n}, dtype={ref}.dtype, device=_device({ref}))"
+
+    def linalg_code(self, name, text):
+        return f"xp.linalg.{name}({text})"
+
+
 #: the catalogue printer of each export target
-MATRIX_PRINTERS = {target: type(f"Matrix{cls.__name__}", (MatrixCodeMixin, cls),
-                                {"target": target})
-                   for target, cls in PRINTERS.items()}
+MATRIX_PRINTERS = {"numpy": NumpyMatrixPrinter, "torch": TorchMatrixPrinter,
+                   "jax": JaxMatrixPrinter, "array_api": ArrayApiMatrixPrinter}
 
 __all__ = ["MATRIX_PRINTERS", "MatrixCodeMixin", "symbol_name"]
