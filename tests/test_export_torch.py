@@ -115,3 +115,11 @@ def test_an_upstream_gradient_scales_the_derived_one(torch):
     J, grads = g.loss_and_gradients(params, X, Y, **kw)
     for a, b in zip(outer, grads):
         assert torch.allclose(a, 2.5 * 2 * J * b, rtol=1e-13, atol=0)
+
+
+def test_the_module_is_found_by_its_name(torch):
+    """torch.compile (and pickle) look a function's module up by name: it is registered."""
+    import sys
+    g = export(network(CASES[0]), target="torch")
+    assert sys.modules[g.loss.__module__] is g.module
+    assert export(network(CASES[0]), target="torch").module is g.module   # same source
