@@ -1,6 +1,7 @@
 """How fast are the exported gradients? (Not a test: run it by hand.)
 
     python benchmarks/export_speed.py [--quick] [--threads N]
+    python benchmarks/export_speed.py --target torch|jax [--quick]   # framework_speed.py
 
 ``--threads N`` pins every library (OpenBLAS/MKL/OpenMP and PyTorch) to N threads; on a
 shared, loaded machine 1 gives far steadier numbers than oversubscribed BLAS threads.
@@ -290,6 +291,9 @@ def fmt(seconds):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if "--target" in argv:           # the torch / jax exports: benchmarks/framework_speed.py
+        import framework_speed
+        return framework_speed.main(argv)
     budget = 0.5 if "--quick" in argv else 3.0
     rows = []
     for case in CASES:

@@ -1,6 +1,7 @@
 """backprop-derive: derive backpropagation symbolically and write it up.
 
-The public surface: `Network`, `backprop`, `verify`, `render`, `export_numpy`, the
+The public surface: `Network`, `backprop`, `verify`, `render`, `export_numpy`, `export`
+(NumPy, PyTorch, JAX, array API), the
 matrix-derivative catalogue's `matrix_derivative` and `verify_identity`, and the error
 types.
 
@@ -8,7 +9,7 @@ types.
 >>> backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce")).delta(2)
 -y + z_2
 """
-from .api import matrix_derivative
+from .api import export, matrix_derivative
 from .claims.identity_check import verify_identity
 from .claims.network_check import verify
 from .codegen.module import export_numpy
@@ -19,5 +20,5 @@ from .spec.network import Network
 
 __version__ = "0.2.0"
 
-__all__ = ["Network", "backprop", "verify", "render", "export_numpy", "matrix_derivative",
+__all__ = ["Network", "backprop", "verify", "render", "export_numpy", "export", "matrix_derivative",
            "verify_identity", "DeriveError", "SpecError", "ClaimError"]

@@ -12,11 +12,13 @@ A.T*y*x.T
 
 from .claims.free_build import build_scalar
 from .claims.free_names import parse_free, parse_wrt
+from .codegen.catalogue_module import export_derivative
+from .codegen.targets import export_network
 from .documents import notebook
 from .documents.catalogue import ENTRIES, render_catalogue
 from .errors import ClaimError
 from .ir import activations, display
-from .matrix.derivation import derive_scalar
+from .matrix.derivation import MatrixDerivation, derive_scalar
 from .spec import rules
 
 activations.set_definitions(rules.activation)
@@ -50,6 +52,24 @@ def matrix_derivative(expr, wrt, shapes=None):
 
 
 MAX_FUNCTION_NESTING = 10
+
+
+def export(obj, target="numpy"):
+    """Gradient code for ``target`` ("numpy", "torch", "jax" or "array_api"), SPEC §5b.
+
+    ``obj`` is a `Network` (the module has ``loss``, ``gradients``,
+    ``loss_and_gradients``, ``forward``, ``param_names``, ``param_shapes``; torch also
+    the ``nn.Module`` ``Model``) or a `matrix_derivative` (``f_and_grad(**arrays)``).
+
+    >>> import numpy as np
+    >>> g = export(matrix_derivative("1/2 x^T A^T A x", "A"), target="numpy")
+    >>> f, grad = g.f_and_grad(A=np.eye(2), x=np.array([[1.0], [2.0]]))
+    >>> float(f), grad.tolist()
+    (2.5, [[1.0, 2.0], [2.0, 4.0]])
+    """
+    if isinstance(obj, MatrixDerivation):
+        return export_derivative(obj, target)
+    return export_network(obj, target)
 
 
 def function_nesting(expr):

@@ -42,6 +42,10 @@ ALLOWED = {
     # no user text reaches it except as repr() string literals.
     ("module.py", "GradientModule.__init__", "exec"): "runs generated code",
     ("module.py", "GradientModule.__init__", "compile"): "compiles generated code",
+    # the framework exports (torch, jax, array API, a catalogue's f_and_grad) likewise run
+    # their generated module, on first use
+    ("targets.py", "ExportedModule.module", "exec"): "runs generated code",
+    ("targets.py", "ExportedModule.module", "compile"): "compiles generated code",
 }
 
 

@@ -22,9 +22,10 @@ import re
 
 from sympy import sstr
 
-from ..api import catalogue_document, matrix_derivative
+from ..api import catalogue_document, export, matrix_derivative
 from ..claims.identity_check import verify_derivative
 from ..claims.verdict import format_verdict
+from ..codegen.targets import TARGETS
 from ..documents.catalogue import ENTRIES, render_one
 from ..documents.pdf import compile_pdf
 from ..errors import DeriveError
@@ -52,6 +53,10 @@ def register(subparsers):
     p.add_argument("--claim", default=None, help='a claimed derivative, e.g. "A x x^T"')
     p.add_argument("--format", default=None, choices=FORMATS,
                    help="the document (default: from -o's extension, else text)")
+    p.add_argument("--export", default=None, choices=TARGETS, metavar="TARGET",
+                   help="write f_and_grad(**arrays), computing the expression and its "
+                        "derived gradient, as code for numpy, torch, jax or array_api (with "
+                        "--expr, --wrt and -o FILE.py)")
     add_output_file(p)
     p.set_defaults(func=run)
 
@@ -91,6 +96,8 @@ def _format(args):
 
 def run(args):
 
+    if args.export is not None:
+        return _export(args)
     fmt = _format(args)
     if fmt == "pdf" and not args.output:
         raise DeriveError("--format pdf needs -o FILE")
@@ -125,6 +132,23 @@ def _document(args, shapes, fmt):
         return catalogue_text() if fmt == "text" else catalogue_document(tex_fmt)
     d = matrix_derivative(args.expr, args.wrt, shapes or None)
     return derivation_text(d) if fmt == "text" else render_one(d, tex_fmt)
+
+
+def _export(args):
+
+    if args.expr is None or args.wrt is None:
+        raise DeriveError("--export needs --expr and --wrt (the scalar and its variable)")
+    if args.claim is not None or args.format is not None:
+        raise DeriveError("--export writes code; it takes no --claim or --format")
+    if not args.output:
+        raise DeriveError("--export needs -o FILE.py ('-' for standard output)")
+    check_writable(args.output, args.force)
+    module = export(matrix_derivative(args.expr, args.wrt, parse_shapes(args.shape) or None),
+                    args.export)
+    write_atomic(args.output, module.source, args.force)
+    if not is_stdout(args.output):
+        print(f"wrote {args.output} (f_and_grad for {args.export})")
+    return EXIT_OK
 
 
 def _check(args, shapes, fmt):

@@ -91,10 +91,10 @@ def loss_lines(net, printer, L):
         factor = factor / BATCH
     lines = []
     if term.has(Symbol("lse")):
-        lines.append(Line(f"lse{L} = h{L}_max + np.log(s{L})",
+        lines.append(Line(f"lse{L} = h{L}_max + {printer.fn('log')}(s{L})",
                           f"log Σ_k e^(h_{L},k) per column, from the shifted softmax sums"))
     body = printer.doprint(term.xreplace(names))
-    total = f"np.sum({body})"
+    total = f"{printer.fn('sum')}({body})"
     if factor != 1:
         total = f"{printer.doprint(factor)} * {total}"
     where = f"; {how}" if how else ""
@@ -124,8 +124,10 @@ def activation_outputs(d):
             and isinstance(s.rhs, Act) and isinstance(s.rhs.arg, Var)}
 
 
-def forward_lines(d):
-    """The forward steps in op order: h_l (μ_l, v_l, x̂_l, ĥ_l, a_l) z_l per layer."""
+def forward_lines(d, printer=None):
+    """The forward steps in op order: h_l (μ_l, v_l, x̂_l, ĥ_l, a_l) z_l per layer
+    (``printer``: the target's, for the lines printed here rather than by `printed`)."""
+    printer = printer or ArrayPrinter()
     lines = []
     for step in d.steps:
         if step.topic != "forward" or step.form != "matrix":
@@ -138,21 +140,21 @@ def forward_lines(d):
                                                  "(identity)"))
             continue
         if isinstance(step.rhs, Act) and not rules.activation(step.rhs.name).elementwise:
-            lines += _softmax_lines(L)
+            lines += _softmax_lines(L, printer)
             continue
         lines.append(_expr_line(name, step.rhs, f"{text(step.lhs)} = {text(step.rhs)}   "
                                 f"[{step.rule}]", text(step.lhs)))
     return lines
 
 
-def _softmax_lines(L):
+def _softmax_lines(L, printer):
     numerator = rules.ACTIVATIONS["softmax"].forward.xreplace(
         {rules.x: Code(f"h{L} - h{L}_max")})
-    return [Line(f"h{L}_max = h{L}.max(axis=0, keepdims=True)",
+    return [Line(f"h{L}_max = {printer.reduce_code(f'h{L}', 0, 'max')}",
                  f"softmax is shift-invariant: subtract each column's max of h_{L}"),
-            Line(f"e{L} = {ArrayPrinter().doprint(numerator)}",
+            Line(f"e{L} = {printer.doprint(numerator)}",
                  f"the softmax numerators e^(h_{L} − max), in (0, 1]"),
-            Line(f"s{L} = e{L}.sum(axis=0, keepdims=True)", "Σ_k e^(h_k − max) per column"),
+            Line(f"s{L} = {printer.reduce_code(f'e{L}', 0)}", "Σ_k e^(h_k − max) per column"),
             Line(f"z{L} = e{L} / s{L}", f"z_{L} = softmax(h_{L}) = e^h / Σ_k e^(h_k)")]
 
 

@@ -98,7 +98,7 @@ def statement(name, expr, printer, summed=False):
     if lines is None:
         code = printer.doprint(expr)
         if summed:
-            code = f"({code}).sum(axis=1, keepdims=True)"
+            code = printer.reduce_code(f"({code})", 1)
         return f"{name} = {code}"
     return "\n".join(lines)
 

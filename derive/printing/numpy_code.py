@@ -82,6 +82,18 @@ def sigma_prime(rule, h_name, z_name):
     return body.xreplace({rules.x: Code(h_name)})
 
 
+def _enclosed(text):
+    """True where ``text`` is one parenthesized group: ``(a + b)``, not ``(a) + (b)``."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for k, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return k == len(text) - 1
+    return False
+
+
 def _broadcast_part(expr):
     """r of 1 r (r a row) or of r 1ᵀ (r a column): the small array NumPy broadcasts."""
     if not isinstance(expr, MatMul) or len(expr.args) != 2:
@@ -120,10 +132,38 @@ class ArrayPrinter(NumPyPrinter):
     #: σ' is read from σ's own output, never from a masked or residual z_l
     _default_settings = dict(NumPyPrinter._default_settings, batch=True, outputs={})
 
+    #: the name the generated module imports its array library as
+    module_alias = "np"
+
     # -- names ------------------------------------------------------------------------
     def _module_format(self, fqn, register=True):
         text = super()._module_format(fqn, register)
-        return "np." + text[len("numpy."):] if text.startswith("numpy.") else text
+        prefix = self.module_alias + "."
+        return prefix + text[len("numpy."):] if text.startswith("numpy.") else text
+
+    def fn(self, name):
+        """The code naming the array library's function ``name`` (``np.log``)."""
+        return self._module_format("numpy." + name)
+
+    # -- the operations a framework spells its own way (a target's printer overrides) ---
+    def reduce_code(self, text, axis, how="sum"):
+        """``text`` summed (or maxed) along ``axis``, keeping that axis (length 1)."""
+        return f"{self._paren(text)}.{how}(axis={axis}, keepdims=True)"
+
+    def cast_code(self, text, like):
+        """The boolean array ``text`` as numbers of the dtype of the array ``like``."""
+        return f"{self._paren(text)}.astype({like}.dtype)"
+
+    def mask_code(self, text):
+        """A 0/1 mask σ' = [h > 0] multiplying a float array (NumPy keeps the dtype)."""
+        return f"({text} > 0)"
+
+    def ones_code(self, rows, ref):
+        """A block of ones with ``rows`` rows, as many columns and the dtype of ``ref``."""
+        return f"{self.fn('ones')}(({rows}, {ref}.shape[1]), dtype={ref}.dtype)"
+
+    def concat_code(self, parts):
+        return f"{self.fn('concatenate')}(({', '.join(parts)}), axis=0)"
 
     def _print_Code(self, expr):
         return expr.name
@@ -178,7 +218,7 @@ class ArrayPrinter(NumPyPrinter):
         h0 = expr.args[1] if len(expr.args) > 1 else S.Half
         arg = self._print(expr.args[0])
         if h0 == 0 and arg.isidentifier():   # a step of the array's own dtype, fast
-            return f"({arg} > 0).astype({arg}.dtype)"
+            return self.cast_code(f"({arg} > 0)", arg)
         return f"{self._module_format('numpy.heaviside')}({self._print(expr.args[0])}, " \
                f"{self._print(h0)})"
 
@@ -293,19 +333,18 @@ class ArrayPrinter(NumPyPrinter):
         if _is_one(first) and first.shape[1] == 1:  # 1 r (r one row): r, broadcast down
             return self._chain(mats[1:])
         if _is_one(first):                         # 1 R: column sums, broadcast down
-            return f"{self._paren(self._chain(mats[1:]))}.sum(axis=0, keepdims=True)"
+            return self.reduce_code(self._chain(mats[1:]), 0)
         if _is_one(last, cols=1):                  # R 1: row sums (a sum over samples)
-            return f"{self._paren(self._chain(mats[:-1]))}.sum(axis=1, keepdims=True)"
+            return self.reduce_code(self._chain(mats[:-1]), 1)
         if (isinstance(last, Transpose) and _is_one(last.arg, cols=1)) or \
                 (_is_one(last) and last.shape[0] == 1):
             return self._chain(mats[:-1])          # R 1ᵀ: broadcast over the samples
         if _is_one(last):                          # R 1 1ᵀ: row sums, broadcast across
-            return f"{self._paren(self._chain(mats[:-1]))}.sum(axis=1, keepdims=True)"
+            return self.reduce_code(self._chain(mats[:-1]), 1)
         if not self._settings["batch"] and len(mats) >= 3 and isinstance(mats[1], Transpose) \
                 and all(_per_sample(e) for e in (mats[0], mats[1].arg, mats[2])):
             # a (bᵀ c) for sample columns: the inner product is taken per column
-            inner = f"({self._wrap(mats[1].arg)} * {self._wrap(mats[2])})" \
-                    ".sum(axis=0, keepdims=True)"
+            inner = self.reduce_code(f"({self._wrap(mats[1].arg)} * {self._wrap(mats[2])})", 0)
             rest = mats[3:]
             text = f"{self._wrap(mats[0])} * {inner}"
             return text if not rest else f"({text}) @ {self._paren(self._chain(rest))}"
@@ -313,7 +352,7 @@ class ArrayPrinter(NumPyPrinter):
 
     @staticmethod
     def _paren(text):
-        return text if text.isidentifier() else f"({text})"
+        return text if text.isidentifier() or _enclosed(text) else f"({text})"
 
     def _print_DiagMatrix(self, expr):
         raise SpecError("a diagonal matrix must multiply a matrix in generated code")
@@ -324,12 +363,10 @@ class ArrayPrinter(NumPyPrinter):
         parts = []
         for block in blocks:
             if isinstance(block, OneMatrix):   # as many columns as samples
-                rows, cols = self._print(block.shape[0]), f"{ref}.shape[1]"
-                parts.append(f"{self._module_format('numpy.ones')}(({rows}, {cols}), "
-                             f"dtype={ref}.dtype)")
+                parts.append(self.ones_code(self._print(block.shape[0]), ref))
             else:
                 parts.append(self._print(block))
-        return f"{self._module_format('numpy.concatenate')}(({', '.join(parts)}), axis=0)"
+        return self.concat_code(parts)
 
     def _print_Act(self, expr):
         if not isinstance(expr.arg, Var) or expr.arg.kind not in ("h", "hhat"):
@@ -340,7 +377,7 @@ class ArrayPrinter(NumPyPrinter):
             out = self._settings["outputs"].get(h_name, var_name("z", expr.arg.layer))
             prime = sigma_prime(rule, h_name, out)
             if isinstance(prime, Heaviside) and prime.args[1] == 0:
-                return f"({self._print(prime.args[0])} > 0)"   # a mask: bool ⊙ float keeps dtype
+                return self.mask_code(self._print(prime.args[0]))   # bool ⊙ float keeps dtype
             return self._print(prime)
         if not rule.elementwise:
             raise SpecError(f"{rule.name} is not elementwise; the forward pass prints it")
