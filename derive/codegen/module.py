@@ -36,6 +36,7 @@ from ..engine.blocks import block_ops
 from ..engine.ops import DENSE, OPS
 from ..engine.plan import backprop
 from ..errors import SpecError
+from ..ir import display
 from ..ir.nodes import Var
 from ..printing.numpy_code import ArrayPrinter, var_name
 from ..spec.network import Network
@@ -316,6 +317,11 @@ class GradientModule:
 
     def __repr__(self):
         return f"<GradientModule for {self.net.describe()}>"
+
+    def _repr_markdown_(self):
+        """Notebook display: the network, the functions with their signatures and what
+        each call checks."""
+        return display.markdown(self)
 
 
 def export_numpy(net):

@@ -19,6 +19,7 @@ from ..calculus.compare import TOLERANCE, exactly_zero, numeric_gap
 from ..calculus.evaluate import normalise
 from ..calculus.shared_diff import shared_diff
 from ..errors import SpecError
+from ..ir import display
 from ..vocab import DEPTH, LAYER
 from .instance import Instance, random_point, target_constraint
 
@@ -59,6 +60,10 @@ class Certificate:
 
     def __bool__(self):
         return self.holds
+
+    def _repr_markdown_(self):
+        """Notebook display: certified or not, how, at which sizes, the failures."""
+        return display.markdown(self)
 
 
 def layer_forms(d, depth):

@@ -6,7 +6,7 @@
 >>> Network.uniform(depth="L", activation="sigmoid", loss="sse", output="identity").symbolic
 True
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 
 from sympy import Integer
 
@@ -33,10 +33,10 @@ class Network:
     bias: str = "none"
     batch: bool = False
     depth: object = None
-    weight_decay: bool = field(default=False, repr=False)
-    residual: bool = field(default=False, repr=False)
-    norm: str = field(default="none", repr=False)
-    dropout: bool = field(default=False, repr=False)
+    weight_decay: bool = False
+    residual: bool = False
+    norm: str = "none"
+    dropout: bool = False
 
     def __post_init__(self):
         acts = self.activations
@@ -212,6 +212,11 @@ class Network:
                        bias=self.bias, batch=self.batch, depth=depth,
                        weight_decay=self.weight_decay, residual=self.residual,
                        norm=self.norm, dropout=self.dropout)
+
+    def _repr_markdown_(self):
+        """Notebook display: every field, the §1b options included."""
+        rows = "".join(f"| `{f.name}` | `{getattr(self, f.name)!r}` |\n" for f in fields(self))
+        return f"**Network**: {self.describe()}\n\n| field | value |\n|---|---|\n{rows}"
 
     def describe(self):
         acts = ", ".join(self.activations)
