@@ -11,10 +11,15 @@ A.T*y*x.T
 """
 
 import functools
+import inspect
+
+from sympy import Integer
 
 from .claims import identity_check, network_check
 from .claims.free_build import build_scalar
 from .claims.free_names import parse_free, parse_wrt
+from .claims.grammar import parse
+from .claims.network_build import build
 from .documents import cards, ipython, notebook
 from .documents.catalogue import ENTRIES, render_catalogue
 from .engine import plan
@@ -83,7 +88,32 @@ def backprop(net):
     return notebook.remember(plan.backprop(net))
 
 
-verify = user_errors(_claim_text(network_check.verify, 2, "claim"))
+@user_errors
+@functools.wraps(network_check.verify)
+def verify(*args, **kwargs):
+    arguments = VERIFY.bind(*args, **kwargs)
+    arguments.apply_defaults()
+    v = _claim_text(network_check.verify, 2, "claim")(*args, **kwargs)
+    net, notation = arguments.arguments["net"], arguments.arguments["notation"]
+    return notebook.note_correct_form(v, _correct_expr(v, net, notation), notation,
+                                      None if net.symbolic else Integer(net.depth))
+
+
+VERIFY = inspect.signature(network_check.verify)
+
+
+def _correct_expr(v, net, notation):
+    """The verdict's correct form read back from its claim text (it is written to be
+    pasted back), or None where that fails."""
+    if not v.correct:
+        return None
+    try:
+        return build(parse(v.correct, notation), net)[0]
+    except DeriveError:
+        return None
+
+
+
 verify_identity = user_errors(_claim_text(identity_check.verify_identity, 1, "claim"))
 
 

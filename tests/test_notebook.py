@@ -146,7 +146,9 @@ def test_a_derivation_shows_its_summary_with_the_diagram_inline(outputs):
 def test_a_verdict_shows_holds_and_the_correct_form(outputs):
     wrong = _data(outputs, 4)["text/markdown"]
     assert wrong.startswith("**DOES NOT HOLD**")
-    assert "differs" in wrong and "$$\n(z_2 - y) z_1^\\top\n$$" in wrong
+    assert "differs" in wrong and "*Hint:* off by a factor 1/2" in wrong
+    # the correct form in the notes' typography (bold vectors, ⊤), not the claim syntax
+    assert "$$\n\\left(\\mathbf{z}_{2} - \\mathbf{y}\\right) \\mathbf{z}_{1}^{\\top}\n$$" in wrong
     right = _data(outputs, 5)["text/markdown"]
     assert right.startswith("**HOLDS**")
 

@@ -176,3 +176,14 @@ def test_a_claim_error_comes_from_the_call_with_a_caret(call, text):
         line, caret = exc.__notes__[-1].splitlines()
         assert line.strip() == text
         assert caret.index("^") == line.index(text) + exc.column - 1
+
+
+def test_the_correct_form_is_in_the_notes_typography():
+    net = Network.uniform(depth=2, activation="tanh", loss="mse", norm="layer")
+    v = verify(net, "W_1", "delta_1 x^T")
+    assert "hhat" in v.correct and "xhat" in v.correct        # the claim syntax's names
+    md = v._repr_markdown_()
+    correct = md.split("The correct form:")[1]
+    assert "hhat" not in correct and "xhat" not in correct and "gamma_" not in correct
+    assert r"\hat{h}" in correct and r"\hat{x}" in correct and r"\boldsymbol{\gamma}" in correct
+    assert r"\mathbf{z}_{2}" in correct and r"\mathbf{x}^{\top}" in correct

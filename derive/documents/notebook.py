@@ -139,13 +139,29 @@ def matrix_markdown(d):
                            text=plain(d.text, "markdown"))
 
 
+#: {id of a verdict: its correct form in the notes' typography}, dropped with the verdict
+_CORRECT = {}
+
+
+def note_correct_form(v, expr, notation="hz", depth=None):
+    """Remember the correct form of verdict ``v`` as an expression (its text re-read by
+    the face): the display prints it in the notes' typography (bold vectors, x̂, ĥ, γ)
+    instead of the claim syntax's LaTeX. Returns ``v``."""
+    if expr is not None:
+        nt = _notation.get(notation, None)
+        _CORRECT[id(v)] = NotesLatexPrinter(dict(notation=nt, depth=depth)).doprint(expr)
+        weakref.finalize(v, _CORRECT.pop, id(v), None)
+    return v
+
+
 def verdict_markdown(v):
     """A Verdict's notebook display: HOLDS or DOES NOT HOLD, why (said once), the hint,
     what was checked (the network instances, or the catalogue's sizes) and the correct
     form typeset."""
     template = environment("latex").get_template("display/verdict.j2")
+    correct = _CORRECT.get(id(v), v.correct_latex) if v.correct_latex else ""
     return template.render(v=v, reason=plain(_reason(v), "markdown"), checked=_checked(v),
-                           hint=plain(v.hint, "markdown") if v.hint else "")
+                           hint=plain(v.hint, "markdown") if v.hint else "", correct=correct)
 
 
 def _reason(v):
