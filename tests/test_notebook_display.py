@@ -187,3 +187,8 @@ def test_the_correct_form_is_in_the_notes_typography():
     assert "hhat" not in correct and "xhat" not in correct and "gamma_" not in correct
     assert r"\hat{h}" in correct and r"\hat{x}" in correct and r"\boldsymbol{\gamma}" in correct
     assert r"\mathbf{z}_{2}" in correct and r"\mathbf{x}^{\top}" in correct
+
+
+def test_explicit_matrices_are_left_to_sympy(show):
+    M = sympy.ImmutableMatrix([[1, 2], [3, 4]])
+    assert show(M)["text/latex"] == M._repr_latex_()

@@ -26,7 +26,7 @@ True
 """
 import sys
 
-from sympy import Basic, Expr
+from sympy import Basic, Expr, MatrixBase
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..ir.matrix_nodes import AsScalar, Elem, SqNorm
@@ -48,8 +48,8 @@ def expression_latex(expr):
         return notebook.catalogue_latex(expr)
     if expr.has(*NETWORK):
         return notebook.network_latex(expr)
-    if isinstance(expr, MatrixExpr):
-        return notebook.catalogue_latex(expr)
+    if isinstance(expr, MatrixExpr) and not isinstance(expr, MatrixBase):
+        return notebook.catalogue_latex(expr)          # symbols, not explicit entries
     return None
 
 

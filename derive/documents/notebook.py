@@ -70,11 +70,19 @@ def remember(d):
     return d
 
 
+#: {derivation: the set of its boxed results}, computed once per derivation
+_RESULTS = weakref.WeakKeyDictionary()
+
+
 def depth_of(expr):
     """The depth of the newest remembered derivation whose results hold ``expr``."""
     for ref in reversed(_RECENT):
         d = ref()
-        if d is not None and any(expr == rhs for _, rhs in d.summary()):
+        if d is None:
+            continue
+        if d not in _RESULTS:
+            _RESULTS[d] = frozenset(rhs for _, rhs in d.summary())
+        if expr in _RESULTS[d]:
             return Integer(d.net.depth)
     return None
 
