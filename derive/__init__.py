@@ -9,12 +9,9 @@ types.
 >>> backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce")).delta(2)
 -y + z_2
 """
-from .api import export, matrix_derivative
-from .claims.identity_check import verify_identity
-from .claims.network_check import verify
+from .api import backprop, export, matrix_derivative, verify, verify_identity
 from .codegen.module import export_numpy
 from .documents.notes import render
-from .engine.plan import backprop
 from .errors import ClaimError, DeriveError, SpecError
 from .spec.network import Network
 

@@ -10,13 +10,22 @@ submodule a user imports first.
 A.T*y*x.T
 """
 
+import functools
+import inspect
+
+from sympy import Integer
+
+from .claims import identity_check, network_check
 from .claims.free_build import build_scalar
 from .claims.free_names import parse_free, parse_wrt
+from .claims.grammar import parse
+from .claims.network_build import build
 from .codegen.catalogue_module import export_derivative
 from .codegen.targets import export_network
-from .documents import notebook
+from .documents import cards, ipython, notebook
 from .documents.catalogue import ENTRIES, render_catalogue
-from .errors import ClaimError
+from .engine import plan
+from .errors import ClaimError, DeriveError
 from .ir import activations, display
 from .matrix.derivation import MatrixDerivation, derive_scalar
 from .spec import rules
@@ -25,13 +34,92 @@ activations.set_definitions(rules.activation)
 display.set_markdown("Derivation", notebook.summary_markdown)
 display.set_markdown("MatrixDerivation", notebook.matrix_markdown)
 display.set_markdown("Verdict", notebook.verdict_markdown)
+display.set_markdown("Certificate", cards.certificate_markdown)
+display.set_markdown("GradientModule", cards.module_markdown)
+display.set_latex_display("Step", cards.step_latex)
 display.set_latex("network", notebook.node_latex)
 display.set_latex("catalogue", notebook.catalogue_latex)
 display.set_document(notebook.document)
 display.set_equation(notebook.equation_latex)
 use_notation = notebook.use_notation
+#: True where a Jupyter (IPython) shell runs this process: its text/latex formatter
+#: prints SymPy expressions holding our nodes in the notes' notation
+IPYTHON_FORMATTER = ipython.install()
 
 
+def user_errors(function):
+    """Raise our errors from the entry point itself: the traceback a user sees is their
+    call and one line, not the parser's frames (``raise … from None``); a claim's error
+    carries the claim with a caret under the column it names (a note, Python ≥ 3.11)."""
+    @functools.wraps(function)
+    def entry(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except DeriveError as exc:
+            _add_caret(exc)
+            raise exc.with_traceback(None) from None
+    return entry
+
+
+def _add_caret(exc):
+    text, column = getattr(exc, "text", None), getattr(exc, "column", None)
+    if isinstance(text, str) and isinstance(column, int) and hasattr(exc, "add_note") \
+            and "\n" not in text and 1 <= column <= len(text) + 1:
+        exc.add_note(f"  {text}\n  {' ' * (column - 1)}^")
+
+
+def _claim_text(function, position, name):
+    """Record the claim text on a ClaimError that has a column but no text."""
+    @functools.wraps(function)
+    def entry(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ClaimError as exc:
+            text = args[position] if len(args) > position else kwargs.get(name)
+            if exc.text is None and isinstance(text, str):
+                exc.text = text
+            raise
+    return entry
+
+
+@user_errors
+def backprop(net):
+    """Derive the δ-recursion and the gradients of every parameter of ``net`` (the
+    engine's `derive.engine.plan.backprop`, remembered so that a notebook prints its
+    results at its depth)."""
+    return notebook.remember(plan.backprop(net))
+
+
+@user_errors
+@functools.wraps(network_check.verify)
+def verify(*args, **kwargs):
+    arguments = VERIFY.bind(*args, **kwargs)
+    arguments.apply_defaults()
+    v = _claim_text(network_check.verify, 2, "claim")(*args, **kwargs)
+    net, notation = arguments.arguments["net"], arguments.arguments["notation"]
+    return notebook.note_correct_form(v, _correct_expr(v, net, notation), notation,
+                                      None if net.symbolic else Integer(net.depth))
+
+
+VERIFY = inspect.signature(network_check.verify)
+
+
+def _correct_expr(v, net, notation):
+    """The verdict's correct form read back from its claim text (it is written to be
+    pasted back), or None where that fails."""
+    if not v.correct:
+        return None
+    try:
+        return build(parse(v.correct, notation), net)[0]
+    except DeriveError:
+        return None
+
+
+
+verify_identity = user_errors(_claim_text(identity_check.verify_identity, 1, "claim"))
+
+
+@user_errors
 def matrix_derivative(expr, wrt, shapes=None):
     """Derive ∂expr/∂wrt for a scalar ``expr`` written in the claim syntax.
 
@@ -41,7 +129,11 @@ def matrix_derivative(expr, wrt, shapes=None):
     if not isinstance(expr, str):
         raise ClaimError(f"expr must be text in the claim syntax, got {type(expr).__name__}")
     label = parse_wrt(wrt)
-    tree = parse_free(expr)
+    try:
+        tree = parse_free(expr)
+    except ClaimError as exc:
+        exc.text = expr if exc.text is None else exc.text
+        raise
     scalar = build_scalar(tree, label, shapes)
     depth = function_nesting(scalar.expr)
     if depth > MAX_FUNCTION_NESTING:

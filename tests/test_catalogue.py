@@ -66,7 +66,7 @@ def test_each_section_walks_from_index_notation_to_matrix_form(documents):
 def test_render_one_and_notebook_display():
     d = matrix_derivative("1/2 x^T A^T A x", "A")
     md = d._repr_markdown_()
-    assert md == render_one(d, "markdown")
+    assert "# A catalogue" not in md and render_one(d, "markdown").startswith("# A catalogue")
     assert "\\boxed{\\frac{\\partial C}{\\partial A} = A \\mathbf{x} \\mathbf{x}^{\\top}}" in md
     assert render_one(d, "latex").startswith("\\documentclass")
 

@@ -62,9 +62,11 @@ BAD = [
      ["at least one column", "mean"]),
     ("batch-no-samples-gradients", lambda: GB.gradients(PB, X[:, :0], YB[:, :0]),
      ["at least one column"]),
-    ("lr-text", lambda: G.train_step(P, X, Y, "0.1"), ["lr must be a real number", "'0.1'"]),
-    ("lr-none", lambda: G.train_step(P, X, Y, None), ["lr must be a real number", "None"]),
-    ("lr-array", lambda: G.train_step(P, X, Y, np.ones(2)), ["lr must be a real number"]),
+    ("lr-text", lambda: G.train_step(P, X, Y, "0.1"), ["lr must be a finite real number",
+                                                        "'0.1'"]),
+    ("lr-none", lambda: G.train_step(P, X, Y, None), ["lr must be a finite real number",
+                                                      "None"]),
+    ("lr-array", lambda: G.train_step(P, X, Y, np.ones(2)), ["lr must be a finite real number"]),
 ]
 
 

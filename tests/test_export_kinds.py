@@ -298,4 +298,5 @@ def test_source_runs_forward_in_op_order_and_backward_in_reverse(case):
     assert "np.ones" not in source and "@ 1" not in source and "np.eye" not in source
     assert ("weight_decay" in source) == decay and ("eps" in source) == (norm != "none")
     imports = [line for line in source.splitlines() if line.startswith(("import", "from"))]
-    assert imports == ["import numpy as np"]
+    assert imports == ["from collections.abc import Sequence", "import numpy as np",
+                       "from numpy.typing import ArrayLike, DTypeLike"]

@@ -117,7 +117,8 @@ def test_source_says_which_equation_each_line_implements():
     assert "z2*(1 - z2)" in source            # σ' from the stored output
     assert "np.logaddexp" in source           # the loss through log-sigmoid
     imports = [line for line in lines if line.startswith(("import", "from"))]
-    assert imports == ["import numpy as np"]
+    assert imports == ["from collections.abc import Sequence", "import numpy as np",
+                       "from numpy.typing import ArrayLike, DTypeLike"]
 
 
 _ONLY_NUMPY = r"""

@@ -88,7 +88,8 @@ def updates_of_fresh_products(source):
                     wrong.append((name, ast.unparse(stmt)))
                 continue
             fresh = None
-            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, COMPUTING):
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, COMPUTING) and \
+                    isinstance(stmt.targets[0], ast.Name):     # not params, X, Y = _inputs(…)
                 fresh = stmt.targets[0].id
     return wrong
 

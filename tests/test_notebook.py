@@ -126,6 +126,7 @@ def test_nodes_display_as_latex_in_the_notes_notation(outputs):
     grad = _data(outputs, 2)["text/latex"]
     assert r"\boldsymbol{\delta}_{1}" in grad and r"\mathbf{x}" in grad
     assert r"\sigma'" not in grad and "Act" not in grad
+    assert r"\mathbf{x}^{\top}" in grad and "^{T}" not in grad    # the whole in our printer
 
 
 def test_an_equation_displays_in_the_notes_form(outputs):
@@ -145,7 +146,9 @@ def test_a_derivation_shows_its_summary_with_the_diagram_inline(outputs):
 def test_a_verdict_shows_holds_and_the_correct_form(outputs):
     wrong = _data(outputs, 4)["text/markdown"]
     assert wrong.startswith("**DOES NOT HOLD**")
-    assert "differs" in wrong and "$$\n(z_2 - y) z_1^\\top\n$$" in wrong
+    assert "differs" in wrong and "*Hint:* off by a factor 1/2" in wrong
+    # the correct form in the notes' typography (bold vectors, ⊤), not the claim syntax
+    assert "$$\n\\left(\\mathbf{z}_{2} - \\mathbf{y}\\right) \\mathbf{z}_{1}^{\\top}\n$$" in wrong
     right = _data(outputs, 5)["text/markdown"]
     assert right.startswith("**HOLDS**")
 
@@ -153,6 +156,7 @@ def test_a_verdict_shows_holds_and_the_correct_form(outputs):
 def test_a_matrix_derivation_shows_its_steps(outputs):
     md = _data(outputs, 6)["text/markdown"]
     assert md.count("$$") >= 4 and r"\boxed{" in md
+    assert "# A catalogue" not in md and "y^T A x" in md           # its own title only
 
 
 def test_the_full_document_on_request(outputs):
@@ -173,8 +177,8 @@ def test_the_displays_render_in_katex_and_mathjax():
     shown += [verdict_markdown(verify(net, "W_2", claim))
               for claim in ("2 delta_2 z_1^T", "(z_2 - y) z_1^T")]
     frags = [f for md in shown for f in fragments(md)]
+    assert sum(f["display"] for f in frags) == len(shown)     # one display each
     frags += [{"tex": tex, "display": False} for _, tex in NODES]
-    assert len(frags) == len(NODES) + len(shown)     # one display each
     failures = check(frags)
     assert not failures, [(frags[f["index"]]["tex"][:200], f["engine"], f["error"][:200])
                           for f in failures[:5]]

@@ -28,17 +28,21 @@ A layer-normalized network with weight decay: γ_1, β_1 follow W_1 in ``params`
 >>> bool(J == g.loss(params, X, Y, weight_decay=1e-3)), [d.shape for d in grads]
 (True, [(3, 2), (3, 1), (3, 1), (1, 3)])
 """
+import re
+import textwrap
 import types
 
 from ..engine.blocks import block_ops
 from ..engine.ops import DENSE, OPS
 from ..engine.plan import backprop
 from ..errors import SpecError
+from ..ir import display
 from ..ir.nodes import Var
 from ..printing.numpy_code import ArrayPrinter, var_name
 from ..spec.network import Network
 from ..util.files import write_atomic
 from ..util.templates import environment
+from .assumptions import mask_check, value_checks
 from .lines import (
     PARAM_KINDS,
     activation_outputs,
@@ -81,11 +85,10 @@ def mask_layers(d):
 
 
 def _fast_checks(order, masks, widths, augmented):
-    """One boolean test per parameter and mask: an ndarray of X's dtype and the expected
-    shape (W_l (n_l, n_{l-1}), the others (n_l, 1), a mask (n_l, m))."""
+    """One boolean test per parameter and mask (of the arrays `_array` made): X's dtype
+    and the expected shape (W_l (n_l, n_{l-1}), the others (n_l, 1), a mask (n_l, m),
+    tested only when training)."""
     checks = [f"X.shape[0] == {widths[0]}"] if widths is not None else []
-    if masks is not None:
-        checks.append(f"type(masks) in (list, tuple) and len(masks) == {len(masks)}")
     rows, of_layer = "X.shape[0]", {}
     for kind, l in order:
         name = f"{kind}{l}"
@@ -97,30 +100,48 @@ def _fast_checks(order, masks, widths, augmented):
             shape = f"({rows}, 1)"
         checks.append(_typed(name) + f" and {name}.shape == {shape}")
     for l in masks or ():
-        checks.append(_typed(f"M{l}") + f" and M{l}.shape == ({of_layer[l]}, X.shape[1])")
+        checks.append(f"(not train or ({_typed(f'M{l}')}\n"
+                      f"                             and M{l}.shape == ({of_layer[l]}, X.shape[1])))")
     return checks
 
 
 def _typed(name):
-    return f"type({name}) is _ndarray and ({name}.dtype is dtype or {name}.dtype == dtype)"
+    return f"({name}.dtype is dtype or {name}.dtype == dtype)"
 
 
-def _keywords(net, masks):
-    """The keyword-only arguments of the functions: masks, weight_decay, eps (SPEC §5)."""
-    forward, constants = [], []
-    if net.dropout:       # even with no hidden layer (masks=[]), for one signature
-        forward.append("masks=None")
-    if net.norm != "none":
-        forward.append("eps=1e-5")
-        constants.append(("eps", True))
-    loss = list(forward)
-    if net.weight_decay:
-        loss.insert(1 if net.dropout else 0, "weight_decay=1e-4")
-    sig = {key: (", *, " + ", ".join(v)) if v else "" for key, v in
-           (("forward", forward), ("loss", loss))}
-    passing = "".join(f", {arg.split('=')[0]}={arg.split('=')[0]}" for arg in loss)
-    decay = [("weight_decay", False)] if net.weight_decay else []
-    return sig, passing, (constants, decay + constants)
+#: the keyword arguments: (name, annotation and default, in which functions)
+KEYWORDS = (("masks", "masks: Sequence[ArrayLike] | None = None", "flgt"),
+            ("train", "train: bool = True", "fl"),
+            ("weight_decay", "weight_decay: float = 1e-4", "lgt"),
+            ("eps", "eps: float = 1e-5", "flgt"),
+            ("check_values", "check_values: bool = True", "flgt"))
+
+
+def _keywords(net):
+    """The keyword-only arguments of forward (f), loss (l), gradients and
+    loss_and_gradients (g), train_step (t) (SPEC §5), the calls of `_inputs` and the
+    constants each function casts with `_scalar`."""
+    present = {"masks": net.dropout, "train": net.dropout, "weight_decay": net.weight_decay,
+               "eps": net.norm != "none", "check_values": True}
+    sig = {}
+    for key in "flgt":
+        items = [hint for name, hint, where in KEYWORDS if present[name] and key in where]
+        sig[key] = ",\n    *,\n    " + ",\n    ".join(items)
+    passing = "".join(f", {name}={name}" for name, _, where in KEYWORDS
+                      if present[name] and "t" in where)
+    drop = net.dropout
+    calls = {"forward": f"params, X, _{', masks' if drop else ''} = _inputs(params, X, None"
+                        f"{', masks, train' if drop else ''}, check_values=check_values)",
+             "loss": f"params, X, Y{', masks' if drop else ''} = _inputs(params, X, Y"
+                     f"{', masks, train' if drop else ''}, check_values=check_values)",
+             "gradients": f"params, X, Y{', masks' if drop else ''} = _inputs(params, X, Y"
+                          f"{', masks, True' if drop else ''}, check_values=check_values)"}
+    eps = [("eps", "> 0")] if present["eps"] else []
+    decay = [("weight_decay", ">= 0")] if net.weight_decay else []
+    names = ", ".join(["lr"] + [n for n, _ in decay + eps])
+    return dict(sig=dict(forward=sig["f"], loss=sig["l"], gradients=sig["g"]),
+                pass_kw=passing, calls=calls, forward_constants=eps, constants=decay + eps,
+                constant_names=names)
 
 
 def _notes(net, masks):
@@ -130,10 +151,90 @@ def _notes(net, masks):
                      "hidden layer; eps is the ε inside the square root (keyword).")
     if net.dropout:
         notes.append(f"masks = [{', '.join(f'M{l}' for l in masks)}] (keyword): the dropout "
-                     "masks, each of the shape of its z_l, entries 0 or 1/(1 − p).")
+                     "masks, each of the shape of its z_l, entries 0 or 1/(1 − p); forward "
+                     "and loss with train=False take none (dropout is then the identity).")
     if net.weight_decay:
         notes.append("weight_decay is λ of the penalty (λ/2) Σ_l ‖W_l‖_F² (keyword).")
     return notes
+
+
+#: activations whose W_l init_params draws by He (the others: Glorot)
+HE_INIT = ("relu", "leaky_relu")
+#: the longest comment line of the generated code (longer ones are wrapped)
+COMMENT_WIDTH = 100
+
+
+def _commented(lines, pad):
+    """The lines with their comments wrapped to fit the line length."""
+    width = max(40, COMMENT_WIDTH - len(pad) - 2)
+    return [dict(code=_fit(line.code, pad), comments=textwrap.wrap(
+        line.comment, width, subsequent_indent="  ", break_long_words=False,
+        break_on_hyphens=False) or [""]) for line in lines]
+
+
+#: the longest line of generated code (a longer statement is wrapped in parentheses)
+CODE_WIDTH = 100
+#: an assignment: its target and operator, and the expression
+ASSIGNMENT = re.compile(r"^(\w+ [-+*/]?= )(.*)$")
+
+
+def _fit(code, pad):
+    """Each statement of ``code`` longer than `CODE_WIDTH` as ``name = (`` its expression
+    split at spaces over indented lines ``)``: inside brackets a line may break anywhere
+    between tokens (generated code holds no string)."""
+    out = []
+    for statement in code.split("\n"):
+        match = ASSIGNMENT.match(statement)
+        if len(pad) + len(statement) <= CODE_WIDTH or not match or "'" in statement \
+                or '"' in statement:
+            out.append(statement)
+            continue
+        inner = " " * 4
+        parts = textwrap.wrap(match.group(2), CODE_WIDTH - len(pad) - len(inner),
+                              break_long_words=False, break_on_hyphens=False)
+        out.append(match.group(1) + "(\n" + "".join(inner + p + "\n" for p in parts) + ")")
+    return "\n".join(out)
+
+
+#: a Python name in a line of code
+NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def _live(groups, returned):
+    """The groups of lines of one function without the lines whose name no later line
+    reads and the function does not return (a generated file has no unused variable)."""
+    needed, kept = set(returned), []
+    for group in reversed(groups):
+        out = []
+        for line in reversed(group):
+            if (line.name or line.code.split(" = ")[0]) in needed:
+                out.append(line)
+                needed |= set(NAME.findall(line.code))
+        kept.append(out[::-1])
+    return kept[::-1]
+
+
+def _bodies(groups, zs, grads, pad):
+    """{function: (its groups of commented lines, whether it reads m)}."""
+    fwd, losses, bwd = groups
+    out = {}
+    for name, parts, returned in (("forward", [fwd], zs), ("loss", [fwd, losses], ["J"]),
+                                  ("gradients", [fwd, bwd], grads),
+                                  ("both", [fwd, losses, bwd], ["J"] + grads)):
+        live = _live(parts, returned)
+        uses_m = any(NAME.findall(line.code).count("m") for part in live for line in part)
+        out[name] = dict(parts=[_commented(part, pad) for part in live], uses_m=uses_m)
+    return out
+
+
+def _wrapped(text, width=88):
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False,
+                                   break_on_hyphens=False))
+
+
+def _table(rows):
+    """A tuple of tuples, one row a line."""
+    return "(\n" + "".join(f"    {row!r},\n" for row in rows) + ")" if rows else "()"
 
 
 # --- the module ----------------------------------------------------------------------
@@ -144,47 +245,61 @@ def generate_source(net):
                         "give activations one per layer instead of depth='L'")
     d = backprop(net)
     printer = ArrayPrinter(dict(batch=net.batch, outputs=activation_outputs(d)))
-    depth = net.depth
     order = param_order(net)
-    names = [var_name(k, l) for k, l in order]
     masks = mask_layers(d)
     backward, grads = backward_lines(d)
     forward, backward = printed([forward_lines(d), backward], printer, text)
+    losses = loss_lines(net, printer, net.depth)
     widths = net.widths
-    table = tuple((f"{k}{l}", k, None if widths is None else widths[l]) for k, l in order)
-    fast = _fast_checks(order, masks if net.dropout else None, widths, net.bias == "augmented")
+    checks = value_checks(d)
     customs = [a for a in net.activations if a.startswith("custom:")]
     guard = ("custom activations may overflow to ±inf, their limit; do not warn"
              if customs else "")
-    update = [f"{text(s.lhs)} ← {text(s.rhs)}" for s in d.steps if s.topic == "update"]
-    shape_note = {"none": "W_l is (n_l, n_{l-1}).",
-                  "augmented": "W_l is (n_l, n_{l-1} + 1), its last column the bias; the "
-                               "code appends the row of ones to each layer input.",
-                  "explicit": "W_l is (n_l, n_{l-1}) and b_l is (n_l, 1)."}[net.bias]
-    loss_note = ("the loss is the mean over the m columns." if net.batch
-                 else "the loss is summed over the m columns.")
-    sig, passing, constants = _keywords(net, masks)
-    mask_names = [f"M{l}" for l in masks]
-    checked = ", masks" if net.dropout else ""
+    pad = " " * (8 if guard else 4)
+    zs = [f"z{l}" for l in range(net.depth + 1)]
     return environment("python").get_template("numpy/module.py.j2").render(
-        describe=net.describe(), names=names, shape_note=shape_note, loss_note=loss_note,
-        option_notes=_notes(net, masks), activations=repr(tuple(net.activations)),
-        loss=repr(net.loss), bias=repr(net.bias), batch=repr(net.batch), widths=repr(widths),
-        param_table=repr(table), masks=mask_names, dropout=net.dropout,
-        mask_table=repr(tuple((f"M{l}", l) for l in masks)),
-        extra_col=" + 1" if net.bias == "augmented" else "", depth=depth,
-        forward=forward, loss_lines=loss_lines(net, printer, depth), backward=backward,
-        zs=[f"z{l}" for l in range(depth + 1)], grads=[grads[o] for o in order],
-        update=update, fast_checks=fast, guard=guard, pad=" " * (8 if guard else 4),
-        last=f"W{depth}", forward_kw=sig["forward"], kw=sig["loss"], pass_kw=passing,
-        forward_constants=constants[0], constants=constants[1], check_x=f"params, X, None{checked}",
-        check_xy=f"params, X, Y{checked}")
+        describe=_wrapped(f"Network: {net.describe()}."),
+        names=[var_name(k, l) for k, l in order],
+        params_note=_wrapped(f"params = [{', '.join(var_name(k, l) for k, l in order)}]; "
+                             f"{SHAPE_NOTES[net.bias]}"),
+        option_notes=[_wrapped(note) for note in _notes(net, masks)],
+        loss_note=("the loss is the mean over the m columns." if net.batch
+                   else "the loss is summed over the m columns."),
+        activations=repr(tuple(net.activations)), loss=repr(net.loss), bias=repr(net.bias),
+        batch=repr(net.batch), widths=repr(widths),
+        param_table=_table([(f"{k}{l}", k, None if widths is None else widths[l])
+                            for k, l in order]),
+        init_table=repr(tuple("he" if a in HE_INIT else "glorot" for a in net.activations)),
+        masks=[f"M{l}" for l in masks], dropout=net.dropout,
+        mask_table=_table([(f"M{l}", l) for l in masks]),
+        extra_col=" + 1" if net.bias == "augmented" else "", depth=net.depth,
+        bodies=_bodies((forward, losses, backward), zs, [grads[o] for o in order], pad),
+        zs=zs, grads=[grads[o] for o in order],
+        update=[f"{text(s.lhs)} ← {text(s.rhs)}" for s in d.steps if s.topic == "update"],
+        value_checks=[_wrapped(f"- {c}", 86).replace("\n", "\n  ") for c in
+                      [c.text for c in checks] + ([mask_check().text] if net.dropout else [])],
+        value_calls=[c.call() for c in checks],
+        helpers={c.code.split("(")[0] for c in checks},
+        fast_checks=_fast_checks(order, masks if net.dropout else None, widths,
+                                 net.bias == "augmented"),
+        guard=guard, pad=pad, last=f"W{net.depth}",
+        train_doc=("\n\n    With train=False (inference) dropout is the identity and no masks "
+                   "are given.\n    " if net.dropout else ""),
+        **_keywords(net))
+
+
+SHAPE_NOTES = {"none": "W_l is (n_l, n_{l-1}).",
+               "augmented": "W_l is (n_l, n_{l-1} + 1), its last column the bias; the "
+                            "code appends the row of ones to each layer input.",
+               "explicit": "W_l is (n_l, n_{l-1}) and b_l is (n_l, 1)."}
 
 
 class GradientModule:
     """The generated module: ``forward``, ``loss``, ``gradients``,
-    ``loss_and_gradients`` (both from one forward pass), ``train_step``, ``source`` and
-    ``write(path)``."""
+    ``loss_and_gradients`` (both from one forward pass), ``train_step``, ``init_params``,
+    ``source`` and ``write(path)``. Each call checks the values the derivation assumes
+    (target columns summing to 1 under softmax and cross-entropy, targets in [0, 1] for
+    a cross-entropy, dropout masks of 0 and 1/(1 − p)) unless ``check_values=False``."""
 
     def __init__(self, net, source):
         self.net, self.source = net, source
@@ -195,12 +310,18 @@ class GradientModule:
         self.forward, self.loss = module.forward, module.loss
         self.gradients, self.train_step = module.gradients, module.train_step
         self.loss_and_gradients = module.loss_and_gradients
+        self.init_params = module.init_params
 
     def write(self, path, force=False):
         write_atomic(path, self.source, force=force)
 
     def __repr__(self):
         return f"<GradientModule for {self.net.describe()}>"
+
+    def _repr_markdown_(self):
+        """Notebook display: the network, the functions with their signatures and what
+        each call checks."""
+        return display.markdown(self)
 
 
 def export_numpy(net):

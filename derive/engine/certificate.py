@@ -19,6 +19,7 @@ from ..calculus.compare import TOLERANCE, exactly_zero, numeric_gap
 from ..calculus.evaluate import normalise
 from ..calculus.shared_diff import shared_diff
 from ..errors import SpecError, shown
+from ..ir import display
 from ..ir.quantities import PARAMETERS, parameter_entries
 from ..spec.network import ordered_widths
 from ..vocab import DEPTH, LAYER
@@ -57,6 +58,10 @@ class Certificate:
 
     def __bool__(self):
         return self.holds
+
+    def _repr_markdown_(self):
+        """Notebook display: certified or not, how, at which sizes, the failures."""
+        return display.markdown(self)
 
 
 def layer_forms(d, depth):

@@ -18,6 +18,7 @@ from sympy import sstr
 
 _WRITERS = {}     # type name -> function(obj) -> Markdown text
 _LATEX = {}       # family -> function(node) -> LaTeX; "document" -> function(obj, fmt, **o)
+_LATEX_DISPLAYS = {}   # type name -> function(obj) -> LaTeX display ($$ … $$)
 
 
 def set_markdown(type_name, writer):
@@ -28,6 +29,18 @@ def set_markdown(type_name, writer):
 def markdown(obj):
     """The Markdown display of ``obj``, or None (the plain repr) without a writer."""
     writer = _WRITERS.get(type(obj).__name__)
+    return None if writer is None else writer(obj)
+
+
+def set_latex_display(type_name, writer):
+    """Install the LaTeX display (``_repr_latex_``, delimiters included) of objects of
+    the class called ``type_name`` (a `Step`)."""
+    _LATEX_DISPLAYS[type_name] = writer
+
+
+def latex_display(obj):
+    """The LaTeX display of ``obj``, or None without a writer."""
+    writer = _LATEX_DISPLAYS.get(type(obj).__name__)
     return None if writer is None else writer(obj)
 
 

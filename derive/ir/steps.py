@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from sympy import Basic
 
+from . import display
+
 
 class Rule:
     """The rule tags a step can carry."""
@@ -102,6 +104,10 @@ class Step:
     def __post_init__(self):
         if self.topic not in TOPICS:
             raise ValueError(f"unknown topic {self.topic}")
+
+    def _repr_latex_(self):
+        """Notebook display: lhs = rhs typeset in the notes' notation, with its rule."""
+        return display.latex_display(self)
 
     def subs(self, mapping):
         """The same step with symbols replaced (used to instantiate layer templates)."""

@@ -6,7 +6,7 @@
 >>> Network.uniform(depth="L", activation="sigmoid", loss="sse", output="identity").symbolic
 True
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 
 from sympy import Integer
 
@@ -35,10 +35,10 @@ class Network:
     bias: str = "none"
     batch: bool = False
     depth: object = None
-    weight_decay: bool = field(default=False, repr=False)
-    residual: bool = field(default=False, repr=False)
-    norm: str = field(default="none", repr=False)
-    dropout: bool = field(default=False, repr=False)
+    weight_decay: bool = False
+    residual: bool = False
+    norm: str = "none"
+    dropout: bool = False
 
     def __post_init__(self):
         acts = self.activations
@@ -254,6 +254,11 @@ class Network:
             raise SpecError("blocks: a symbolic depth has block kinds (block_kinds()), not a "
                             "list of layers")
         return tuple(self.block(Integer(layer)) for layer in range(1, self.depth + 1))
+
+    def _repr_markdown_(self):
+        """Notebook display: every field, the §1b options included."""
+        rows = "".join(f"| `{f.name}` | `{getattr(self, f.name)!r}` |\n" for f in fields(self))
+        return f"**Network**: {self.describe()}\n\n| field | value |\n|---|---|\n{rows}"
 
     def describe(self):
         acts = ", ".join(self.activations)
