@@ -1,14 +1,14 @@
 """backprop-derive: derive backpropagation symbolically and write it up.
 
 The public surface: `Network`, `backprop`, `verify`, `render`, `export_numpy`, the
-matrix-derivative catalogue's `matrix_derivative` and `verify_identity`, and the error
-types.
+matrix-derivative catalogue's `matrix_derivative` and `verify_identity`, the chain
+checker `check_steps`, and the error types.
 
 >>> from derive import Network, backprop
 >>> backprop(Network.uniform(depth=2, activation="sigmoid", loss="bce")).delta(2)
 -y + z_2
 """
-from .api import matrix_derivative
+from .api import check_steps, matrix_derivative
 from .claims.identity_check import verify_identity
 from .claims.network_check import verify
 from .codegen.module import export_numpy
@@ -20,4 +20,4 @@ from .spec.network import Network
 __version__ = "0.2.0"
 
 __all__ = ["Network", "backprop", "verify", "render", "export_numpy", "matrix_derivative",
-           "verify_identity", "DeriveError", "SpecError", "ClaimError"]
+           "verify_identity", "check_steps", "DeriveError", "SpecError", "ClaimError"]

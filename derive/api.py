@@ -10,6 +10,7 @@ submodule a user imports first.
 A.T*y*x.T
 """
 
+from .claims.chain_check import check_steps as check_steps  # the face of SPEC §3b
 from .claims.free_build import build_scalar
 from .claims.free_names import parse_free, parse_wrt
 from .documents import notebook

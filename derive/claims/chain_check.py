@@ -1,0 +1,236 @@
+"""`check_steps`: a student's whole derivation chain, judged line by line (SPEC §3b).
+
+Every step is checked against the derivation (the engine's gradient, at the instances
+`verify` uses), not against the step before it: the first wrong step is found even
+when later steps carry its mistake on, and a step that is right again is marked ✓.
+The first wrong step is diagnosed by the repairs of `derive.claims.chain_repairs`,
+tried on the student's own tree: a mistake is named only when its repair verifies, and
+the repaired step is printed in the student's own syntax. When no chain repair
+verifies, the §3 hint of `verify` (if any) is reported instead.
+
+>>> from derive import Network
+>>> net = Network.uniform(depth="L", activation="sigmoid", loss="bce")
+>>> r = check_steps(net, '''
+... dJ/dW_{L-1} = dJ/dz_L dz_L/dh_L dh_L/dz_{L-1} dz_{L-1}/dh_{L-1} dh_{L-1}/dW_{L-1}
+...             = ((W_L^T (z_L - y)) ⊙ σ'(z_{L-1})) z_{L-2}^T
+...             = ((W_L^T (z_L - y)) ⊙ σ'(h_{L-1})) z_{L-2}^T''')
+>>> r.marks, r.first_wrong, r.mistake
+(['✓', '✗', '✓'], 1, 'sigma_of_z')
+>>> r.repair
+"((W_L^T (z_L - y)) ⊙ σ'(h_{L-1})) z_{L-2}^T"
+"""
+import random
+from dataclasses import dataclass, field
+
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from ..engine.plan import backprop
+from ..errors import ClaimError, SpecError
+from ..printing.claim_text import shape_text
+from ..spec.network import Network
+from .chain_jacobian import Misfit, Reading
+from .chain_read import read_chain
+from .chain_repairs import NAMES, Repairs
+from .chain_text import Spelling
+from .instances import Claim, Skip, check_at, plan
+from .network_build import Builder, build
+from .network_check import correct_form, sweep, verify
+from .shapes import ShapeMismatch
+
+MAX_SWEEPS = 6        # repairs that pass the quick check and are swept in full, at most
+MAX_CANDIDATES = 400  # repairs tried at all (a count, never a clock)
+VECTORS = ("delta", "z", "b", "gamma", "beta")
+
+
+@dataclass
+class StepVerdict:
+    """One step: its index (from 0), source line, left-hand side, text, and verdict."""
+    index: int
+    line: int
+    lhs: str
+    text: str
+    holds: bool
+    reason: str
+
+    @property
+    def mark(self):
+        return "✓" if self.holds else "✗"
+
+
+@dataclass
+class StepsReport:
+    """What `check_steps` found: ``steps`` (a `StepVerdict` each), ``first_wrong`` (the
+    index of the first step that does not hold, or None), the named ``mistake`` there
+    (an id of `derive.claims.chain_repairs.NAMES`, or "") and its words ``rule``, the
+    ``repair`` (that step corrected, in the student's syntax), a §3 ``hint`` when no
+    chain mistake could be named, and the ``correct`` form of the quantity."""
+    steps: list = field(default_factory=list)
+    first_wrong: int = None
+    mistake: str = ""
+    rule: str = ""
+    repair: str = ""
+    hint: str = ""
+    correct: str = ""
+    correct_latex: str = ""
+
+    @property
+    def holds(self):
+        return self.first_wrong is None
+
+    @property
+    def marks(self):
+        return [s.mark for s in self.steps]
+
+
+class Judge:
+    """Checks claim trees (Jacobians read) as ∂J/∂(kind, layer) for one network."""
+
+    def __init__(self, net, seed=0, layout="denominator"):
+        self.net, self.seed, self.layout = net, seed, layout
+        self.derivation = backprop(net)
+
+    def reading(self, kind):
+        return Reading(self.net, self.derivation, vector_target=kind in VECTORS)
+
+    def plain(self, kind, tree):
+        tree = self.reading(kind).plain(tree)
+        if self.layout == "numerator" and kind in VECTORS:
+            tree = ("T", tree)     # a row in the numerator layout stands for its column
+        return tree
+
+    def shape_fails(self, kind, pspec, tree):
+        """A reason when the claim's shape cannot be the gradient's, else ""."""
+        if self.net.symbolic and any(s[0] is None for s in _layers(tree)):
+            return ""      # numeric layers at a symbolic depth: shapes come per instance
+        try:
+            expr, shape = build(tree, self.net)
+        except ShapeMismatch as exc:
+            return f"shape mismatch: {exc}"
+        target = Builder(self.net).var(kind, pspec).shape
+        if not isinstance(expr, MatrixExpr):
+            return "shape mismatch: a scalar where a matrix belongs"
+        if shape != target:
+            return (f"shape mismatch: the step is {shape_text(shape)} but the gradient "
+                    f"is {shape_text(target)}")
+        return ""
+
+    def judge(self, kind, pspec, tree, quick=False):
+        """(holds, reason) of a step's tree (with Jacobians) as ∂J/∂(kind, pspec)."""
+        try:
+            plain = self.plain(kind, tree)
+        except Misfit as exc:
+            return False, str(exc)
+        reason = self.shape_fails(kind, pspec, plain)
+        if reason:
+            return False, reason
+        claim = Claim(self.net, kind, pspec, plain, points=1 if quick else 2)
+        if quick:
+            return self.quick(claim)
+        verdict, _ = sweep(claim, self.seed, False)
+        return verdict.holds, verdict.reason
+
+    def quick(self, claim):
+        """One instance, one point: the filter a repair passes before its full sweep."""
+        rng = random.Random(self.seed)
+        D = self.net.depth if not self.net.symbolic else 4
+        general = 2 if "l" in [s[0] for s in _layers(claim.tree) + [claim.pspec]] else None
+        for widths, m in plan(self.net, D, rng)[:1]:
+            try:
+                _, fail = check_at(claim, D, general, widths, m, rng, None)
+            except Skip:
+                return True, ""
+            except ClaimError as exc:
+                return False, str(exc)
+            return fail is None, "" if fail is None else fail[0]
+        return True, ""
+
+
+def _layers(tree):
+    if not isinstance(tree, tuple):
+        return []
+    if tree[0] == "var":
+        return [tree[2]]
+    return [s for t in tree[1:] for s in _layers(t)]
+
+
+def param_text(kind, spec):
+    """The claim-syntax name of a target (kind, layer spec): ``W_{L-1}``, ``delta_2``."""
+    base, off = spec
+    layer = str(off) if base is None else base + (f"{off:+d}" if off else "")
+    return f"{kind}_{layer if len(layer) == 1 else '{' + layer + '}'}"
+
+
+def diagnose(judge, step, notation):
+    """(mistake id, repaired text) of a wrong step, or ("", "") when no repair verifies."""
+    kind, pspec = step.param
+    spelling = Spelling(step, notation)
+    repairs = Repairs(step.tree, judge.reading(kind), spelling, kind, pspec)
+    swept = tried = 0
+    seen = set()
+    for mistake, tree in repairs.candidates():
+        tried += 1
+        if tried > MAX_CANDIDATES or swept >= MAX_SWEEPS:
+            break
+        if tree in seen:
+            continue
+        seen.add(tree)
+        try:
+            holds, _ = judge.judge(kind, pspec, tree, quick=True)
+            if not holds:
+                continue
+            swept += 1
+            if judge.judge(kind, pspec, tree)[0]:
+                return mistake, spelling.text(tree)
+        except (ClaimError, SpecError):
+            continue
+    return "", ""
+
+
+def _verify_hint(judge, step, notation):
+    """The §3 hint `verify` gives the step's plain reading (Jacobians read)."""
+    kind, pspec = step.param
+    try:
+        plain = judge.plain(kind, step.tree)
+        text = Spelling(_Blank(), "hz", "").text(plain)
+        return verify(judge.net, param_text(kind, pspec), text, seed=judge.seed).hint
+    except (ClaimError, SpecError, Misfit):
+        return ""
+
+
+class _Blank:
+    text, spans = "", {}
+
+
+def check_steps(net, text, notation="hz", seed=0, layout="denominator"):
+    """Judge every step of the chain ``text`` for ``net``; see the module docstring."""
+    if not isinstance(net, Network):
+        raise SpecError(f"check_steps takes a Network, got {type(net).__name__}")
+    if layout not in ("denominator", "numerator"):
+        raise SpecError(f"unknown layout {layout!r}; allowed: denominator, numerator")
+    steps = read_chain(text, notation)
+    for s in steps:
+        _check_target(net, s.param)
+    judge = Judge(net, seed, layout)
+    report = StepsReport()
+    for s in steps:
+        holds, reason = judge.judge(*s.param, s.tree)
+        report.steps.append(StepVerdict(s.index, s.line, s.lhs, s.text, holds, reason))
+        if not holds and report.first_wrong is None:
+            report.first_wrong = s.index
+    if report.first_wrong is not None:
+        wrong = steps[report.first_wrong]
+        report.mistake, report.repair = diagnose(judge, wrong, notation)
+        report.rule = NAMES.get(report.mistake, "")
+        if not report.mistake:
+            report.hint = _verify_hint(judge, wrong, notation)
+        report.correct, report.correct_latex = correct_form(
+            net, param_text(*wrong.param), notation)
+    return report
+
+
+def _check_target(net, param):
+    kind, pspec = param
+    if kind == "z" and pspec == (None, 0):
+        raise ClaimError("∂J/∂x is not a gradient the engine derives; ask for z_1 … z_L")
+    if not net.symbolic and pspec[0] == "l":
+        raise ClaimError("a general layer l needs a network of symbolic depth")
