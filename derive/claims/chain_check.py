@@ -20,7 +20,6 @@ verifies, the §3 hint of `verify` (if any) is reported instead.
 "((W_L^T (z_L - y)) ⊙ σ'(h_{L-1})) z_{L-2}^T"
 """
 import random
-from dataclasses import dataclass, field
 
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
@@ -31,6 +30,7 @@ from ..spec.network import Network
 from .chain_jacobian import Misfit, Reading
 from .chain_read import read_chain
 from .chain_repairs import NAMES, Repairs
+from .chain_report import StepsReport, StepVerdict
 from .chain_text import Spelling
 from .instances import Claim, Skip, check_at, plan
 from .network_build import Builder, build
@@ -40,46 +40,6 @@ from .shapes import ShapeMismatch
 MAX_SWEEPS = 6        # repairs that pass the quick check and are swept in full, at most
 MAX_CANDIDATES = 400  # repairs tried at all (a count, never a clock)
 VECTORS = ("delta", "z", "b", "gamma", "beta")
-
-
-@dataclass
-class StepVerdict:
-    """One step: its index (from 0), source line, left-hand side, text, and verdict."""
-    index: int
-    line: int
-    lhs: str
-    text: str
-    holds: bool
-    reason: str
-
-    @property
-    def mark(self):
-        return "✓" if self.holds else "✗"
-
-
-@dataclass
-class StepsReport:
-    """What `check_steps` found: ``steps`` (a `StepVerdict` each), ``first_wrong`` (the
-    index of the first step that does not hold, or None), the named ``mistake`` there
-    (an id of `derive.claims.chain_repairs.NAMES`, or "") and its words ``rule``, the
-    ``repair`` (that step corrected, in the student's syntax), a §3 ``hint`` when no
-    chain mistake could be named, and the ``correct`` form of the quantity."""
-    steps: list = field(default_factory=list)
-    first_wrong: int = None
-    mistake: str = ""
-    rule: str = ""
-    repair: str = ""
-    hint: str = ""
-    correct: str = ""
-    correct_latex: str = ""
-
-    @property
-    def holds(self):
-        return self.first_wrong is None
-
-    @property
-    def marks(self):
-        return [s.mark for s in self.steps]
 
 
 class Judge:
@@ -161,7 +121,8 @@ def param_text(kind, spec):
 
 
 def diagnose(judge, step, notation):
-    """(mistake id, repaired text) of a wrong step, or ("", "") when no repair verifies."""
+    """(mistake id, repaired text, repaired tree) of a wrong step, or ("", "", None) when
+    no repair verifies."""
     kind, pspec = step.param
     spelling = Spelling(step, notation)
     repairs = Repairs(step.tree, judge.reading(kind), spelling, kind, pspec)
@@ -180,10 +141,10 @@ def diagnose(judge, step, notation):
                 continue
             swept += 1
             if judge.judge(kind, pspec, tree)[0]:
-                return mistake, spelling.text(tree)
+                return mistake, spelling.text(tree), tree
         except (ClaimError, SpecError):
             continue
-    return "", ""
+    return "", "", None
 
 
 def _verify_hint(judge, step, notation):
@@ -191,14 +152,22 @@ def _verify_hint(judge, step, notation):
     kind, pspec = step.param
     try:
         plain = judge.plain(kind, step.tree)
-        text = Spelling(_Blank(), "hz", "").text(plain)
+        text = Spelling(_Blank(""), "hz").text(plain)
         return verify(judge.net, param_text(kind, pspec), text, seed=judge.seed).hint
     except (ClaimError, SpecError, Misfit):
         return ""
 
 
 class _Blank:
-    text, spans = "", {}
+    """A step with no text of its own: every node is printed afresh (``"\\"``: LaTeX)."""
+
+    def __init__(self, text):
+        self.text, self.spans = text, {}
+
+
+def latex_of(tree, notation):
+    """A tree printed as LaTeX by the chain printer (nothing of the student's text)."""
+    return "" if tree is None else Spelling(_Blank("\\"), notation).text(tree)
 
 
 def check_steps(net, text, notation="hz", seed=0, layout="denominator"):
@@ -214,13 +183,18 @@ def check_steps(net, text, notation="hz", seed=0, layout="denominator"):
     report = StepsReport()
     for s in steps:
         holds, reason = judge.judge(*s.param, s.tree)
-        report.steps.append(StepVerdict(s.index, s.line, s.lhs, s.text, holds, reason))
+        report.steps.append(StepVerdict(s.index, s.line, s.lhs, s.text, holds, reason,
+                                        latex_of(s.tree, notation),
+                                        latex_of(s.lhs_tree, notation)))
         if not holds and report.first_wrong is None:
             report.first_wrong = s.index
     if report.first_wrong is not None:
         wrong = steps[report.first_wrong]
-        report.mistake, report.repair = diagnose(judge, wrong, notation)
+        report.mistake, report.repair, repaired = diagnose(judge, wrong, notation)
+        report.repair_latex = latex_of(repaired, notation)
         report.rule = NAMES.get(report.mistake, "")
+        if report.mistake == "factor":    # the factor the repair multiplies by
+            report.rule += f": {repaired[1][1]} × (the step) holds"
         if not report.mistake:
             report.hint = _verify_hint(judge, wrong, notation)
         report.correct, report.correct_latex = correct_form(

@@ -142,6 +142,7 @@ class Step:
     tree: tuple
     spans: dict = field(repr=False, default_factory=dict)
     line: int = 0
+    lhs_tree: tuple = field(repr=False, default=None)
 
 
 def _clean(text):
@@ -185,22 +186,29 @@ def read_target(text, notation="hz"):
     """(kind, layer spec) of a left-hand side: ``dJ/dW_{L-1}``, ``∂J/∂b_2``,
     ``\\frac{\\partial J}{\\partial W_l}``, ``delta_L``, ``dJ/dh_l`` (= δ_l),
     ``dJ/dz_l``."""
+    kind, spec, _ = read_target_tree(text, notation)
+    return kind, spec
+
+
+def read_target_tree(text, notation="hz"):
+    """(kind, layer spec, tree) of a left-hand side (see `read_target`)."""
     tree = ChainParser(text, notation).parse()
     if tree[0] == "var" and tree[1] == "delta":
-        return "delta", tree[2]
+        return "delta", tree[2], tree
     if tree[0] == "jac" and tree[1][0] == "loss" and tree[2][1] in TARGETS:
-        return TARGETS[tree[2][1]], tree[2][2]
+        return TARGETS[tree[2][1]], tree[2][2], tree
     raise ClaimError(f"left-hand side {text!r}: expected dJ/dW_l, dJ/db_l, dJ/dh_l, "
                      "dJ/dz_l, dJ/dgamma_l, dJ/dbeta_l or delta_l", column=1)
 
 
 def read_chain(text, notation="hz"):
     """The steps of a chain, each parsed (a `ClaimError` names the line and column)."""
-    steps, param, lhs_text = [], None, None
+    steps, param, lhs_text, lhs_tree = [], None, None, None
     for number, lhs, rhs in _segments(text):
         if lhs is not None:
             try:
-                param, lhs_text = read_target(lhs, notation), lhs
+                *param, lhs_tree = read_target_tree(lhs, notation)
+                param, lhs_text = tuple(param), lhs
             except ClaimError as exc:
                 raise ClaimError(f"line {number}: {exc}") from None
         parser = ChainParser(rhs, notation)
@@ -208,5 +216,6 @@ def read_chain(text, notation="hz"):
             tree = parser.parse()
         except ClaimError as exc:
             raise ClaimError(f"line {number}: {exc}") from None
-        steps.append(Step(len(steps), param, lhs_text, rhs, tree, parser.spans, number))
+        steps.append(Step(len(steps), param, lhs_text, rhs, tree, parser.spans, number,
+                          lhs_tree))
     return steps

@@ -154,6 +154,8 @@ class Spelling:
         return f"{left}{op}{self.wrapped(node[2])}"
 
     def p_matmul(self, node):
+        if node[1][0] == "num" and node[2][0] == "matmul":   # 2 (z - y) xᵀ: a scalar leads
+            return f"{self.wrapped(node[1])} {self.text(node[2])}"
         return self._product(node, " ")
 
     def p_had(self, node):

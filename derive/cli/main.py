@@ -14,12 +14,12 @@ import threading
 
 from .. import __version__
 from ..errors import DeriveError
-from . import catalogue_command, export_command, gallery, notes_command, verify_command
+from . import catalogue_command, check_command, export_command, gallery, notes_command, verify_command
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT       # 130, as a shell reports Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM       # 143
-COMMANDS = (notes_command, verify_command, export_command, catalogue_command)
+COMMANDS = (notes_command, verify_command, export_command, catalogue_command, check_command)
 
 
 class _Parser(argparse.ArgumentParser):
