@@ -88,6 +88,15 @@ def _is_elementwise_derivative(t):
         _is_elementwise_derivative(k) for k in t[1:]))
 
 
+def _had_factors(t):
+    return _had_factors(t[1]) + _had_factors(t[2]) if t[0] == "had" else [t]
+
+
+def _mentions(t, spec):
+    """Does ``t`` name h or z of the layer ``spec`` (Jacobians are opaque)?"""
+    return any(n[0] == "var" and n[1] in ("h", "z") and n[2] == spec for _, n in nodes(t))
+
+
 class Repairs:
     """The candidate repairs of one step's tree, for one network (`Reading`) and one
     spelling (renamed quantities keep the student's spelling)."""
@@ -194,14 +203,23 @@ class Repairs:
                 yield put(self.tree, path, ("add", t, skip))
 
     def c_softmax(self):
+        """G ⊙ (an elementwise derivative of the softmax layer) becomes J G, J the
+        softmax Jacobian diag(z_L) − z_L z_Lᵀ."""
         if self.net.activations[-1] != "softmax":
             return
-        z = ("var", "z", ("L", 0) if self.net.symbolic else (None, self.net.depth))
+        spec = ("L", 0) if self.net.symbolic else (None, self.net.depth)
+        z = ("var", "z", spec)
         jac = ("sub", ("call", "diag", 0, z), ("matmul", z, ("T", z)))
         for path, t in self.all:
-            if t[0] == "had":
-                for keep in (1, 2):
-                    yield put(self.tree, path, ("matmul", jac, t[keep]))
+            if t[0] != "had":
+                continue
+            items = _had_factors(t)
+            kept = [f for f in items if not _mentions(f, spec)]
+            if kept and len(kept) < len(items):
+                rest = kept[0]
+                for f in kept[1:]:
+                    rest = ("had", rest, f)
+                yield put(self.tree, path, ("matmul", jac, rest))
 
     def c_missing_sigma(self):
         specs = sorted({t[2] for _, t in self.all if t[0] == "var" and

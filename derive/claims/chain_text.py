@@ -89,7 +89,7 @@ class Spelling:
         text = self.text(node)
         if node[0] in ATOMS + allow or (node[0] == "T" and node[1][0] in ATOMS) or \
                 (text.startswith("(") and text.endswith(")") and _balanced(text[1:-1])):
-            if node[0] == "num" and node[1].q != 1:
+            if node[0] == "num" and Rational(node[1]).q != 1:
                 return self.paren(text)
             return text
         return self.paren(text)

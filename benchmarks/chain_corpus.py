@@ -1,0 +1,54 @@
+"""Benchmark: `check_steps` on the generated corpus of derivation chains (SPEC §3b).
+
+The corpus (tests/chain_corpus.py) holds correct chains over the rule table's
+(output activation, loss) pairs and the §1b kinds, and the same chains with one mistake
+injected at a known step. Printed: the number of chains (correct / with a mistake), the
+score on the first wrong step, the correct chains flagged, the mistakes named as
+injected, and every case that missed.
+
+    python benchmarks/chain_corpus.py [EVERY]     # EVERY > 1: a spread subset
+"""
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a clone
+
+from derive import check_steps  # noqa: E402
+from tests.chain_corpus import corpus  # noqa: E402
+
+
+def main(every=1):
+    cases = corpus(every)
+    start = time.perf_counter()
+    found = flagged = named = 0
+    misses, kinds = [], Counter()
+    for case in cases:
+        r = check_steps(case.net, case.text)
+        if case.first_wrong is None:
+            flagged += r.first_wrong is not None
+            if r.first_wrong is not None:
+                misses.append((case.name, "flagged", r.first_wrong, r.mistake))
+            continue
+        kinds[case.mistake] += 1
+        found += r.first_wrong == case.first_wrong
+        named += r.mistake == case.mistake
+        if r.first_wrong != case.first_wrong or r.mistake != case.mistake:
+            misses.append((case.name, r.first_wrong, r.mistake, r.repair))
+    seconds = time.perf_counter() - start
+    correct = sum(c.first_wrong is None for c in cases)
+    wrong = len(cases) - correct
+    print(f"chains: {len(cases)} ({correct} correct, {wrong} with one injected mistake)")
+    print(f"mistakes injected: {dict(sorted(kinds.items()))}")
+    print(f"first wrong step found: {found}/{wrong} = {100 * found / max(wrong, 1):.1f} %")
+    print(f"mistake named as injected: {named}/{wrong} = {100 * named / max(wrong, 1):.1f} %")
+    print(f"correct chains flagged: {flagged}/{correct}")
+    print(f"time: {seconds:.0f} s ({seconds / len(cases):.2f} s a chain)")
+    for miss in misses:
+        print("  miss:", *miss)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
