@@ -29,9 +29,10 @@ from ..printing.claim_text import shape_text
 from ..spec.network import Network
 from .chain_jacobian import Misfit, Reading
 from .chain_read import read_chain
-from .chain_repairs import NAMES, Repairs
+from .chain_repairs import NAMES, Repairs, nodes, put
 from .chain_report import StepsReport, StepVerdict
 from .chain_text import Spelling
+from .grammar import parse
 from .instances import Claim, Skip, check_at, plan
 from .network_build import Builder, build
 from .network_check import correct_form, sweep, verify
@@ -74,8 +75,20 @@ class Judge:
                     f"is {shape_text(target)}")
         return ""
 
+    def softmax_prime(self, tree):
+        """Does the step take σ' of the softmax layer (a Jacobian, not elementwise)?"""
+        if self.net.activations[-1] != "softmax":
+            return False
+        output = Reading(self.net).is_output
+        return any(n[0] == "call" and n[2] == 1 and n[1] in ("sigma", "phi", "varphi", "softmax")
+                   and n[3][0] == "var" and n[3][1] in ("h", "z") and output(n[3][2])
+                   for n in _nodes(tree))
+
     def judge(self, kind, pspec, tree, quick=False):
         """(holds, reason) of a step's tree (with Jacobians) as ∂J/∂(kind, pspec)."""
+        if self.softmax_prime(tree):
+            return False, ("softmax' is not elementwise: softmax's Jacobian is "
+                           "diag(z_L) − z_L z_Lᵀ")
         try:
             plain = self.plain(kind, tree)
         except Misfit as exc:
@@ -103,6 +116,13 @@ class Judge:
                 return False, str(exc)
             return fail is None, "" if fail is None else fail[0]
         return True, ""
+
+
+def _nodes(tree):
+    yield tree
+    for t in tree[1:]:
+        if isinstance(t, tuple) and t and isinstance(t[0], str):
+            yield from _nodes(t)
 
 
 def _layers(tree):
@@ -145,6 +165,34 @@ def diagnose(judge, step, notation):
         except (ClaimError, SpecError):
             continue
     return "", "", None
+
+
+def dropped_term(judge, step, notation):
+    """(term text, correct text) when the step is the correct form with one term of one
+    of its sums left out (the step plus that term verifies), else None."""
+    kind, pspec = step.param
+    text = correct_form(judge.net, param_text(kind, pspec), notation)[0]
+    if not text:
+        return None
+    whole = parse(text, notation)
+    tries = 0
+    for path, node in nodes(whole):
+        if node[0] not in ("add", "sub"):
+            continue
+        second = node[2] if node[0] == "add" else ("neg", node[2])
+        for rest, term in ((node[1], second), (second, node[1])):
+            without = put(whole, path, rest)
+            candidate = ("add", step.tree, ("sub", whole, without))
+            tries += 1
+            if tries > 2 * MAX_SWEEPS:
+                return None
+            try:
+                if judge.judge(kind, pspec, candidate, quick=True)[0] and \
+                        judge.judge(kind, pspec, candidate)[0]:
+                    return Spelling(_Blank(""), notation).text(term), text
+            except (ClaimError, SpecError):
+                continue
+    return None
 
 
 def _verify_hint(judge, step, notation):
@@ -196,7 +244,13 @@ def check_steps(net, text, notation="hz", seed=0, layout="denominator"):
         if report.mistake == "factor":    # the factor the repair multiplies by
             report.rule += f": {repaired[1][1]} × (the step) holds"
         if not report.mistake:
-            report.hint = _verify_hint(judge, wrong, notation)
+            dropped = dropped_term(judge, wrong, notation)
+            if dropped:
+                report.mistake, report.repair = "dropped_term", dropped[1]
+                report.rule = f"{NAMES['dropped_term']}: {dropped[0]}"
+                report.repair_latex = correct_form(net, param_text(*wrong.param), notation)[1]
+            else:
+                report.hint = _verify_hint(judge, wrong, notation)
         report.correct, report.correct_latex = correct_form(
             net, param_text(*wrong.param), notation)
     return report

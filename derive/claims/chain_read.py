@@ -39,7 +39,7 @@ class ChainParser(Parser):
     offsets in the text (a parenthesized node's span includes its brackets)."""
 
     def __init__(self, text, notation="hz"):
-        super().__init__(text.replace("∂", "d"), notation)
+        super().__init__(text.replace("∂", "d").replace("–", "-"), notation)
         self.text = text
         self.spans = {}
         self.tokens = self._split_d(self.tokens)

@@ -215,9 +215,11 @@ class Repairs:
                 continue
             items = _had_factors(t)
             kept = [f for f in items if not _mentions(f, spec)]
-            if kept and len(kept) < len(items):
-                rest = kept[0]
-                for f in kept[1:]:
+            groups = [kept] if kept and len(kept) < len(items) else []
+            groups += [items[:k] for k in range(1, len(items))]   # G ⊙ (the derivative)
+            for group in groups:
+                rest = group[0]
+                for f in group[1:]:
                     rest = ("had", rest, f)
                 yield put(self.tree, path, ("matmul", jac, rest))
 
