@@ -15,9 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a clone
+sys.path.insert(0, str(ROOT / "tests"))   # the corpus generator lives beside the tests
+
+from chain_corpus import corpus  # noqa: E402
 
 from derive import check_steps  # noqa: E402
-from tests.chain_corpus import corpus  # noqa: E402
 
 
 def main(every=1):

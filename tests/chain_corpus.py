@@ -12,6 +12,8 @@ mistake on or are right again. Every case knows its first wrong step and its mis
 """
 from dataclasses import dataclass
 
+from nets import valid_pairs
+
 from derive import Network, backprop
 from derive.claims.chain_read import ChainParser
 from derive.claims.chain_repairs import factors, nodes, product, put
@@ -19,8 +21,6 @@ from derive.claims.chain_text import Spelling
 from derive.claims.network_check import correct_form
 from derive.ir.nodes import Var
 from derive.printing.claim_text import to_claim
-
-from .nets import valid_pairs
 
 #: activations whose σ'(z) differs from σ'(h) (for relu and its kin they agree)
 SMOOTH = ("sigmoid", "tanh", "softplus")
@@ -231,3 +231,25 @@ def corpus(every=1):
             cases += mutated_cases(label, net, lhs, lines)
         cases += row_chain_cases(name, net)
     return cases + residual_cases() + softmax_cases()
+
+
+def sample():
+    """A spread subset for the test suite: every injected mistake kind once, each on
+    another network of `networks()` (round robin), and correct chains of three kinds."""
+    nets = networks()
+    cases, start = [], 0
+    for mistake in MISTAKES:
+        for offset in range(len(nets)):
+            name, net = nets[(start + offset) % len(nets)]
+            kind, layer = (("W", "L-1"), ("delta", "L-1"), ("W", "L"))[(start + offset) % 3]
+            lhs, lines = correct_chain(net, kind, layer)
+            found = [c for c in mutated_cases(f"{name}:{kind}_{layer}", net, lhs, lines)
+                     if c.mistake == mistake]
+            if found:
+                cases.append(found[0])
+                start += offset + 5
+                break
+    for name, net in (nets[1], nets[-4], nets[-7]):
+        lhs, lines = correct_chain(net, "W", "L-1")
+        cases.append(Case(f"{name}:correct", net, chain_text(lhs, lines), None, None))
+    return cases + row_chain_cases(*nets[0]) + residual_cases()[1:2] + softmax_cases()[1:]

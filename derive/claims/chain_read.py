@@ -110,6 +110,10 @@ class ChainParser(Parser):
 
     def quantity(self):
         """After ``d``: the loss letter or a layer quantity (``z_L``, ``{W_{L-1}}``)."""
+        kind, value, col = self.peek()
+        if kind == "NAME" and value.startswith("d") and len(value) > 1:
+            raise ClaimError(f"unknown name {value[1:]!r} in {value}: expected the loss J or "
+                             "a quantity such as z_L, h_l, W_l", column=col)
         self.expect("d", "d or \\partial")
         braced = self.at("{")
         if braced:

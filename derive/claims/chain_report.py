@@ -71,6 +71,8 @@ def format_report(r):
     wrong = sum(not s.holds for s in r.steps)
     if r.first_wrong is None:
         lines.append(f"all {len(r.steps)} steps hold")
+    elif len(r.steps) == 1:
+        lines.append("the step does not hold")
     else:
         lines.append(f"{wrong} of {len(r.steps)} steps {'does' if wrong == 1 else 'do'} not "
                      f"hold; the first wrong step is {r.first_wrong}")

@@ -11,6 +11,27 @@ from ..printing.latex import latex
 from ..util.templates import environment
 
 FORMATS = ("latex", "markdown")
+#: the characters of the checker's plain-text reasons, as LaTeX text mode writes them
+LATEX_TEXT = {"\\": "\\textbackslash{}", "{": "\\{", "}": "\\}", "_": "\\_", "^": "\\^{}",
+              "&": "\\&", "%": "\\%", "#": "\\#", "$": "\\$", "~": "\\~{}",
+              "×": "$\\times$", "⊙": "$\\odot$", "⊘": "$\\oslash$", "ᵀ": "$^\\top$",
+              "σ": "$\\sigma$", "δ": "$\\delta$", "−": "-", "–": "-", "′": "'",
+              "∂": "$\\partial$", "…": "\\dots{}", "γ": "$\\gamma$", "β": "$\\beta$",
+              "ε": "$\\epsilon$", "λ": "$\\lambda$", "√": "$\\surd$", "·": "$\\cdot$"}
+
+
+def prose(text, fmt):
+    """A plain-text reason of the checker, safe in the document: LaTeX text mode
+    (escaped, the math signs as math), or a Markdown code span.
+
+    >>> prose("n_L×1 ⊙ z", "latex")
+    'n\\\\_L$\\\\times$1 $\\\\odot$ z'
+    >>> prose("n_L×1", "markdown")
+    '`n_L×1`'
+    """
+    if fmt == "markdown":
+        return f"`{text.replace('`', chr(39))}`" if text else ""
+    return "".join(LATEX_TEXT.get(ch, ch if ord(ch) < 128 else "?") for ch in text)
 
 
 def _results(d, notation):
@@ -35,10 +56,12 @@ def _lhs(report):
                 if s.lhs_latex)
 
 
-def context(d, report, notation="hz"):
+def context(d, report, notation="hz", fmt="markdown"):
     """What the templates of ``check/`` read."""
     wrong = report.steps[report.first_wrong] if report.first_wrong is not None else None
-    return dict(network=d.net.describe(), rows=_rows(report), report=report, wrong=wrong,
+    said = {key: prose(getattr(report, key), fmt) for key in ("rule", "hint")}
+    return dict(network=prose(d.net.describe(), fmt), rows=_rows(report), report=report,
+                wrong=wrong, reason=prose(wrong.reason, fmt) if wrong else "", **said,
                 results=_results(d, notation), total=len(report.steps),
                 failing=sum(not s.holds for s in report.steps), wrong_lhs=wrong and _lhs(report))
 
@@ -56,4 +79,4 @@ def render_check(d, report, fmt="markdown", notation="hz"):
     if fmt not in FORMATS:
         raise SpecError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
     template = environment("latex").get_template(f"check/{fmt}.j2")
-    return template.render(**context(d, report, notation))
+    return template.render(**context(d, report, notation, fmt))
