@@ -6,6 +6,7 @@ step, name that mistake, and its repair must verify (checked again as a chain of
 own); correct chains are never flagged. The full corpus (≥ 200 chains) is scored by
 benchmarks/chain_corpus.py; here a spread sample, one case per mistake kind.
 """
+import contextlib
 import io
 import os
 import shutil
@@ -13,10 +14,11 @@ import subprocess
 
 import pytest
 from chain_corpus import sample
+from mathcheck import check, fragments, node_ready
 
 from derive import ClaimError, Network, check_steps
 from derive.claims.chain_read import read_chain
-from derive.cli.main import main
+from derive.cli.main import build_parser, main
 
 CASES = sample()
 SPEC_CHAIN = """
@@ -148,3 +150,27 @@ def test_latex_sheet_compiles(capsys, monkeypatch, tmp_path):
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
                          cwd=tmp_path, capture_output=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_the_help_of_check_lists_its_values_examples_and_exit_codes():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        build_parser().parse_args(["check", "--help"])
+    text = " ".join(out.getvalue().split())
+    for value in ("text", "latex", "markdown", "denominator", "numerator", "--steps FILE",
+                  "bce", "hz", "gh"):
+        assert value in text, value
+    assert text.count("derive check ") >= 2 and "2 bad input" in text
+    assert "1 means a step does not hold" in text
+
+
+def test_the_markdown_sheet_renders_in_katex_and_mathjax(capsys, monkeypatch, tmp_path):
+    if not node_ready():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("node with katex and mathjax-full (npm ci) is required in CI")
+        pytest.skip("node or node_modules missing; run npm ci")
+    sheet = tmp_path / "sheet.md"
+    _cli(["--steps", "-", "--format", "markdown", "-o", str(sheet)], capsys, SPEC_CHAIN,
+         monkeypatch)
+    frags = fragments(sheet.read_text(encoding="utf-8"))
+    assert len(frags) >= 4 and check(frags) == []

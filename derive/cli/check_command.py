@@ -53,7 +53,7 @@ def register(subparsers):
                    "text or a LaTeX aligned body; Jacobian products dA/dB or "
                    "\\frac{\\partial A}{\\partial B} are read as the chain rule) against "
                    "the derivation, find the first wrong step, name its mistake and show "
-                   "the repair.")
+                   "the repair. Exit status 1 means a step does not hold.")
     p.add_argument("--depth", default=None, help=DEPTH_HELP.format("L"))
     add_activation_options(p)
     p.add_argument("--loss", required=True, choices=LOSS_CHOICES, help="the loss")

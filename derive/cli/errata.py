@@ -68,7 +68,11 @@ def entry_markdown(e, report):
     """One erratum: what was written, the chain, and the checker's verdict."""
     lines = [f"## {e.title}", "", e.where, "", f"Network: {e.net.describe()}.", "",
              "The chain as typed in:", "", "```text", e.chain, "```", "",
-             "`derive check` says:", "", "```text", format_report(report), "```", ""]
+             "`derive check` says:", "", "```text", format_report(report), "```", "",
+             "The chain as the checker read it, with its marks:", "", *marked(report), ""]
+    if report.repair_latex:
+        lhs = report.steps[report.first_wrong].lhs_latex
+        lines += ["The repaired step:", "", "$$", f"{lhs} = {report.repair_latex}", "$$", ""]
     if report.first_wrong is None:
         lines.append("Every step holds.")
     elif report.mistake:
@@ -78,6 +82,17 @@ def entry_markdown(e, report):
         lines.append(f"The first wrong step is step {report.first_wrong}; the checker "
                      "names no mistake of its catalogue for it.")
     return "\n".join(lines) + "\n"
+
+
+def marked(report):
+    """The steps as one aligned display (the chain printer's LaTeX), ✓ or ✗ on each."""
+    rows, previous = [], None
+    for s in report.steps:
+        lhs = s.lhs_latex if s.lhs != previous else ""
+        previous = s.lhs
+        mark = "\\checkmark" if s.holds else "\\times"
+        rows.append(f"{lhs} &= {s.latex} && {mark}")
+    return ["$$", "\\begin{aligned}", " \\\\\n".join(rows), "\\end{aligned}", "$$"]
 
 
 def errata_markdown(errata=ERRATA):
