@@ -51,7 +51,8 @@ class Judge:
         self.derivation = backprop(net)
 
     def reading(self, kind):
-        return Reading(self.net, self.derivation, vector_target=kind in VECTORS)
+        return Reading(self.net, self.derivation, vector_target=kind in VECTORS,
+                       row=self.layout == "numerator" and kind in VECTORS)
 
     def plain(self, kind, tree):
         tree = self.reading(kind).plain(tree)

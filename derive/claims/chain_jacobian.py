@@ -53,10 +53,11 @@ def _var(kind, spec):
 class Reading:
     """Reads the Jacobian factors of chain steps for one network."""
 
-    def __init__(self, net, derivation=None, vector_target=False):
+    def __init__(self, net, derivation=None, vector_target=False, row=False):
         self.net = net
         self.derivation = derivation
-        self.vector_target = vector_target   # a row chain then stands for its column
+        self.vector_target = vector_target   # a chain then stands for a vector
+        self.row = row                       # written as a row (the numerator layout)
 
     # -- the network's structure, layer by layer ---------------------------------------
     def is_output(self, spec):
@@ -160,41 +161,57 @@ class Reading:
         return (tree[0],) + tuple(self.plain(t) for t in tree[1:])
 
     def chain(self, factors):
-        jacs = [f[0] == "jac" for f in factors]
-        first, last = factors[0], factors[-1]
-        numerator = not ((jacs[-1] and last[1][0] == "loss") or
-                         (jacs[0] and self.is_tensor(first)))
+        jacs = [f for f in factors if f[0] == "jac"]
+        tensors = [k for k, f in enumerate(factors) if f[0] == "jac" and self.is_tensor(f)]
+        if not tensors and all(f[1][0] == "loss" for f in jacs):
+            return self.named(factors)      # dJ/dA alone: a gradient, not a chain
         if self.net.batch:
             raise ClaimError("Jacobian factors are read for one sample: write a batch "
                              "network's chain in matrix form")
-        tensors = [k for k, f in enumerate(factors) if f[0] == "jac" and self.is_tensor(f)]
+        first, last = factors[0], factors[-1]
+        numerator = not ((last[0] == "jac" and last[1][0] == "loss") or
+                         (first[0] == "jac" and self.is_tensor(first)))
         end = len(factors) - 1 if numerator else 0
         if any(k != end for k in tensors):
             raise Misfit(f"d{_name(factors[tensors[0]][1])}/d{_name(factors[tensors[0]][2])}"
                          " (a 3-tensor) must close the chain: the factors are out of order")
         rest = [self.factor(f, numerator) for k, f in enumerate(factors) if k not in tensors]
         if not rest:
-            rest = [self.factor(factors[end], numerator, alone=True)]
-            tensors = []
+            raise Misfit("a Jacobian with respect to a parameter needs the chain before it")
         product = rest[0]
         for f in rest[1:]:
             product = ("matmul", product, f)
         if tensors:
             return self.contract(factors[end], product, numerator)
-        row = numerator and (self.vector_target or first[0] == "jac" and first[1][0] == "loss")
-        return ("T", product) if row and len(factors) > 1 else product
+        if self.vector_target and any(f[1][0] == "loss" for f in jacs) and numerator != self.row:
+            return ("T", product)   # the chain's row (or column) in the step's layout
+        return product
+
+    def named(self, factors):
+        """A product whose Jacobians are all dJ/dA: each is the gradient ∂J/∂A (a column,
+        a row in the numerator layout; W's shape for a matrix)."""
+        out = []
+        for f in factors:
+            if f[0] != "jac":
+                out.append(self.plain(f))
+                continue
+            grad = self.gradient(f[2])
+            out.append(("T", grad) if self.row and f[2][1] not in TENSOR_KINDS else grad)
+        product = out[0]
+        for f in out[1:]:
+            product = ("matmul", product, f)
+        return product
 
     def is_tensor(self, jac):
         return jac[2][1] in TENSOR_KINDS and jac[1][0] != "loss"
 
-    def factor(self, f, numerator, alone=False):
+    def factor(self, f, numerator):
         if f[0] != "jac":
             return self.plain(f)
         num, wrt = f[1], f[2]
         if num[0] == "loss":
             column = self.gradient(wrt)
-            return ("T", column) if numerator and not alone and wrt[1] not in TENSOR_KINDS \
-                else column
+            return ("T", column) if numerator and wrt[1] not in TENSOR_KINDS else column
         if self.is_tensor(f):
             raise Misfit("a Jacobian with respect to a parameter needs the chain before it")
         jac = self.local(num, wrt)
