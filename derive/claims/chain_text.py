@@ -64,10 +64,12 @@ class Spelling:
                 letter = re.escape(self.letters[old[1]])
                 text = re.sub(rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])",
                               self.letters[new[1]].replace("\\", "\\\\"), text, count=1)
-            marks = list(re.finditer(r"_(\{[^{}]*\}|\w)", text))
+            marks = [m for m in re.finditer(r"([_^])(\{\(?[^{}]*\)?\}|\w)", text)
+                     if re.search(r"[Ll0-9]", m.group(2))]     # a layer, not ^T
             if old[2] != new[2] and marks:
                 last = marks[-1]
-                text = text[:last.start()] + "_" + self.layer(new[2]) + text[last.end():]
+                text = (text[:last.start()] + last.group(1) + self.layer(new[2])
+                        + text[last.end():])
             self.own[id(new)] = text
         return new
 
