@@ -146,10 +146,10 @@ class Spelling:
         return "-" + self.wrapped(node[1], PRODUCTS)
 
     def p_add(self, node):
-        return f"{self.text(node[1])} + {self.wrapped(node[2], PRODUCTS)}"
+        return f"{_bare(self.text(node[1]))} + {self.wrapped(node[2], PRODUCTS)}"
 
     def p_sub(self, node):
-        return f"{self.text(node[1])} - {self.wrapped(node[2], PRODUCTS)}"
+        return f"{_bare(self.text(node[1]))} - {self.wrapped(node[2], PRODUCTS)}"
 
     def _product(self, node, op):
         left = self.wrapped(node[1], (node[0],))
@@ -190,6 +190,13 @@ class Spelling:
         if inner.startswith("(") and inner.endswith(")") and _balanced(inner[1:-1]):
             inner = inner[1:-1]
         return f"{name}{chr(39) * order}({inner})"
+
+
+def _bare(text):
+    """A sum's first term without the brackets it needs no more: (W^T δ) + … → W^T δ + …"""
+    if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        return text[1:-1]
+    return text
 
 
 def _balanced(text):
