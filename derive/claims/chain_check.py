@@ -220,7 +220,15 @@ def latex_of(tree, notation):
 
 
 def check_steps(net, text, notation="hz", seed=0, layout="denominator"):
-    """Judge every step of the chain ``text`` for ``net``; see the module docstring."""
+    """Judge every step of the chain ``text`` (SPEC §3b) for ``net``: a `StepsReport`
+    with a `StepVerdict` per step, ``first_wrong`` (None when every step holds), and for
+    that step the named ``mistake``, its ``rule`` in words, the ``repair`` in the
+    student's own spelling (or the §3 ``hint``), and the ``correct`` form.
+
+    ``notation`` names the letters the chain is written in; ``layout="numerator"`` reads
+    a step for a vector's gradient as a row. A malformed chain (no ``=``, an unknown
+    name, a Jacobian between layers that do not touch) raises `ClaimError` naming the
+    line and column; a step whose shapes do not fit is a ✗, not an error."""
     if not isinstance(net, Network):
         raise SpecError(f"check_steps takes a Network, got {type(net).__name__}")
     if layout not in ("denominator", "numerator"):
