@@ -44,7 +44,10 @@ def jacobian_line(net, kind, layer):
     else:
         head = "dJ/dz_L dz_L/dh_L dh_L/dz_{L-1} dz_{L-1}/dh_{L-1}"
     lay = "L" if layer == "L" else "{L-1}"
-    return head + ("" if kind == "delta" else f" dh_{lay}/d{kind}_{lay}")
+    if kind == "delta":
+        return head
+    decay = f" + lambda W_{lay}" if net.weight_decay and kind == "W" else ""  # J's own path
+    return head + f" dh_{lay}/d{kind}_{lay}" + decay
 
 
 def correct_chain(net, kind, layer):
@@ -170,7 +173,7 @@ def mutated_cases(name, net, lhs, lines):
 def row_chain_cases(name, net):
     """The Jacobian chain turned into a product without its transposes (SPEC §3b)."""
     lhs, lines = correct_chain(net, "W", "L-1")
-    if not lines[0].startswith("dJ/dz_L") or net.bias != "none":
+    if not lines[0].startswith("dJ/dz_L") or net.bias != "none" or net.kinds or net.weight_decay:
         return []
     act = net.activations[0]
     wrong = f"delta_L W_L {act}'(h_{{L-1}}) z_{{L-2}}^T"
