@@ -174,3 +174,17 @@ def test_the_markdown_sheet_renders_in_katex_and_mathjax(capsys, monkeypatch, tm
          monkeypatch)
     frags = fragments(sheet.read_text(encoding="utf-8"))
     assert len(frags) >= 4 and check(frags) == []
+
+
+@pytest.mark.parametrize("what", ["folder-output", "binary-steps", "bad-format", "batch-jacobian"])
+def test_cli_bad_input_is_one_line_and_exit_2(what, capsys, tmp_path):
+    steps = tmp_path / "chain.txt"
+    steps.write_text("dJ/dW_L = dJ/dz_L dz_L/dh_L dh_L/dW_L\n", encoding="utf-8")
+    args = {"folder-output": ["--steps", str(steps), "--format", "markdown", "-o", str(tmp_path)],
+            "binary-steps": ["--steps", str(tmp_path / "bin")],
+            "bad-format": ["--steps", str(steps), "--format", "pdf"],
+            "batch-jacobian": ["--steps", str(steps), "--batch"]}[what]
+    (tmp_path / "bin").write_bytes(b"\xff\xfe\x00dJ")
+    code, out, err = _cli(args, capsys)
+    assert code == 2 and out == "" and err.startswith("derive: ") and len(err.splitlines()) == 1
+    assert "Traceback" not in err
