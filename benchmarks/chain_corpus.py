@@ -6,7 +6,7 @@ injected at a known step. Printed: the number of chains (correct / with a mistak
 score on the first wrong step, the correct chains flagged, the mistakes named as
 injected, and every case that missed.
 
-    python benchmarks/chain_corpus.py [EVERY]   # every EVERY-th network (default 4: 384 chains; 1: all)
+    python benchmarks/chain_corpus.py [EVERY]   # every EVERY-th network (default 4: 382 chains; 1: all)
 """
 import sys
 import time

@@ -261,7 +261,9 @@ def sample():
                 cases.append(found[0])
                 start += offset + 5
                 break
-    for name, net in (nets[1], nets[-4], nets[-7]):
+    named = dict(nets)
+    for name in (nets[1][0], "tanh/dropout=True", "tanh/bias=augmented"):
+        net = named[name]
         lhs, lines = correct_chain(net, "W", "L-1")
         cases.append(Case(f"{name}:correct", net, chain_text(lhs, lines), None, None))
     return cases + row_chain_cases(*nets[0]) + residual_cases()[1:2] + softmax_cases()[1:2]
