@@ -42,8 +42,10 @@ def test_generated_chain(case):
     if case.first_wrong is None:
         assert r.holds and not r.mistake and set(r.marks) == {"✓"}
         return
-    assert r.mistake == case.mistake, (r.mistake, r.repair)
     assert r.marks[case.first_wrong] == "✗" and set(r.marks[:case.first_wrong]) <= {"✓"}
+    if case.mistake.startswith("unnamed:"):     # outside the catalogue: found, not named
+        return
+    assert r.mistake == case.mistake, (r.mistake, r.repair)
     if case.mistake != "dropped_term":
         assert check_steps(case.net, _repaired_chain(case, r)).holds, r.repair
 
