@@ -16,6 +16,7 @@ import inspect
 from sympy import Integer
 
 from .claims import identity_check, network_check
+from .claims.chain_check import check_steps as check_steps  # the face of SPEC §3b
 from .claims.free_build import build_scalar
 from .claims.free_names import parse_free, parse_wrt
 from .claims.grammar import parse

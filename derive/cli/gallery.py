@@ -21,6 +21,7 @@ from ..documents.notes import render, render_svg
 from ..documents.pdf import compile_pdf, pdflatex_available
 from ..errors import DeriveError
 from ..util.files import kind_of, write_atomic
+from .errata import ERRATA_FILE, errata_markdown
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def targets(pdf):
     ext_pdf = (".pdf",) if pdf else ()
     names = [e.name + ext for e in entries() for ext in DOCUMENT_EXTENSIONS + ext_pdf]
     names += [CATALOGUE + ext for ext in (".tex", ".md") + ext_pdf]
-    return names + ["README.md", ".gitignore", MANIFEST]
+    return names + [ERRATA_FILE, "README.md", ".gitignore", MANIFEST]
 
 
 def build(folder="output", pdf=None, force=False, progress=None):
@@ -93,7 +94,7 @@ def build(folder="output", pdf=None, force=False, progress=None):
     pdf = pdflatex_available() if pdf is None else pdf
     owner = Owner(folder, force)
     owner.check_in_the_way(targets(pdf))
-    progress = progress or Progress(len(entries()) + 1, stream=None)
+    progress = progress or Progress(len(entries()) + 2, stream=None)
     lines = ["# Gallery", "",
              "Backpropagation derived by backprop-derive for the networks that the source "
              "notes work through, each in the notation of the note it comes from. "
@@ -115,11 +116,14 @@ def build(folder="output", pdf=None, force=False, progress=None):
         lines.append(f"| {e.title} | {e.source} | `{e.notation}` | {links} |")
     progress.step(os.path.join(folder, CATALOGUE))
     _catalogue(owner, pdf)
+    progress.step(os.path.join(folder, ERRATA_FILE))
+    owner.update(ERRATA_FILE, errata_markdown())
     progress.done()
     lines += ["", "The catalogue of matrix derivatives that 003 builds backpropagation on, "
               "each derived in index notation and certified: "
               + ", ".join(f"[{ext[1:]}]({CATALOGUE}{ext})" for ext in (".md", ".tex", ".pdf"))
-              + "."]
+              + ".", "", f"[Errata]({ERRATA_FILE}): published backpropagation mistakes, "
+              "each chain judged step by step by `derive check`."]
     owner.update("README.md", "\n".join(lines) + "\n")
     owner.update(".gitignore", "*.pdf\n")
     owner.save()

@@ -12,13 +12,13 @@ import threading
 
 from .. import __version__
 from ..errors import DeriveError, did_you_mean, shown
-from . import catalogue_command, export_command, gallery, notes_command, streams, verify_command
+from . import catalogue_command, check_command, export_command, gallery, notes_command, streams, verify_command
 from .arguments import MAX_DIGITS, add_loss_definitions, digits
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT       # 130, as a shell reports Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM       # 143
-COMMANDS = (notes_command, verify_command, export_command, catalogue_command)
+COMMANDS = (notes_command, verify_command, export_command, catalogue_command, check_command)
 
 
 class _Parser(argparse.ArgumentParser):
