@@ -125,9 +125,10 @@ def test_a_planted_false_chain_fails():
     λW_3 = 0) and a wrong factor are both caught; the true chain passes."""
     name = "kinds_residual_mlp"
     d, w = derivation(name), world(name)
-    W3 = Var("W", 3, 2, 2)
-    data = next(s.rhs for s in d.steps if s.lhs == MatPartial(LOSS, W3)
-                and s.rule != Rule.ACCUMULATION and s.form == "matrix")
+    data, W3 = next((s.rhs, s.lhs.wrt) for s in d.steps if isinstance(s.lhs, MatPartial)
+                    and isinstance(s.lhs.wrt, Var) and s.lhs.wrt.kind == "W"
+                    and s.lhs.wrt.layer == 3 and s.rule != Rule.ACCUMULATION
+                    and s.form == "matrix")
     full = d.grad("W", 3)
     planted = [Step(MatPartial(LOSS, W3), data, Rule.OUTER, 3, "weights"),
                Step(MatPartial(LOSS, W3), full, Rule.ACCUMULATION, 3, "weights")]

@@ -6,9 +6,9 @@ SymPy objects, not the LaTeX). A value is computed for every object that can app
 them: a layer quantity from the forward pass, which runs the engine's own forward
 definitions (the matrix forward steps of ``d.steps``, checked against ``Instance.at``);
 a derivative ∂u/∂v (and δ_l = ∂J/∂h_l, and ∂J/∂V as a matrix) by running the same
-forward pass with v replaced by fresh symbols and differentiating u (or J, or J_data)
-with SymPy, so a named partial on a left-hand side means what it says, whatever the
-engine derived. Index lines get random values for their free indices (each within
+forward pass with one entry of v moved either way (a central difference in 40-digit
+arithmetic) and reading u (or J, or J_data), so a named partial on a left-hand side
+means what it says, whatever the engine derived. Index lines get random values for their free indices (each within
 1 … the smallest width), their sums written out.
 """
 import random
@@ -37,7 +37,8 @@ from derive.ir.activations import is_atom, realize
 from derive.ir.nodes import Partial, Var
 from derive.vocab import BATCH, DATA_LOSS, DEPTH, EPSILON, LAMBDA, LAYER, LOSS
 
-DIGITS = 30
+DIGITS = 40
+STEP = Float("1e-15", DIGITS)
 TOLERANCE = 1e-12
 
 
@@ -63,10 +64,13 @@ class World:
         self.sizes = dict(self.inst.sizes())
         self.sizes.update({s: self.point[s] for s in (LAMBDA, EPSILON) if s in self.point})
         self.defs = self._definitions(d)
+        rows, cols = self.inst.widths[-1], self.inst.m
+        self._out = Matrix(rows, cols, lambda r, c: Symbol(f"out_{r}_{c}"))
+        self._loss = self.inst.loss_from(self._out).xreplace(self.point)
         self.leaves = {key: m.xreplace(self.point) for key, m in self.inst.env.items()
                        if key[0] in INPUT_KINDS or key == ("z", 0)}
         self.env = self._forward(self.leaves)
-        self._grads, self._values = {}, {}
+        self._values = {}
 
     # -- the forward pass -------------------------------------------------------------
     def _definitions(self, d):
@@ -89,8 +93,8 @@ class World:
         return e.xreplace(self.layers).xreplace(self.sizes)
 
     def _forward(self, start, fresh=None):
-        """The forward pass from the leaves in ``start``; ``fresh`` = (key, symbols)
-        replaces that quantity by symbols (everything after it then depends on them)."""
+        """The forward pass from the leaves in ``start``; ``fresh`` = (key, matrix)
+        replaces that quantity by the given values (everything after it follows them)."""
         env = dict(start)
         if fresh is not None and fresh[0] in env:
             env[fresh[0]] = fresh[1]
@@ -102,7 +106,9 @@ class World:
             value = NetworkEvaluator(env)(rhs)
             env[key] = value.applyfunc(lambda v: v.evalf(DIGITS) if not v.free_symbols
                                        else v)
-        env["J_data"] = self.inst.loss_from(env[("z", self.L)]).xreplace(self.point)
+        out = env[("z", self.L)]
+        env["J_data"] = number(self._loss.xreplace(
+            {self._out[r, c]: out[r, c] for r in range(out.rows) for c in range(out.cols)}))
         env["J"] = env["J_data"] + self._penalty(env)
         return env
 
@@ -132,16 +138,6 @@ class World:
         return worst
 
     # -- derivatives ------------------------------------------------------------------
-    def _sensitivity(self, key):
-        """The forward pass with quantity ``key`` replaced by fresh symbols."""
-        if key not in self._grads:
-            shape = self.env[key].shape
-            syms = Matrix(*shape, lambda r, c: Symbol(f"fresh_{r}_{c}"))
-            values = {syms[r, c]: self.env[key][r, c] for r in range(shape[0])
-                      for c in range(shape[1])}
-            self._grads[key] = (syms, values, self._forward(self.leaves, (key, syms)))
-        return self._grads[key]
-
     def derivative(self, num, key, r, c):
         """∂num/∂(key)_{rc} (0-based): num is "J", "J_data" or (key, r, c) of a quantity."""
         memo = (num, key, r, c)
@@ -150,9 +146,15 @@ class World:
         return self._values[memo]
 
     def _derivative(self, num, key, r, c):
-        syms, values, env = self._sensitivity(key)
-        u = env[num] if isinstance(num, str) else env[num[0]][num[1], num[2]]
-        return number(u.diff(syms[r, c]).xreplace(values))
+        """A central difference in DIGITS-digit arithmetic: the step 1e-15 leaves an
+        error near 1e-30, far below the comparison's tolerance."""
+        sides = []
+        for sign in (1, -1):
+            moved = Matrix(self.env[key])
+            moved[r, c] = moved[r, c] + sign * STEP
+            env = self._forward(self.leaves, (key, moved))
+            sides.append(env[num] if isinstance(num, str) else env[num[0]][num[1], num[2]])
+        return number((sides[0] - sides[1]) / (2 * STEP))
 
     def grad(self, num, key):
         shape = self.env[key].shape

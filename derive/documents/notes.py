@@ -350,8 +350,10 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
     ctx = context(d, notation, layout, fmt, svg_name, title, detail)
     ctx["standalone"] = bool(standalone)
     template = environment("latex", templates).get_template(f"notes/{fmt}/document.j2")
-    text = template.render(**ctx)
-    return re.sub(r"\n{3,}", "\n\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
+    if fmt == "latex":    # a lead-in and its display are one paragraph: no page break
+        text = re.sub(r"(\S)\n\n(\\begin\{equation\*\})", r"\1\n\2", text)   # between
+    return text
 
 
 def render_svg(d, notation="hz"):
