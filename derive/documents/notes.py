@@ -264,9 +264,14 @@ def _algorithm(doc):
         keep = {Integer(1), net.L}
         fwd = [s for s in fwd if s.layer in keep]
     rows = _rows(doc)
+    l, L = doc.layer(LAYER), doc.layer(net.L)
     return dict(forward=[doc.tex(s.lhs) + " = " + doc.tex(s.rhs) for s in fwd],
                 backward=[doc.tex(l) + " = " + doc.tex(r) for l, r in rows],
-                long=not net.symbolic and net.depth > 4)
+                long=not net.symbolic and net.depth > 4,
+                up=f"{l} = 1, \\ldots, {L}", hidden=f"{l} = 1, \\ldots, {doc.layer(net.L - 1)}",
+                down=f"{l} = {doc.layer(net.L - 1)}, \\ldots, 1", L=L,
+                step=[doc.tex(s.lhs) + r" \leftarrow " + doc.tex(s.rhs)
+                        for s in d.steps if s.topic == "update"])
 
 
 def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", title=None,
