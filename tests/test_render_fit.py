@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from derive import backprop, render
+from derive import Network, backprop, render
 from derive.cli.gallery import entries
 
 GALLERY = entries()
@@ -48,3 +48,30 @@ def test_every_gallery_document_fits_the_page(entry, tmp_path):
     log = (tmp_path / "doc.log").read_text(errors="replace")
     wide = [w for w in overfull(log) if w > 1.0]
     assert not wide, f"overfull boxes of {wide} pt"
+
+
+def _listed_packages(fragment):
+    """The packages the fragment's printed comment at its top asks for."""
+    head = "\n".join(line for line in fragment.splitlines()[:5] if line.startswith("%"))
+    found = re.search(r"\\usepackage\{([^}]*)\}", head)
+    assert found, "the fragment names no packages at its top"
+    return found.group(1)
+
+
+def test_two_fragments_compile_in_a_plain_article(tmp_path):
+    """--body-only output, twice in one host, with exactly the packages it lists; the
+    indicator keeps its double-struck glyph there and nothing leaks into the host."""
+    exe = _pdflatex()
+    frags = [render(backprop(Network.uniform(depth=2, activation="sigmoid", loss=loss)),
+                    "latex", standalone=False) for loss in ("bce", "mse")]
+    assert r"\documentclass" not in frags[0] and r"\mathbb{1}" in frags[1]
+    packages = _listed_packages(frags[0])
+    for n, frag in enumerate(frags):
+        (tmp_path / f"part{n}.tex").write_text(frag)
+    host = ("\\documentclass{article}\n\\usepackage{" + packages + "}\n\\begin{document}\n"
+            "\\section{Host}\n\\input{part0}\n\\input{part1}\n"
+            "\\[\\mathbb{R}\\]\n\\end{document}\n")
+    (tmp_path / "host.tex").write_text(host)
+    proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "host.tex"],
+                          cwd=tmp_path, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-2000:]
