@@ -84,8 +84,10 @@ CLAIMS = [
     ("squared Frobenius norm", lambda b, ctx: r"\rVert_{F}^{2}" in b["lines"][1]["rhs"]),
     ("lists the layers one by one", lambda b, ctx: b["lines"][2]["rhs"].count(r"\lVert")
      == ctx["net"]["depth"]),
+    # the chain first differentiates the data loss alone, then adds the penalty's term
     ("in the penalty of", lambda b, ctx: r"\lambda" in b["lines"][-1]["rhs"]
-     and r"\lambda" not in b["lines"][-2]["rhs"]),
+     and any(r"\text{data}" in line["lhs"] and r"\lambda" not in line["rhs"]
+             for line in b["lines"][:-1])),
 ]
 
 

@@ -10,11 +10,15 @@ into words. What a display contains (a ⊙, an indicator, a δ of the layer abov
 bias, a softmax Jacobian, the cancellation) is read off the SymPy objects, never off
 printed LaTeX, so the lead-in sentence can say only what the equation shows.
 """
-from sympy import Basic, DiagMatrix, KroneckerDelta, Transpose
+from dataclasses import replace
+
+from sympy import Add, Basic, DiagMatrix, Indexed, IndexedBase, KroneckerDelta, Sum, Transpose, fraction
+from sympy.matrices.expressions import MatAdd
 from sympy.matrices.expressions.hadamard import HadamardProduct
 
 from ..ir.nodes import MatPartial, Partial, Var
-from ..ir.steps import Rule
+from ..ir.steps import Rule, Step
+from ..vocab import DATA_LOSS, LOSS
 
 #: groups that continue another group's chain (entries first, then the whole vector)
 FAMILY = {"delta_matrix": "delta", "jacobian": "local"}
@@ -40,6 +44,60 @@ def chains(steps):
         return (first, 1, 0)
 
     return [[s for _, s in members[k]] for k in sorted(order, key=place)]
+
+
+def _terms(expr):
+    return list(expr.args) if isinstance(expr, (MatAdd, Add)) else [expr]
+
+
+def _cotangent(term):
+    """The V of a term ∂J/∂V (or its row (∂J/∂V)ᵀ), else None."""
+    term = term.arg if isinstance(term, Transpose) else term
+    return term.wrt if isinstance(term, MatPartial) and term.num == LOSS else None
+
+
+def routes(group):
+    """A chain whose last line adds a second route to the loss (the penalty of weight
+    decay, a skip connection) told truthfully: every line names what it equals.
+
+    The engine's chain derives one route and then writes ``∂J/∂V = (that route) + (the
+    other)`` under the same left-hand side, which read literally says the other route
+    is zero. With the penalty λW_l as the other route, the lines before name the data
+    loss's partial (∂J_data/∂W_l) and the last line reads ∂J/∂W_l = ∂J_data/∂W_l + λW_l
+    = …; with a cotangent ∂J/∂z_{l+1} (a skip connection) as the other route, every
+    line carries that route's term (entry by entry in the index lines), so the sum is in
+    each line and the closing line, now a repeat, is dropped."""
+    at = next((n for n, s in enumerate(group) if n and s.rule == Rule.ACCUMULATION
+               and s.lhs == group[n - 1].lhs), None)
+    if at is None:
+        return group
+    prev, acc = group[at - 1], group[at]
+    mine = _terms(prev.rhs)
+    other = [t for t in _terms(acc.rhs) if t not in mine]
+    if not other or any(t not in _terms(acc.rhs) for t in mine):
+        return group
+    if all(_cotangent(t) is None for t in other):      # the penalty: name J_data's part
+        data = [replace(s, lhs=s.lhs.xreplace({LOSS: DATA_LOSS})) for s in group[:at]]
+        split = MatAdd(prev.lhs.xreplace({LOSS: DATA_LOSS}), *other)
+        return data + [replace(acc, rhs=split),
+                       Step(acc.lhs, acc.rhs, Rule.SUBSTITUTION, acc.layer, acc.topic,
+                            acc.form, acc.group)] + group[at + 1:]
+    if len(other) != 1:
+        return group
+    carried = [_with_route(s, other[0]) for s in group[:at]]
+    return carried + group[at + 1:] if None not in carried else group
+
+
+def _with_route(step, term):
+    """``step`` with the other route's ``term`` added to its right-hand side (its entry
+    at the left-hand side's indices in an index line); None if it cannot be written."""
+    if step.form == "matrix":
+        return replace(step, rhs=MatAdd(step.rhs, term))
+    wrt = step.lhs.wrt if isinstance(step.lhs, Partial) else None
+    if not isinstance(wrt, Indexed) or step.lhs.num != LOSS:
+        return None
+    return replace(step, rhs=Add(step.rhs, Partial(LOSS, IndexedBase(_cotangent(term))[
+        wrt.indices])))
 
 
 def _count(expr, cls):
@@ -78,6 +136,19 @@ def features(lines, layer):
         vector=any(s.form == "matrix" for s in lines) and lines[0].form == "index")
 
 
+def _target_sum(expr):
+    """Does ``expr`` hold a sum of the target's entries (Σ_i y_i)?"""
+    return any(isinstance(a, Sum) and any(isinstance(v, Var) and v.kind == "y"
+                                          for v in a.function.atoms(Var))
+               for a in expr.atoms(Sum)) if isinstance(expr, Basic) else False
+
+
+def _one_fraction(expr):
+    """Is ``expr`` a single fraction (a denominator other than 1)?"""
+    return isinstance(expr, Basic) and not expr.is_Matrix and fraction(expr)[1] != 1 \
+        and not isinstance(expr, Add)
+
+
 def justify(prev, step, known):
     """Codes for why ``step`` follows from ``prev``: ("ref", n) for an earlier numbered
     display whose left-hand side disappeared, "contract" when an indicator was summed
@@ -92,7 +163,10 @@ def justify(prev, step, known):
     if _count(step.rhs, KroneckerDelta) < _count(prev.rhs, KroneckerDelta):
         codes.append(("contract", 0))
     if step.rule == Rule.CANCELLATION and step.form == prev.form:
-        codes.append(("cancel", 0))
+        codes.append(("words", "the targets sum to 1") if _target_sum(prev.rhs) and not
+                     _target_sum(step.rhs) else ("cancel", 0))
+    if step.rule == Rule.SUBSTITUTION and not codes and not gone:
+        codes.append(("words", "one fraction" if _one_fraction(step.rhs) else "simplify"))
     if step.form == "matrix" and prev.form == "index":
         codes.append(("vector", 0))
     if not codes:
@@ -104,10 +178,15 @@ def displays(steps, printer, numbers):
     """Printed displays for one section; ``numbers`` (shared by the document) hands out
     equation numbers to displays that a later line refers to."""
     out = []
-    for group in chains(steps):
+    for raw in chains(steps):
+        group = routes(raw)
         head = group[0]
-        lines, prev = [], None
+        lines, prev, shown = [], None, []
         for s in group if head.group != "wbar" else []:
+            if prev is not None and s.lhs == prev.lhs and (
+                    s.rhs == prev.rhs or printer.tex(s.rhs) == lines[-1]["rhs"]):
+                continue        # a line identical to the one before says nothing
+            shown.append(s)
             why = [] if prev is None else justify(prev, s, numbers.known)
             for code, n in why:
                 if code == "ref":
@@ -123,7 +202,8 @@ def displays(steps, printer, numbers):
         out.append(dict(kind=FAMILY.get(head.group, head.group) or "rule", rule=head.rule,
                         lines=lines, number=number, layer=printer.layer(head.layer),
                         up=printer.layer(head.layer + 1) if isinstance(head.layer, Basic) else "",
-                        note=head.note, topic=head.topic, has=features(group, head.layer),
+                        note=head.note, topic=head.topic, has=features(raw, head.layer),
+                        steps=shown,
                         lhs=printer.tex(group[-1].lhs), rhs=printer.tex(group[-1].rhs)))
     return out
 

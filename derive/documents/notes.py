@@ -30,11 +30,12 @@ from ..vocab import DATA_LOSS, DEPTH, LAMBDA, LAYER, LOSS, WIDTH
 from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
+from .facts import activations, assumptions
 from .norm import page as norm_page
 from .one_node import one_node_chain, scalar_steps
 from .rows import ROW_SECTIONS, row, row_results, row_steps, transpose_chain
 from .scalars import applies, scalar
-from .sections import ORDER, kind_results
+from .sections import ORDER, kind_results, squashed_input
 from .sections import sections as _sections
 
 FORMATS = ("latex", "markdown")
@@ -93,7 +94,8 @@ def _plain_display(doc, steps, kind):
     lines = [dict(lhs=doc.tex(s.lhs), rhs=doc.tex(s.rhs), why=[],
                   rel=r"\leftarrow" if s.topic == "update" else "=") for s in steps]
     return dict(kind=kind, rule=kind, lines=lines, number=0, layer="", note="",
-                topic=kind, has={}, lhs=lines[-1]["lhs"], rhs=lines[-1]["rhs"])
+                topic=kind, has={}, lhs=lines[-1]["lhs"], rhs=lines[-1]["rhs"],
+                steps=list(steps), own_lines=True)
 
 
 def _results(steps):
@@ -179,29 +181,6 @@ def _w(layer):
     return WIDTH[layer]
 
 
-def _activations(doc):
-    """Definitions of the activations used: σ(x) = …, σ'(x) = … (printed from rules)."""
-    out, seen = [], []
-    names = doc.d.net.activations
-    xs = Symbol("x")
-    for name in names:
-        if name in seen:
-            continue
-        seen.append(name)
-        row = rules.activation(name)
-        f = _notation.act_latex(name)
-        fwd = doc.tex(row.forward.xreplace({rules.x: xs}))
-        if name == "softmax":
-            fwd = None
-        der = None if not row.elementwise else doc.tex(row.derivative.xreplace({rules.x: xs}))
-        outf = None if row.derivative_out is None or not row.elementwise else \
-            doc.tex(row.derivative_out.xreplace({rules.u: Symbol("u")}))
-        out.append(dict(name=name, f=f, forward=fwd and f"{f}(x) = {fwd}",
-                        derivative=der and f"{f}'(x) = {der}", derivative_out=outf,
-                        note=row.note))
-    return out
-
-
 def _rows(doc):
     """The summary's results; with a symbolic depth the layer below the output is left
     out, as the general layer gives it by renaming (l = L - 1). In numerator layout the
@@ -268,8 +247,11 @@ def _bp_name(doc, lhs):
         return ""
     net = doc.d.net
     named = target.layer == LAYER or not net.symbolic
-    if target.kind == "delta":
-        return "BP1" if target.layer == net.L else ("BP2" if named else "")
+    if target.kind == "delta":     # BP2 is the plain recursion: not through a norm,
+        plain_walk = not (net.norm != "none" or net.dropout or net.residual)   # mask, skip
+        return "BP1" if target.layer == net.L else ("BP2" if named and plain_walk else "")
+    if target.kind == "W" and net.weight_decay:     # λW_l + δ_l a_{l-1}ᵀ is not BP4
+        return ""
     return {"b": "BP3", "W": "BP4"}.get(target.kind, "") if named else ""
 
 
@@ -282,9 +264,14 @@ def _algorithm(doc):
         keep = {Integer(1), net.L}
         fwd = [s for s in fwd if s.layer in keep]
     rows = _rows(doc)
+    l, L = doc.layer(LAYER), doc.layer(net.L)
     return dict(forward=[doc.tex(s.lhs) + " = " + doc.tex(s.rhs) for s in fwd],
                 backward=[doc.tex(l) + " = " + doc.tex(r) for l, r in rows],
-                long=not net.symbolic and net.depth > 4)
+                long=not net.symbolic and net.depth > 4,
+                up=f"{l} = 1, \\ldots, {L}", hidden=f"{l} = 1, \\ldots, {doc.layer(net.L - 1)}",
+                down=f"{l} = {doc.layer(net.L - 1)}, \\ldots, 1", L=L,
+                step=[doc.tex(s.lhs) + r" \leftarrow " + doc.tex(s.rhs)
+                        for s in d.steps if s.topic == "update"])
 
 
 def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", title=None,
@@ -301,7 +288,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                z_l0=doc.var("z", LAYER - 1), L=doc.layer(net.L),
                Lm1=doc.layer(net.L - 1), l=doc.layer(LAYER), l1=doc.layer(LAYER + 1),
                dJdz_l=doc.tex(MatPartial(LOSS, Var("z", LAYER, 2, 1))),
-               p0=doc.var("h", 0) if nt.sigma0 else "",
+               p0=doc.var("h", 0) if squashed_input(nt, net) else "",
                kron=doc.tex(KroneckerDelta(Symbol("i"), Symbol("k"))), j="j", k="k", a="a",
                b="b", odot=r"\odot", oslash=r"\oslash", delta=nt.delta,
                sigma0=_notation.act_latex("input"), u="u", two=doc.layer(Integer(2)),
@@ -325,15 +312,15 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
                  weight_decay=net.weight_decay,
                  description=net.describe()),
         nt=dict(name=nt.name, title=nt.title, layout=nt.layout, script=nt.script,
-                rowvec=_rowvec(doc), sigma0=nt.sigma0,
+                rowvec=_rowvec(doc), sigma0=squashed_input(nt, net),
                 output_name=nt.output_name),
         scalars=doc.scalar,
         sym=sym, shapes=_shapes(doc), sections=sections,
-        activations=_activations(doc),
+        activations=activations(doc),
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         answer=hz_answer(doc) if detail != "brief" else None, row_rule=_row_rule(doc),
         one_node=one_node, norm_page=norm_page(doc) if detail != "brief" else None,
-        assumptions=list(d.assumptions), diagram=_diagram(doc), svg_name=svg_name,
+        assumptions=assumptions(doc, lambda fact: plain(fact, fmt)), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")
 
@@ -368,8 +355,10 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
     ctx = context(d, notation, layout, fmt, svg_name, title, detail)
     ctx["standalone"] = bool(standalone)
     template = environment("latex", templates).get_template(f"notes/{fmt}/document.j2")
-    text = template.render(**ctx)
-    return re.sub(r"\n{3,}", "\n\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
+    if fmt == "latex":    # a lead-in and its display are one paragraph: no page break
+        text = re.sub(r"(\S)\n\n(\\begin\{equation\*\})", r"\1\n\2", text)   # between
+    return text
 
 
 def render_svg(d, notation="hz"):

@@ -51,6 +51,12 @@ def regroup(step):
     return step
 
 
+def squashed_input(nt, net):
+    """pq writes the input as q_0 = σ_0(p_0), but only where the chain squashes at all:
+    003's linear chain has no σ_0 (every activation the identity)."""
+    return nt.sigma0 and any(name != "identity" for name in net.activations)
+
+
 def _layers(net):
     """(output layer, the one below it, the first one where skip paths meet or None)."""
     L = net.L
@@ -67,7 +73,7 @@ def sections(doc, detail="standard"):
     first = Integer(1) if not net.symbolic else LAYER
     kept = REST_GROUPS + (KIND_GROUPS if net.kinds else ())
     sec = {k: [] for k in ORDER}
-    if doc.nt.sigma0:
+    if squashed_input(doc.nt, net):
         z0 = Var("z", 0, net.width(0), net.samples)
         sec["forward"].append(Step(z0, Act("input", Var("h", 0, *z0.shape)),
                                    Rule.DEFINITION, Integer(0), "forward"))
