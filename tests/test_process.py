@@ -375,3 +375,23 @@ def test_export_at_the_depth_limit_with_every_option_finishes():
                           norm="layer", dropout=True, weight_decay=True, bias="explicit")
     module, cpu = _cpu(lambda: export_numpy(net))
     assert "def gradients" in module.source and cpu < 60, cpu
+
+
+VERIFY_W1 = ["verify", "--activation", "sigmoid", "--loss", "bce", "--param", "W_1",
+             "--claim", "delta_1 x^T", "--depth"]
+
+
+@pytest.mark.parametrize("depth", ["128", "256"])
+def test_verify_past_its_depth_bound_is_one_line_before_any_work(capsys, depth):
+    code, cpu = _cpu(lambda: main(VERIFY_W1 + [depth]))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and cpu < 2, err
+    assert f"at most 64 (got {depth})" in err and "depth L" in err
+
+
+@pytest.mark.slow
+def test_verify_at_its_depth_bound_finishes_without_recursion_error(capsys):
+    code, cpu = _cpu(lambda: main(VERIFY_W1 + ["64"]))
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("HOLDS") and cpu < 60, (cpu, out[:300])
+    assert "correct form: delta_1 x^T" in out          # δ_1 not written out 64 layers deep
