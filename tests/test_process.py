@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from derive import Network, SpecError, backprop, export_numpy
 from derive.cli import gallery
 from derive.cli.main import main
 from derive.documents import pdf
+from derive.spec.network import MAX_DEPTH
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -334,3 +336,62 @@ def test_with_stderr_closed_the_gallery_still_works(tmp_path, monkeypatch, capsy
     assert main(["-o", str(tmp_path)]) == 0
     assert (tmp_path / (small_gallery + ".tex")).is_file()
     assert capsys.readouterr().out.startswith("wrote the gallery")
+
+
+# --- 28.4 / 23.1: every documented bound is a bound on work ------------------------------
+def _cpu(call):
+    start = time.process_time()
+    result = call()
+    return result, time.process_time() - start
+
+
+@pytest.mark.slow
+def test_certify_of_a_deep_normalized_softmax_net_at_widths_2_finishes():
+    """Issue 23's hang: over 300 s before (an unused xreplace over the expanded tree)."""
+    net = Network.uniform(depth=4, activation="relu", output="softmax", loss="cce",
+                          norm="layer", bias="explicit", batch=True)
+    cert, cpu = _cpu(lambda: backprop(net).certify(widths=(1, 2, 2, 2, 2)))
+    assert cert.holds and cert.entries == 34 and cpu < 30, cpu
+
+
+@pytest.mark.parametrize("net, widths", [
+    (Network.uniform(depth=10, activation="tanh", loss="mse"), (2,) * 11),
+    (Network(activations=("tanh", "tanh", "softmax"), loss="cce", bias="explicit",
+             batch=True), (2, 3, 3, 3)),
+], ids=["tanh-depth-10", "softmax-batch"])
+def test_an_exact_certificate_that_cannot_finish_is_refused_up_front(net, widths):
+    d = backprop(net)
+    start = time.process_time()
+    with pytest.raises(SpecError, match=r"nodes; an exact proof would take minutes .*exact=False"):
+        d.certify(widths=widths)
+    assert time.process_time() - start < 2
+    cert, cpu = _cpu(lambda: d.certify(widths=widths, exact=False, points=1))   # the way out
+    assert cert.holds and not cert.exact and cpu < 30, cpu
+
+
+@pytest.mark.slow
+def test_export_at_the_depth_limit_with_every_option_finishes():
+    net = Network.uniform(depth=MAX_DEPTH, activation="relu", loss="mse", residual=True,
+                          norm="layer", dropout=True, weight_decay=True, bias="explicit")
+    module, cpu = _cpu(lambda: export_numpy(net))
+    assert "def gradients" in module.source and cpu < 60, cpu
+
+
+VERIFY_W1 = ["verify", "--activation", "sigmoid", "--loss", "bce", "--param", "W_1",
+             "--claim", "delta_1 x^T", "--depth"]
+
+
+@pytest.mark.parametrize("depth", ["128", "256"])
+def test_verify_past_its_depth_bound_is_one_line_before_any_work(capsys, depth):
+    code, cpu = _cpu(lambda: main(VERIFY_W1 + [depth]))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and cpu < 2, err
+    assert f"at most 64 (got {depth})" in err and "depth L" in err
+
+
+@pytest.mark.slow
+def test_verify_at_its_depth_bound_finishes_without_recursion_error(capsys):
+    code, cpu = _cpu(lambda: main(VERIFY_W1 + ["64"]))
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("HOLDS") and cpu < 60, (cpu, out[:300])
+    assert "correct form: delta_1 x^T" in out          # δ_1 not written out 64 layers deep
