@@ -62,6 +62,15 @@ def pytest_configure(config):
         raise RuntimeError("npm ci failed: " + proc.stderr[-1000:])
 
 
+def pytest_collection_modifyitems(config, items):
+    """The test files holding a ``slow`` test run first, each file's tests kept together
+    and in order (module fixtures are built once). Under ``-n auto`` the scheduler hands
+    tests out in this order, so the last ones handed out are short and no worker idles
+    while the other finishes a long one; the xdist groups go first anyway (largest first)."""
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)
+
+
 @pytest.fixture(scope="session")
 def built_gallery(tmp_path_factory):
     """The gallery built once per test worker (no PDFs), for the tests that read it; a

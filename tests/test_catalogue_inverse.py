@@ -4,6 +4,7 @@ d(M⁻¹) = −M⁻¹ dM M⁻¹ and d det M = det M tr(M⁻¹ dM), the printers,
 at points where every inverted matrix is regular. The Cookbook identities themselves
 are rows of `tests/test_catalogue_cookbook.py`."""
 import shutil
+from functools import lru_cache
 
 import pytest
 from conftest import IN_CI, examples
@@ -30,34 +31,55 @@ EXPRESSIONS = [
 ]
 
 
-@pytest.mark.parametrize("expr, wrt", EXPRESSIONS)
+#: the rows as parameters: one xdist group per row, so that one worker derives it
+ROWS = [pytest.param(expr, wrt, marks=pytest.mark.xdist_group(f"inverse {expr}"))
+        for expr, wrt in EXPRESSIONS]
+
+
+# each row derived, certified and verified once per process, read by the tests below
+@lru_cache(maxsize=None)
+def _derived(expr, wrt):
+    return matrix_derivative(expr, wrt)
+
+
+@lru_cache(maxsize=None)
+def _certificate(expr, wrt):
+    return _derived(expr, wrt).certify()
+
+
+@lru_cache(maxsize=None)
+def _verdict(identity, form):
+    return verify_identity(identity, form)
+
+
+@pytest.mark.parametrize("expr, wrt", ROWS)
 def test_derived_certified_and_read_back_in_both_claim_syntaxes(expr, wrt):
-    d = matrix_derivative(expr, wrt)
-    cert = d.certify()
+    d = _derived(expr, wrt)
+    cert = _certificate(expr, wrt)
     assert cert.holds, cert.failures
     identity = f"d/d{wrt} ({expr})"
     for form in (to_claim(d.result), to_claim_latex(d.result)):
-        assert verify_identity(identity, form).holds, form
+        assert _verdict(identity, form).holds, form
 
 
-@pytest.mark.parametrize("expr, wrt", EXPRESSIONS)
+@pytest.mark.parametrize("expr, wrt", ROWS)
 def test_exact_only_where_every_inverted_matrix_is_a_small_variable(expr, wrt):
     """"Proved exactly" is claimed only where the exact cancellation ran: an inverse or a
     determinant of a variable (or its transpose) at 2×2; otherwise numeric at 50 digits."""
-    d = matrix_derivative(expr, wrt)
+    d = _derived(expr, wrt)
     sizes = d.sizes()
     concrete = d.expr.xreplace({k: v for k, v in sizes.items()})
     feasible = all(isinstance(M.arg if isinstance(M, Transpose) else M, MatrixSymbol)
                    and M.shape[0] <= 2 for M in inverted(concrete)[0])
-    assert d.certify().exact == feasible
-    verdict = verify_identity(f"d/d{wrt} ({expr})", to_claim(d.result))
+    assert _certificate(expr, wrt).exact == feasible
+    verdict = _verdict(f"d/d{wrt} ({expr})", to_claim(d.result))
     assert bool(verdict.exact) == feasible and verdict.checked
 
 
-@pytest.mark.parametrize("expr, wrt", EXPRESSIONS)
+@pytest.mark.parametrize("expr, wrt", ROWS)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_points_keep_every_inverted_matrix_regular(expr, wrt, seed):
-    d = matrix_derivative(expr, wrt)
+    d = _derived(expr, wrt)
     check = Checker(d.scalar, d.wrt, d.sizes(), seed=seed, points=3)
     for point in check.points:
         for det, positive in check.determinants:

@@ -1,11 +1,13 @@
 """Documents for networks with the §1b options (residual, norm, dropout) and weight
-decay: every combination renders in both formats and layouts, the backward walk the
-engine derived is printed, a few compile with pdflatex, and the normalization page's
-rules are checked against finite differences of the standardization."""
+decay: every hidden block renders (the other options pairwise) in both formats and
+layouts, the backward walk the engine derived is printed, a few compile with pdflatex,
+and the normalization page's rules are checked against finite differences of the
+standardization."""
 import itertools
 
 import numpy as np
 import pytest
+from pairwise import missing_pairs, pairwise
 from sympy import Integer, KroneckerDelta, Sum, Symbol
 
 from derive import Network, backprop, render
@@ -25,6 +27,11 @@ COMBOS = [c for c in itertools.product((False, True), ("none", "layer", "batch")
                                        (False, True))
           if (c[0] or c[1] != "none" or c[2] or c[3]) and not (c[1] == "batch" and not c[5])]
 PRESET_ORDER = sorted(PRESETS)
+#: the rendered networks with their preset: every hidden block (residual, norm, dropout)
+#: in each batch mode, weight decay, bias and preset over a pairwise cover (tests/pairwise.py)
+COVER_FACTORS = ((False, True), ("none", "layer", "batch"), (False, True), (False, True),
+                 ("none", "explicit"), (False, True), tuple(PRESET_ORDER))
+COVER = pairwise(COVER_FACTORS, keep=(0, 1, 2, 5), allowed=lambda r: r[:6] in COMBOS)
 
 
 def _net(combo, depth=3, activation="tanh", loss="mse"):
@@ -55,15 +62,20 @@ def _updates(d):
     return [(p.doprint(s.lhs), p.doprint(s.rhs)) for s in updates]
 
 
-@pytest.mark.parametrize("combo", COMBOS, ids=lambda c: "-".join(map(str, c)))
-def test_every_combination_renders_with_its_backward_walk(combo):
-    """Both formats, both layouts, a preset per combination (rotated through the table):
+def test_the_cover_has_every_block_and_every_pair():
+    assert missing_pairs(COVER, COVER_FACTORS, lambda r: r[:6] in COMBOS) == set()
+    assert {(c[0], c[1], c[2], c[5]) for c in COVER} == {(c[0], c[1], c[2], c[5]) for c in COMBOS}
+
+
+@pytest.mark.parametrize("combo, notation", [(c[:6], c[6]) for c in COVER],
+                         ids=["-".join(map(str, c)) for c in COVER])
+def test_every_combination_renders_with_its_backward_walk(combo, notation):
+    """Both formats, both layouts, a preset per network (a factor of the pairwise cover):
     no template debris, and every result of the backward walk (each cotangent, error and
     gradient of every layer, as the engine derived it) printed in the summary; an update
     line for every parameter with a gradient; the normalization page whenever there is a
     normalization."""
     d = backprop(_net(combo))
-    notation = PRESET_ORDER[COMBOS.index(combo) % len(PRESET_ORDER)]
     for fmt in ("latex", "markdown"):
         for layout in ("denominator", "numerator"):
             text = render(d, fmt, notation, layout=layout)

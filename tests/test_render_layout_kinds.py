@@ -4,9 +4,17 @@ are rows, the transposes of their columns, in the derivation sections and in the
 summary alike; a weight gradient keeps its shape. Oracle: every printed row equation
 and its column equation evaluated at one random point (the same values for the same
 atoms), the row must be the transpose of the column (a weight gradient the same matrix).
+
+The networks: every walked hidden block (residual, norm, dropout) in both batch modes
+(the shapes the rows transpose), weight decay and bias taking turns over a pairwise cover
+of the option table of test_render_kinds (every pair of values of two options once at
+least), not its full product.
 """
+import itertools
+
 import numpy
 import pytest
+from pairwise import missing_pairs, pairwise
 from sympy import Identity, Integer, OneMatrix, Transpose
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul
 from test_render_kinds import COMBOS
@@ -22,8 +30,26 @@ from derive.vocab import BATCH, EPSILON, LAMBDA, LOSS
 
 WIDTHS = (2, 3, 3, 2)
 SAMPLES = 2
-#: the option combinations with a walked hidden block (weight decay alone is plain)
-WALKED = [c for c in COMBOS if c[0] or c[1] != "none" or c[2]]
+#: (residual, norm, dropout, weight decay, bias, batch), as in test_render_kinds
+FACTORS = ((False, True), ("none", "layer", "batch"), (False, True), (False, True),
+           ("none", "explicit"), (False, True))
+
+
+def _walked(c):
+    """A walked hidden block (weight decay alone is plain), batch norm with a batch."""
+    return (c[0] or c[1] != "none" or c[2]) and not (c[1] == "batch" and not c[5])
+
+
+#: the option combinations with a walked hidden block: each block key in each batch mode
+WALKED = pairwise(FACTORS, keep=(0, 1, 2, 5), allowed=_walked)
+
+
+def test_the_networks_cover_every_block_and_every_pair_of_options():
+    assert set(WALKED) <= set(COMBOS)
+    assert missing_pairs(WALKED, FACTORS, _walked) == set()
+    blocks = {(c[0], c[1], c[2], c[5]) for c in COMBOS if _walked(c)}
+    assert {(c[0], c[1], c[2], c[5]) for c in WALKED} == blocks
+    assert len(set(itertools.product(*FACTORS))) == 96 and len(WALKED) < 20
 
 
 def _net(combo):
