@@ -39,6 +39,7 @@ from .dims import ONE, Dims
 from .free_names import parse_free  # noqa: F401 (the doctest above uses it)
 from .shapes import ShapeMismatch
 
+ONES = (("num", 1), ("T", ("num", 1)))     # a product's 1 and 1^T: ones where a matrix is
 DIM_LETTERS = "mnlpqrs"         # names for inferred dimensions, in this order
 SMALL_SIZE = 6                  # larger given sizes stay symbolic: checked at small sizes
 
@@ -58,7 +59,7 @@ class _Shaper:
 
     def __init__(self, shapes):
         self.dims, self.names, self.order, self.given = Dims(), {}, [], {}
-        self.identities = {}
+        self.identities, self.ones = {}, {}
         if shapes is not None and not isinstance(shapes, dict):
             raise ClaimError(f"shapes: expected a dict of name -> (rows, cols), got "
                              f"{type(shapes).__name__}")
@@ -108,21 +109,44 @@ class _Shaper:
             word = {"had": "Hadamard product", "add": "sum", "sub": "difference"}[kind]
             self._same(a, b, f"the {word} of a {self.text(a)} and a {self.text(b)}")
             return a
-        if kind in ("matmul", "times"):
-            a, b = self.shape(node[1]), self.shape(node[2])
-            if self.scalar(a) or self.scalar(b):
-                if not (self.dims.is_one(a[1]) and self.dims.is_one(b[0])):
-                    return b if self.scalar(a) else a
-            self.dims.union(a[1], b[0], f"cannot multiply a {self.text(a)} by a "
-                                        f"{self.text(b)}: inner sizes differ")
-            return (a[0], b[1])
+        if kind == "matmul":
+            items = chain(node)
+            shapes = [None if item in ONES else self.shape(item) for item in items]
+            matrix = any(s is not None and not self.scalar(s) for s in shapes)
+            for item, n in zip(items, range(len(items))):
+                if item in ONES:    # a ones vector beside a matrix, else the number 1
+                    d = self.dims.new() if matrix else ONE
+                    self.ones[id(item)] = d
+                    shapes[n] = (d, ONE) if item == ONES[0] else (ONE, d)
+            product = shapes[0]
+            for s in shapes[1:]:
+                product = self.product(product, s)
+            return product
+        if kind == "times":
+            return self.product(self.shape(node[1]), self.shape(node[2]))
         if kind == "div":
             a, b = self.shape(node[1]), self.shape(node[2])
-            if not self.scalar(b):
-                raise ClaimError(f"division is only by a scalar, not by a {self.text(b)}")
-            return a
+            if self.scalar(b):
+                return a
+            if not self.scalar(a):       # ⊘: elementwise, the same shape
+                self._same(a, b, f"the elementwise quotient of a {self.text(a)} by a "
+                                 f"{self.text(b)}")
+            return b
         if kind == "pow":
             return self.power(node)
+        return self.shape_more(node, kind)
+
+    def product(self, a, b):
+        """The shape of a matrix product (a 1×1 factor multiplies as a scalar)."""
+        if self.scalar(a) or self.scalar(b):
+            if not (self.dims.is_one(a[1]) and self.dims.is_one(b[0])):
+                return b if self.scalar(a) else a
+        self.dims.union(a[1], b[0], f"cannot multiply a {self.text(a)} by a "
+                                    f"{self.text(b)}: inner sizes differ")
+        return (a[0], b[1])
+
+    def shape_more(self, node, kind):
+        """Norms, traces, determinants and elementwise functions: `shape`'s other half."""
         if kind == "norm":         # ‖v‖ (Frobenius for a matrix) = (‖v‖²)^{1/2}
             self.shape(node[1])
             return (ONE, ONE)
@@ -300,16 +324,17 @@ class _Builder:
             if not (_is_matrix(a) and _is_matrix(b)):
                 return _scalar(a) * _scalar(b)
             return HadamardProduct(a, b)
-        if kind in ("matmul", "times"):
-            a, b = self.build(node[1]), self.build(node[2])
-            if _is_matrix(a) and _is_matrix(b) and a.shape[1] == b.shape[0]:
-                return MatMul(a, b).doit(deep=False)
-            if _is_matrix(a) and _is_matrix(b):   # a 1×1 matrix scaling the other one
-                return _scalar(a) * b if a.shape == (1, 1) else _scalar(b) * a
-            return _scalar(a) * b if not _is_matrix(a) else _scalar(b) * a
+        if kind == "matmul":
+            items = [self.ones(item) if id(item) in self.shaper.ones else self.build(item)
+                     for item in chain(node)]
+            product = items[0]
+            for item in items[1:]:
+                product = _product(product, item)
+            return product
+        if kind == "times":
+            return _product(self.build(node[1]), self.build(node[2]))
         if kind == "div":
-            a, b = self.build(node[1]), _scalar(self.build(node[2]))
-            return a * b ** -1 if _is_matrix(a) else a / b
+            return _quotient(self.build(node[1]), self.build(node[2]))
         if kind in ("pow", "epow"):
             return self.power(node)
         if kind == "norm":         # ‖v‖ = (‖v‖²)^{1/2}
@@ -328,6 +353,13 @@ class _Builder:
                 return Elem(fname, arg, order)
             return scalar_function(fname, order)(_scalar(arg))
         raise ClaimError(f"{kind} is not allowed in a matrix expression")
+
+    def ones(self, item):
+        """A literal 1 of a product: the ones vector the shapes gave it, or 1."""
+        d = self.shaper.ones[id(item)]
+        if d == ONE:
+            return Integer(1)
+        return OneMatrix(self.size(d), 1) if item == ONES[0] else OneMatrix(1, self.size(d))
 
     def power(self, node):
         """‖v‖^k, X^k, X^{-1} (kept as written: SymPy's doit would split (A B)^{-1}), s^k;
@@ -351,6 +383,35 @@ class _Builder:
                 return Inverse(base) if k == -1 else MatPow(base, k)
             return MatPow(base, k).doit() if k > 1 else base
         return _scalar(base) ** k
+
+
+def chain(node):
+    """The factors of a product of juxtaposed (or @) factors, left to right."""
+    items = []
+    while node[0] == "matmul":
+        items.append(node[2])
+        node = node[1]
+    return [node] + items[::-1]
+
+
+def _product(a, b):
+    if _is_matrix(a) and _is_matrix(b) and a.shape[1] == b.shape[0]:
+        return MatMul(a, b).doit(deep=False)
+    if _is_matrix(a) and _is_matrix(b):   # a 1×1 matrix scaling the other one
+        return _scalar(a) * b if a.shape == (1, 1) else _scalar(b) * a
+    return _scalar(a) * b if not _is_matrix(a) else _scalar(b) * a
+
+
+def _quotient(a, b):
+    """a / s for a scalar s; a ⊘ B elementwise for a matrix B (a of B's shape, or a
+    scalar over each entry)."""
+    if not _is_matrix(b) or b.shape == (1, 1):
+        b = _scalar(b)
+        return a * b ** -1 if _is_matrix(a) else a / b
+    reciprocal = HadamardPower(b, -1)
+    if not _is_matrix(a) or a.shape == (1, 1):
+        return _scalar(a) * reciprocal
+    return HadamardProduct(a, reciprocal)
 
 
 def _norm(inner):

@@ -40,7 +40,7 @@ COMMON = {"y": ("y", ("L", 0)), "x": ("z", (None, 0)), "delta": ("delta", None),
           "n": ("width", None), "gamma": ("gamma", None), "beta": ("beta", None),
           "M": ("M", None), "hhat": ("hhat", None), "xhat": ("xhat", None),
           "mu": ("mu", None), "var": ("var", None),
-          "epsilon": ("const", None), "lambda": ("const", None)}
+          "epsilon": ("const", None), "lambda": ("const", None), "I": ("identity", None)}
 GENERIC_ACT = ("sigma", "phi", "varphi")
 MAX_POWER = 100    # the largest exponent |k| of X^k, X^{∘k}, X.^k
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax", "identity",
@@ -255,6 +255,8 @@ class Parser:
             return ("batch",)
         if var_kind == "const":    # ε of a normalization, λ of weight decay
             return ("const", value)
+        if var_kind == "identity":  # I, its size from context
+            return ("identity",)
         if fixed is not None:
             if self.at("_"):   # y_L, x_0 are fine
                 self.take()

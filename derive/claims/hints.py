@@ -73,7 +73,7 @@ def diagnose_shape(c, shape, seed, sweep):
     tries = 0
     for tree, what in _structural(c.tree, c.pspec):
         try:
-            expr, fits = build(tree, c.net)
+            expr, fits = build(tree, c.net, target=shape)
         except ClaimError:
             continue
         if fits != shape:

@@ -97,22 +97,27 @@ def _shape(shape):
 
 
 def _compare(d, claimed, sizes, seed, points, exact):
-    """Entry by entry against the brute-force derivative at concrete sizes."""
-    concrete = d.sizes(sizes)
-    check = Checker(d.scalar, d.wrt, concrete, seed, points, [claimed])
-    matrix = check.explicit(claimed) if isinstance(claimed, MatrixExpr) else None
-    where = {str(k): v for k, v in concrete.items()}
-    exact = exact and check.exact_feasible
-    verdict = Verdict(True, "holds", checked=[where], exact=[where] if exact else [])
-    for (r, c), truth in check.truth.items():
-        entry = matrix[r, c] if matrix is not None else claimed
-        if check.gap(truth, entry) > TOLERANCE:
-            verdict.holds, verdict.exact = False, []
-            verdict.reason = f"differs at entry ({r + 1}, {c + 1})"
-            verdict.counterexample = _counterexample(check, where, (r, c), truth, entry)
-            return verdict
-        if verdict.exact and not exactly_zero(truth - entry, expand_first=True):
-            verdict.exact = []
+    """Entry by entry against the brute-force derivative, at every size set of
+    `MatrixDerivation.size_sets`; the verdict lists the sets checked and those where the
+    difference also cancelled exactly."""
+    verdict = Verdict(True, "holds")
+    for concrete in d.size_sets(sizes):
+        where = {str(k): v for k, v in concrete.items()}
+        verdict.checked.append(where)
+        check = Checker(d.scalar, d.wrt, concrete, seed, points, [claimed])
+        matrix = check.explicit(claimed) if isinstance(claimed, MatrixExpr) else None
+        proved = exact and check.exact_feasible
+        for (r, c), truth in check.truth.items():
+            entry = matrix[r, c] if matrix is not None else claimed
+            if check.gap(truth, entry) > TOLERANCE:
+                verdict.holds, verdict.exact = False, []
+                verdict.reason = f"differs at entry ({r + 1}, {c + 1})"
+                verdict.counterexample = _counterexample(check, where, (r, c), truth, entry)
+                return verdict
+            if proved and not exactly_zero(truth - entry, expand_first=True):
+                proved = False
+        if proved:
+            verdict.exact.append(where)
     return verdict
 
 

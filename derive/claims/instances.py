@@ -172,8 +172,9 @@ def claim_at(c, D, lval):
             raise Skip
     if c.kind == "W" and layer < 1 or c.kind in KIND_NEEDS and not 1 <= layer <= D - 1:
         raise Skip   # no W_0; γ_l, β_l only on the hidden layers
+    target = builder.var(c.kind, c.pspec)
     try:
-        claim = builder.build(c.tree)
+        claim = builder.build(c.tree, target.shape)
     except ShapeMismatch:
         raise
     except ClaimError:
@@ -181,7 +182,7 @@ def claim_at(c, D, lval):
     claim = claim.xreplace(sub)
     if c.repair is not None:
         claim = c.repair(claim, builder)
-    return claim, builder.var(c.kind, c.pspec).xreplace(sub), int(layer)
+    return claim, target.xreplace(sub), int(layer)
 
 
 def layers_of(tree):

@@ -115,7 +115,7 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     numeric_layers = net.symbolic and any(b is None for b, _ in layers_of(tree))
     claim = Claim(net, kind, pspec, tree, points=points)
     try:
-        expr, shape = build(tree, net)
+        expr, shape = build(tree, net, target=target.shape)
     except ShapeMismatch as exc:
         if not numeric_layers:
             verdict.reason = f"shape mismatch: {exc}"
@@ -149,7 +149,7 @@ def _outer_hint(claim, shape, seed):
     """Two column vectors side by side: what the claim means as an outer product u vᵀ,
     and whether that (or its transpose) holds."""
     try:
-        expr, fits = build(claim.tree, claim.net, outer=True)
+        expr, fits = build(claim.tree, claim.net, outer=True, target=shape)
     except ClaimError:
         return ""
     if fits is None:
