@@ -1,0 +1,124 @@
+"""No false HOLDS (issue 21): the rule for ones and 1×1, and sizes that tell identities apart.
+
+Each wrong claim below passed as HOLDS before: ``1 1^T`` read as the number 1 in network
+claims, and the catalogue checking a lone square dimension only at size 2 (where
+det X = tr(X) I - Xᵀ … are identities). The oracles: NumPy's own sums for what ``1 1ᵀ``
+means, and the 3×3 counterexamples computed here with NumPy (the Cayley–Hamilton forms
+are true for 2×2 only).
+"""
+import numpy as np
+import pytest
+
+from derive import Network
+from derive.claims.identity_check import verify_derivative
+from derive.claims.network_check import verify
+from derive.claims.verdict import format_verdict
+
+BATCH2 = dict(depth=2, activation="sigmoid", loss="bce", batch=True)
+BATCHL = dict(depth="L", activation="sigmoid", loss="bce", batch=True)
+
+
+@pytest.mark.parametrize("net, param, claim, holds", [
+    (BATCH2, "W_2", "1/m 1 1^T (z_2 - y) z_1^T", False),      # sums over the wrong axis
+    (BATCHL, "delta_L", "1/m 1 1^T (z_L - y)", False),
+    (BATCH2, "W_2", "1/m (z_2 - y) 1 1^T z_1^T", False),      # a wrong claim, not an error
+    (BATCH2, "W_2", "1/m (z_2 - y) z_1^T", True),
+    (dict(BATCH2, bias="explicit"), "b_2", "1/m (z_2 - y) 1", True),   # δ 1 sums the columns
+    (dict(BATCH2, bias="explicit"), "b_2", "1/m 1^T (z_2 - y)", False),
+])
+def test_ones_in_network_claims(net, param, claim, holds):
+    v = verify(Network.uniform(**net), param, claim)
+    assert v.holds is holds, format_verdict(v)
+    assert "Spread" not in format_verdict(v) and "Open" not in format_verdict(v)
+
+
+def test_all_ones_matrix_is_the_column_sum_spread():
+    """The oracle for what 1 1ᵀ D means: every row is D's column sums (NumPy)."""
+    rng = np.random.default_rng(0)
+    D = rng.normal(size=(3, 4))
+    spread = np.ones((3, 1)) @ np.ones((1, 3)) @ D
+    assert np.allclose(spread, np.tile(D.sum(axis=0), (3, 1)))
+    assert not np.allclose(spread, D)    # so `1 1^T D` for D is a wrong claim
+
+
+def test_textbook_layer_norm_vjp_holds():
+    """(1/σ) (I - 1 1ᵀ/n - x̂ x̂ᵀ/n) (γ ⊙ G), one sample, G = ∂J/∂ĥ_1."""
+    net = Network.uniform(depth=2, activation="tanh", loss="sse", norm="layer")
+    G = "(W_2^T delta_2 ⊙ tanh'(hhat_1))"
+    good = f"1/sqrt(var_1 + epsilon) (I - 1 1^T/n_1 - xhat_1 xhat_1^T/n_1) (gamma_1 ⊙ {G})"
+    assert verify(net, "delta_1", good).holds
+    for wrong in (good.replace("- 1 1^T/n_1 ", ""), good.replace("- xhat_1", "+ xhat_1"),
+                  good.replace("gamma_1 ⊙ ", "")):
+        assert not verify(net, "delta_1", wrong).holds, wrong
+
+
+@pytest.mark.parametrize("expr, claim", [
+    ("det(X)", "tr(X) I - X^T"),
+    ("log det(X)", "(tr(X) I - X^T)/det(X)"),
+    ("tr(X^3)", "3 (tr(X) X - det(X) I)^T"),
+])
+def test_two_by_two_identities_do_not_hold(expr, claim):
+    v = verify_derivative(expr, "X", claim)
+    assert not v.holds, format_verdict(v)
+    assert v.counterexample["sizes"]["m"] >= 3
+
+
+def test_cayley_hamilton_forms_fail_at_three_by_three():
+    """The oracle for the three claims above: adj(X)ᵀ = tr(X) I - Xᵀ only for 2×2."""
+    rng = np.random.default_rng(1)
+    for n, agrees in ((2, True), (3, False)):
+        X = rng.normal(size=(n, n))
+        cofactor = np.linalg.det(X) * np.linalg.inv(X).T
+        assert np.allclose(cofactor, np.trace(X) * np.eye(n) - X.T) is agrees
+
+
+@pytest.mark.parametrize("expr, wrt", [("det(X)", "X"), ("y^T A x", "A"),
+                                       ("x^T A B y", "B")])
+def test_every_catalogue_verdict_checks_a_large_distinct_size_set(expr, wrt):
+    from derive import matrix_derivative
+    from derive.printing.matrix_latex import to_claim
+    v = verify_derivative(expr, wrt, to_claim(matrix_derivative(expr, wrt).result))
+    assert v.holds and len(v.checked) >= 2
+    large = [s for s in v.checked if min(s.values()) >= 3]
+    assert any(len(set(s.values())) == len(s) for s in large)
+    text = format_verdict(v)
+    assert "proved exactly" not in text
+    assert all(f"{k}={n}" in text for s in v.exact for k, n in s.items())
+
+
+@pytest.mark.parametrize("expr, wrt, claim, holds", [
+    ("1^T exp(X a)", "X", "exp(X a) a^T", True),
+    ("1^T exp(X a)", "X", "exp(X a) 1^T", False),
+    ("a^T log(X b)", "X", "(a ⊘ (X b)) b^T", True),
+    ("a^T log(X b)", "X", "(a ./ (X b)) b^T", True),
+    ("a^T log(X b)", "X", "(a ⊘ (X b)) a^T", False),
+    ("x^T 1 1^T y", "x", "1 1^T y", True),
+    ("x^T 1 1^T y", "x", "y", False),
+])
+def test_ones_and_division_in_the_catalogue(expr, wrt, claim, holds):
+    v = verify_derivative(expr, wrt, claim)
+    assert v.holds is holds, format_verdict(v)
+
+
+def test_ones_printed_read_back():
+    """A correct form with ones prints in the claim syntax and verifies."""
+    from derive import matrix_derivative
+    from derive.printing.matrix_latex import to_claim
+    text = to_claim(matrix_derivative("x^T 1 1^T y", "x").result)
+    assert verify_derivative("x^T 1 1^T y", "x", text).holds, text
+
+
+@pytest.mark.parametrize("claim, holds", [("A x + A^T x", True), ("2 A x", True),
+                                          ("A x", False)])
+def test_all_one_by_one_catalogue_answers(claim, holds):
+    v = verify_derivative("x^T A x", "x", claim, shapes={"x": (1, 1), "A": (1, 1)})
+    assert v.holds is holds
+    assert "the given shapes" in format_verdict(v)
+
+
+def test_one_by_one_factor_multiplies_as_a_scalar():
+    """A single-output network's z_2 - y is 1×1 at one sample: (z_2 - y) W_2^T reads as
+    the scalar times W_2ᵀ, as in the catalogue."""
+    net = Network.uniform(depth=2, activation="sigmoid", loss="bce", widths=(3, 4, 1))
+    assert verify(net, "delta_1", "(z_2 - y) W_2^T ⊙ z_1 ⊙ (1 - z_1)").holds
+    assert not verify(net, "delta_1", "2 (z_2 - y) W_2^T ⊙ z_1 ⊙ (1 - z_1)").holds
