@@ -41,6 +41,7 @@ from .shapes import ShapeMismatch
 
 ONES = (("num", 1), ("T", ("num", 1)))     # a product's 1 and 1^T: ones where a matrix is
 DIM_LETTERS = "mnlpqrs"         # names for inferred dimensions, in this order
+MAX_MATRIX_POWER = 4            # X^k up to 4, X^{-k} up to 3: more is refused (seconds)
 SMALL_SIZE = 6                  # larger given sizes stay symbolic: checked at small sizes
 
 
@@ -60,6 +61,7 @@ class _Shaper:
     def __init__(self, shapes):
         self.dims, self.names, self.order, self.given = Dims(), {}, [], {}
         self.identities, self.ones = {}, {}
+        self.max_power = MAX_MATRIX_POWER   # a claim's (the derivative's) may be one more
         if shapes is not None and not isinstance(shapes, dict):
             raise ClaimError(f"shapes: expected a dict of name -> (rows, cols), got "
                              f"{type(shapes).__name__}")
@@ -169,6 +171,11 @@ class _Shaper:
             if node[2] == 0:
                 raise ClaimError("a matrix power needs a nonzero exponent (X^0 is I: write "
                                  "I), such as X^2 or X^{-1}")
+            low, high = 1 - self.max_power, self.max_power    # inverses cost more
+            if not low <= node[2] <= high:
+                raise ClaimError(f"a matrix power {node[2]}: allowed from {low} to {high} "
+                                 "(the check expands it entry by entry at 3×3 and larger, "
+                                 "which for higher powers takes minutes)")
             word = "power" if node[2] > 0 else "inverse"
             self.dims.union(a[0], a[1], f"the {word} of a {self.text(a)}: it must be square")
         return a
@@ -227,6 +234,7 @@ def build_claim(scalar, tree, wrt=None):
                          f"not have; its names are {', '.join(scalar.order)}")
     roots = {shaper.dims.find(d) for dims in shaper.names.values() for d in dims} - {ONE}
     before = {d: size(d) for d in roots}
+    shaper.max_power = MAX_MATRIX_POWER + 1     # d/dX tr(X^{-4}) has X^{-5}
     shape = shaper.shape(tree)
     if wrt is not None:   # sizes the claim leaves open (an identity I) are the target's
         for mine, target in zip(shape, shaper.names[wrt]):

@@ -50,12 +50,15 @@ FACTORS = [
 ]
 MAX_SHAPE_TRIES = 4     # structural repairs verified after a shape mismatch, at most
 MAX_HINT_SWEEPS = 3     # repairs that match at the counterexample and are swept, at most
+MAX_HINT_NODES = 120    # larger claims get no hint (each repair rebuilds the whole claim)
 
 
 def diagnose(c, evidence, cex, seed, sweep):
     """A hint (text) for the failing claim ``c``, or "" when no repair verifies.
     ``sweep(claim, seed, exact)`` is the checker the repairs must pass."""
     sweeps = 0    # a count, not a clock: the same claim gets the same hint under any load
+    if sum(1 for _ in _nodes(c.tree)) > MAX_HINT_NODES:
+        return ""
     for candidate, text in _candidates(c, evidence, cex):
         if sweeps >= MAX_HINT_SWEEPS:
             break
@@ -71,6 +74,8 @@ def diagnose_shape(c, shape, seed, sweep):
     """A hint for a claim whose shape does not fit ``shape``: a structural repair (a
     transpose added, removed or moved, a missing factor) that fits and verifies."""
     tries = 0
+    if sum(1 for _ in _nodes(c.tree)) > MAX_HINT_NODES:
+        return ""
     for tree, what in _structural(c.tree, c.pspec):
         try:
             expr, fits = build(tree, c.net, target=shape)

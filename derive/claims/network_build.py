@@ -142,6 +142,8 @@ class Builder:
             return self.call(*tree[1:])
         if op == "matmul":
             return self.chain(tree)
+        if op in ("had", "add", "sub"):
+            return self.run(tree)
         args = [self.part(t) if isinstance(t, tuple) else t for t in tree[1:]]
         return getattr(self, "op_" + op)(*args)
 
@@ -165,6 +167,19 @@ class Builder:
             product = self.op_matmul(product, b)
         return product
 
+    def run(self, tree):
+        """A left-associated run of sums or of Hadamard products, built in a loop (a
+        chain of 200 ⊙ is no recursion 200 deep) into one flat node."""
+        same = ("had",) if tree[0] == "had" else ("add", "sub")
+        steps = []
+        while tree[0] in same:
+            steps.append((tree[0], tree[2]))
+            tree = tree[1]
+        result = self.part(tree)
+        for op, t in reversed(steps):
+            result = getattr(self, "op_" + op)(result, self.part(t))
+        return result
+
     @staticmethod
     def is_matrix(e):
         return isinstance(e, MatrixExpr)
@@ -182,7 +197,7 @@ class Builder:
         a, b, fits = unify(a, b)
         if not fits:
             raise ShapeMismatch(f"cannot add {_show(a)} and {_show(b)}")
-        return MatAdd(a, b)
+        return MatAdd(*_terms(a, MatAdd), b)
 
     def op_sub(self, a, b):
         if self.is_matrix(a) and self.is_matrix(b):
@@ -224,7 +239,7 @@ class Builder:
         if not fits:
             raise ShapeMismatch(f"cannot take the Hadamard product of {_show(a)} and "
                                 f"{_show(b)}")
-        return HadamardProduct(a, b)
+        return HadamardProduct(*_terms(a, HadamardProduct), b)
 
     def op_div(self, a, b):
         if self.is_matrix(b):
@@ -266,6 +281,12 @@ class Builder:
         if fname == "softmax" and order:
             raise ClaimError("softmax' is a Jacobian, not an elementwise derivative")
         return Act(fname, arg, order)
+
+
+def _terms(e, kind):
+    """The operands of ``e`` if it is a ``kind`` node already (a run stays one flat
+    node), else ``e`` alone."""
+    return e.args if isinstance(e, kind) else (e,)
 
 
 def build(tree, net, depth=None, outer=False, target=None):
