@@ -80,6 +80,7 @@ class Claim:
     repair: object = None
     points: int = 2
     outer: bool = False
+    notation: str = "hz"     # the claim's notation: hints name its quantities in it
 
     def backprop_at(self, widths):
         """The network at concrete widths and the engine's derivation for it."""

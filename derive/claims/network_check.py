@@ -113,7 +113,7 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     verdict = Verdict(False, "", correct=text, correct_latex=tex)
     target = Builder(net).var(kind, pspec)
     numeric_layers = net.symbolic and any(b is None for b, _ in layers_of(tree))
-    claim = Claim(net, kind, pspec, tree, points=points)
+    claim = Claim(net, kind, pspec, tree, points=points, notation=notation)
     try:
         expr, shape = build(tree, net, target=target.shape)
     except ShapeMismatch as exc:
