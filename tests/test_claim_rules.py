@@ -122,3 +122,16 @@ def test_one_by_one_factor_multiplies_as_a_scalar():
     net = Network.uniform(depth=2, activation="sigmoid", loss="bce", widths=(3, 4, 1))
     assert verify(net, "delta_1", "(z_2 - y) W_2^T ⊙ z_1 ⊙ (1 - z_1)").holds
     assert not verify(net, "delta_1", "2 (z_2 - y) W_2^T ⊙ z_1 ⊙ (1 - z_1)").holds
+
+
+@pytest.mark.parametrize("claim, words", [
+    ("-det(X) X^{-T}", "wrong sign"), ("2 det(X) X^{-T}", "factor 2"),
+    ("1/2 det(X) X^{-T}", "factor 1/2"), ("det(X) X^{-1}", "transposed"),
+    ("det(X) X", ""),                      # no repair of the list makes it hold
+])
+def test_catalogue_hints_factor_sign_transpose(claim, words):
+    """Planted into d/dX det(X) = det(X) X^{-T} (Matrix Cookbook (49)); each hint is
+    verified by the checker itself before it is given."""
+    v = verify_derivative("det(X)", "X", claim)
+    assert not v.holds
+    assert (words in v.hint) if words else v.hint == ""

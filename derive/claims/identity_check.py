@@ -13,7 +13,7 @@ True
 >>> verify_identity("d/dA (y^T A x)", "x y^T").reason
 'shape mismatch: the claim is n×m but ∂C/∂A is m×n; holds if transposed'
 """
-from sympy import OneMatrix, Transpose
+from sympy import OneMatrix, Rational, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..calculus.compare import TOLERANCE, exactly_zero
@@ -85,7 +85,32 @@ def _verify(text, label, tree, claim, shapes, sizes, seed, points, exact):
         return verdict
     result = _compare(d, claimed, sizes, seed, points, exact)
     result.correct, result.correct_latex = verdict.correct, verdict.correct_latex
+    if not result.holds:
+        result.hint = _hint(d, claimed, sizes, seed, points)
     return result
+
+
+#: catalogue repairs: (the repaired claim from the claim, the hint's words)
+REPAIRS = (
+    (lambda e: -e, "wrong sign: -(the claim) holds"),
+    (lambda e: Rational(1, 2) * e, "off by a factor 2: (the claim)/2 holds"),
+    (lambda e: 2 * e, "off by a factor 1/2: 2 (the claim) holds"),
+    (lambda e: Transpose(e).doit(), "transposed: (the claim)^T holds"),
+    (lambda e: -Transpose(e).doit(), "transposed, with the wrong sign: -(the claim)^T holds"),
+)
+
+
+def _hint(d, claimed, sizes, seed, points):
+    """A factor, a sign or a transpose that makes the claim hold (verified at every size
+    set, numerically), or ""."""
+    if not isinstance(claimed, MatrixExpr):
+        return ""
+    for repair, words in REPAIRS:
+        repaired = repair(claimed)
+        if repaired.shape == d.wrt.shape and _compare(d, repaired, sizes, seed, points,
+                                                      False).holds:
+            return words
+    return ""
 
 
 def _scalar(e):

@@ -57,10 +57,19 @@ class Builder:
     def width(self, layer):
         if self.net.widths is not None and layer.is_Integer:
             return Integer(self.net.widths[int(layer)])
-        if self.net.residual and layer.is_Integer and self.L.is_Integer and \
-                1 <= layer <= self.L - 1:
+        if self.net.residual and self._hidden(layer):
             return WIDTH[1]   # a residual network's hidden layers share one width
         return WIDTH[layer]
+
+    def _hidden(self, layer):
+        """Is ``layer`` a hidden layer (1 … L-1)? For a symbolic depth, any layer other
+        than 0 and L (L-1, L-2, l) is taken as hidden: the claim's layers are checked
+        to exist at each concrete depth later."""
+        if layer.is_Integer and self.L.is_Integer:
+            return 1 <= layer <= self.L - 1
+        if layer.is_Integer:
+            return layer >= 1
+        return layer != self.L
 
     def activation(self, layer):
         """The activation name of a layer (an expression in L and l, or a number)."""
