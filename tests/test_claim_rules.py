@@ -135,3 +135,18 @@ def test_catalogue_hints_factor_sign_transpose(claim, words):
     v = verify_derivative("det(X)", "X", claim)
     assert not v.holds
     assert (words in v.hint) if words else v.hint == ""
+
+
+def test_residual_symbolic_depth_knows_the_hidden_widths_are_equal():
+    """Was refused with a shape mismatch (n_{L-1} vs n_{L-2}); the skip path's sum."""
+    net = Network.uniform(depth="L", activation="tanh", loss="sse", residual=True)
+    right = "(W_{L-1}^T delta_{L-1} + W_L^T delta_L) ⊙ tanh'(h_{L-2})"
+    assert verify(net, "delta_{L-2}", right).holds
+    assert not verify(net, "delta_{L-2}", "(W_{L-1}^T delta_{L-1}) ⊙ tanh'(h_{L-2})").holds
+
+
+def test_sigma_of_hhat_is_the_layers_activation():
+    """σ'(ĥ_1) in a network with tanh then sigmoid means tanh'(ĥ_1) (was refused)."""
+    net = Network(activations=("tanh", "sigmoid"), loss="bce", depth=2, norm="layer")
+    assert verify(net, "beta_1", "W_2^T (z_2 - y) ⊙ σ'(hhat_1)").holds
+    assert not verify(net, "beta_1", "W_2^T (z_2 - y) ⊙ sigmoid'(hhat_1)").holds
