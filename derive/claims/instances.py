@@ -120,6 +120,12 @@ def lowest_layer(kind, k, claim):
     return min([k + 1 if kind == "z" else k] + named)
 
 
+def _lowest(c, k, claim, record):
+    """The lowest layer whose gradients a check needs; 1 for a general layer l, so that
+    every l at one instance and point shares one computation (`numeric_state`)."""
+    return 1 if "l" in record else lowest_layer(c.kind, k, claim)
+
+
 @lru_cache(maxsize=256)
 def numeric_state(net, widths, m, point_key, lowest):
     """(numeric environment, gradients of layers L … ``lowest``) at a point (a sorted
@@ -242,7 +248,7 @@ def numeric_at(c, inst, k, claim, rng, record):
     for _ in range(c.points):
         point = random_point(inst, rng)
         numeric_env, grads = numeric_state(inst.net, inst.widths, inst.m, _point_key(point),
-                                           lowest_layer(c.kind, k, claim))
+                                           _lowest(c, k, claim, record))
         truth = truth_of(inst, numeric_env, grads, c.kind, k)
         claimed = claimed_in(inst, claim, numeric_env)
         for r in range(truth.rows):
@@ -264,7 +270,7 @@ def numeric_at(c, inst, k, claim, rng, record):
 
 def exact_at(c, inst, k, claim, budget):
     """Is every entry difference exactly zero (decided within ``budget``)?"""
-    env, grads = symbolic_state(inst.net, inst.widths, inst.m, lowest_layer(c.kind, k, claim))
+    env, grads = symbolic_state(inst.net, inst.widths, inst.m, 1)
     truth = truth_of(inst, env, grads, c.kind, k)
     claimed = claimed_in(inst, claim, env)
     constraint = target_constraint(inst)

@@ -192,10 +192,13 @@ def sweep(c, seed, exact):
     for D in depths:
         general = [D - k for k in range(D)] if "l" in [s[0] for s in specs] else [None]
         instances = plan(c.net, D, rng)
-        for lval in general:
-            for widths, m in instances:
+        for widths, m in instances:
+            # every layer l of one instance is checked at the same points, so the forward
+            # pass and the δ's there are computed once for all of them
+            for lval in general:
+                at = random.Random(f"{seed}/{D}/{widths}/{m}") if general[0] else rng
                 try:
-                    record, fail = check_at(c, D, lval, widths, m, rng, budget)
+                    record, fail = check_at(c, D, lval, widths, m, at, budget)
                 except Skip:
                     continue
                 verdict.checked.append(record)
