@@ -150,3 +150,26 @@ def test_sigma_of_hhat_is_the_layers_activation():
     net = Network(activations=("tanh", "sigmoid"), loss="bce", depth=2, norm="layer")
     assert verify(net, "beta_1", "W_2^T (z_2 - y) ⊙ σ'(hhat_1)").holds
     assert not verify(net, "beta_1", "W_2^T (z_2 - y) ⊙ sigmoid'(hhat_1)").holds
+
+
+@pytest.mark.parametrize("notation", ["hz", "gh"])
+def test_residual_general_layer_correct_form_prints_and_reads_back(notation):
+    """The general layer's recursion names ∂J/∂z_{l+1} (dJ/dz_{l+1}); its correct form was
+    empty before (no claim syntax for the cotangent)."""
+    from derive.claims.network_check import correct_form
+    net = Network.uniform(depth="L", activation="tanh", loss="sse", residual=True)
+    text, latex = correct_form(net, "delta_l", notation)
+    assert "dJ/d" in text
+    assert verify(net, "delta_l", text, notation=notation).holds
+    assert verify(net, "delta_l", latex, notation=notation).holds
+
+
+@pytest.mark.parametrize("claim, holds", [
+    ("(W_2^T delta_2 + dJ/dz_2) ⊙ tanh'(h_1)", True),
+    ("dJ/dz_1 ⊙ tanh'(h_1)", True),
+    ("(W_2^T delta_2) ⊙ tanh'(h_1)", False),            # the skip path forgotten
+    ("(W_2^T delta_2 + dJ/dz_3) ⊙ tanh'(h_1)", False),   # the wrong layer's cotangent
+])
+def test_named_cotangents_in_claims(claim, holds):
+    net = Network.uniform(depth=3, activation="tanh", loss="sse", residual=True)
+    assert verify(net, "delta_1", claim).holds is holds

@@ -25,7 +25,7 @@ from ..engine.certificate import matrix_gradients
 from ..engine.instance import CONSTANTS, Instance, random_point, target_constraint
 from ..engine.plan import backprop
 from ..errors import ClaimError
-from ..ir.nodes import Var
+from ..ir.nodes import MatPartial, Var
 from ..printing.claim_text import shape_text
 from ..vocab import LAYER
 from .network_build import KIND_NEEDS, Builder
@@ -195,7 +195,7 @@ def claim_at(c, D, lval):
 def layers_of(tree):
     if not isinstance(tree, tuple):
         return []
-    if tree[0] == "var":
+    if tree[0] in ("var", "cot"):
         return [tree[2]]
     return [spec for t in tree[1:] for spec in layers_of(t)]
 
@@ -301,13 +301,38 @@ def bounded_ops(expr):
 
 def claimed_in(inst, claim, env):
     """The claim as an explicit matrix over ``env`` (numbers, or the symbols)."""
+    claim = claim.xreplace(inst.sizes())
+    if claim.has(MatPartial):
+        claim = cotangents_in(inst, claim)
     try:
-        claimed = _at_constants(evaluate(claim.xreplace(inst.sizes()), env), env)
+        claimed = _at_constants(evaluate(claim, env), env)
     except (KeyError, TypeError, ValueError) as exc:
         raise ClaimError(f"cannot evaluate the claim: {exc}") from None
     if not hasattr(claimed, "rows"):
         raise ClaimError("the claim is a scalar but the gradient is a matrix")
     return claimed
+
+
+def cotangents_in(inst, claim):
+    """The claim with each named cotangent (∂J/∂z_k, ∂J/∂a_k, ∂J/∂ĥ_k) replaced by the
+    derivation's form for it at this instance (in δ's, repeatedly: one form may name
+    the next layer's), so that it evaluates like any claim."""
+    d = concrete_backprop(inst.net)
+    forms = {}
+    for k in range(1, inst.depth + 1):
+        for sym, form in d.cotangents(k):
+            forms[(sym.wrt.kind, int(sym.wrt.layer))] = form
+        forms.setdefault(("z", k), d.dJdz(k))     # k = L: the loss's own derivative
+    for _ in range(2 * inst.depth + 2):
+        found = claim.atoms(MatPartial)
+        if not found:
+            return claim
+        try:
+            claim = claim.xreplace({p: forms[(p.wrt.kind, int(p.wrt.layer))] for p in found})
+        except KeyError as exc:
+            raise ClaimError(f"no cotangent {exc} at depth {inst.depth}") from None
+        claim = claim.xreplace(inst.sizes())
+    raise ClaimError("the named cotangents do not resolve")
 
 
 NAMES = {"W": "W_{}", "b": "b_{}", "gamma": "gamma_{}", "beta": "beta_{}", "y": "y"}

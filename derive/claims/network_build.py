@@ -17,9 +17,9 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..errors import ClaimError
-from ..ir.nodes import Act, Var
+from ..ir.nodes import Act, MatPartial, Var
 from ..printing.claim_text import shape_text, to_claim
-from ..vocab import BATCH, DEPTH, EPSILON, LAMBDA, LAYER, WIDTH
+from ..vocab import BATCH, DEPTH, EPSILON, LAMBDA, LAYER, LOSS, WIDTH
 from .shapes import ShapeMismatch
 from .spread import Open, settle, unify
 
@@ -149,6 +149,8 @@ class Builder:
             return self.var(tree[1], tree[2])
         if op == "call":
             return self.call(*tree[1:])
+        if op == "cot":    # ∂J/∂z_l …: its value comes from the derivation at each instance
+            return MatPartial(LOSS, self.var(tree[1], tree[2]))
         if op == "matmul":
             return self.chain(tree)
         if op in ("had", "add", "sub"):

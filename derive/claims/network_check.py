@@ -191,6 +191,8 @@ def sweep(c, seed, exact):
     budget = ExactBudget(EXACT_BUDGET) if exact else None
     for D in depths:
         general = [D - k for k in range(D)] if "l" in [s[0] for s in specs] else [None]
+        if c.net.residual and general[0]:   # a general residual layer feeds another one
+            general = [lv for lv in general if lv <= D - 2]
         instances = plan(c.net, D, rng)
         for widths, m in instances:
             # every layer l of one instance is checked at the same points, so the forward

@@ -27,7 +27,7 @@ True
 """
 from sympy import Integer
 
-LEAVES = ("var", "num", "batch", "width", "const", "identity")
+LEAVES = ("var", "num", "batch", "width", "const", "identity", "cot")
 SIGMA_PRIME = lambda spec: ("call", "sigma", 1, ("var", "h", spec))     # noqa: E731
 OTHER_KIND = {"z": ("h", "a"), "h": ("z", "hhat"), "a": ("z",), "hhat": ("h",),
               "xhat": ("hhat",)}
