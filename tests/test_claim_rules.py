@@ -173,3 +173,26 @@ def test_residual_general_layer_correct_form_prints_and_reads_back(notation):
 def test_named_cotangents_in_claims(claim, holds):
     net = Network.uniform(depth=3, activation="tanh", loss="sse", residual=True)
     assert verify(net, "delta_1", claim).holds is holds
+
+
+def test_long_chains_are_answered_not_recursed():
+    """Issue 23: a 200-factor Hadamard chain raised RecursionError, 80 copies of a term
+    hung; both are verdicts now (wrong claims: z_1^{∘200} ≠ ∂J/∂z_1, 80 × the gradient)."""
+    net = Network.uniform(depth=3, activation="sigmoid", loss="bce")
+    assert not verify(net, "z_1", " ⊙ ".join(["z_1"] * 200)).holds
+    assert not verify(net, "W_3", " + ".join(["(z_3 - y) z_2^T"] * 80)).holds
+
+
+@pytest.mark.parametrize("call", [
+    lambda: verify(Network.uniform(depth=3, activation="sigmoid", loss="bce"), "W_3",
+                   "1" * 5000 + " (z_3 - y) z_2^T"),
+    lambda: verify_derivative("1" * 5000 + " y^T A x", "A", "y x^T"),
+    lambda: verify_derivative("tr(X^20)", "X", "20 (X^T)^{19}"),
+    lambda: verify_derivative("y^T X^30 x", "X", "y x^T"),
+    lambda: verify_derivative("tr(X^{-5})", "X", "X"),
+])
+def test_refused_up_front_in_one_line(call):
+    from derive.errors import ClaimError
+    with pytest.raises(ClaimError) as info:
+        call()
+    assert "\n" not in str(info.value) and len(str(info.value)) < 200
