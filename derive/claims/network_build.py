@@ -24,8 +24,8 @@ from .shapes import ShapeMismatch
 from .spread import Open, settle, unify
 
 
-def _show(e):
-    return f"{to_claim(e)} ({shape_text(e.shape)})"
+def _show(e, notation="hz"):
+    return f"{to_claim(e, notation)} ({shape_text(e.shape)})"
 
 
 ONES = (("num", 1), ("T", ("num", 1)))     # the ones column 1 and row 1^T of a product
@@ -40,8 +40,8 @@ KIND_NEEDS = {"gamma": _NORMED, "beta": _NORMED, "hhat": _NORMED, "xhat": _NORME
 class Builder:
     """Builds one claim tree for ``net``; ``depth`` fixes L for a symbolic network."""
 
-    def __init__(self, net, depth=None, outer=False):
-        self.net = net
+    def __init__(self, net, depth=None, outer=False, notation="hz"):
+        self.net, self.notation = net, notation     # messages name things in the notation
         self.outer = outer     # read two juxtaposed column vectors as u vᵀ (for hints)
         if net.symbolic:
             self.L = DEPTH if depth is None else Integer(depth)
@@ -191,6 +191,10 @@ class Builder:
             result = getattr(self, "op_" + op)(result, self.part(t))
         return result
 
+    def show(self, e):
+        """A subexpression and its shape, for a message, in the claim's notation."""
+        return _show(e, self.notation)
+
     @staticmethod
     def is_matrix(e):
         return isinstance(e, MatrixExpr)
@@ -207,14 +211,14 @@ class Builder:
             return MatAdd(OneMatrix(*b.shape) if a == 1 else self.scale(a, OneMatrix(*b.shape)), b)
         a, b, fits = unify(a, b)
         if not fits:
-            raise ShapeMismatch(f"cannot add {_show(a)} and {_show(b)}")
+            raise ShapeMismatch(f"cannot add {self.show(a)} and {self.show(b)}")
         return MatAdd(*_terms(a, MatAdd), b)
 
     def op_sub(self, a, b):
         if self.is_matrix(a) and self.is_matrix(b):
             a, b, fits = unify(a, b)
             if not fits:
-                raise ShapeMismatch(f"cannot subtract {_show(b)} from {_show(a)}")
+                raise ShapeMismatch(f"cannot subtract {self.show(b)} from {self.show(a)}")
         return self.op_add(a, -b)
 
     def scale(self, a, b):
@@ -235,7 +239,7 @@ class Builder:
             one, other = (a, b) if a.shape == (1, 1) else (b, a)
             rows, cols = other.shape
             return HadamardProduct(MatMul(OneMatrix(rows, 1), one, OneMatrix(1, cols)), other)
-        raise ShapeMismatch(f"cannot multiply {_show(a)} by {_show(b)}")
+        raise ShapeMismatch(f"cannot multiply {self.show(a)} by {self.show(b)}")
 
     def op_times(self, a, b):
         matrices = self.is_matrix(a) and self.is_matrix(b)
@@ -248,8 +252,8 @@ class Builder:
             return self.scale(a, b)
         a, b, fits = unify(a, b)
         if not fits:
-            raise ShapeMismatch(f"cannot take the Hadamard product of {_show(a)} and "
-                                f"{_show(b)}")
+            raise ShapeMismatch(f"cannot take the Hadamard product of {self.show(a)} and "
+                                f"{self.show(b)}")
         return HadamardProduct(*_terms(a, HadamardProduct), b)
 
     def op_div(self, a, b):
@@ -300,10 +304,10 @@ def _terms(e, kind):
     return e.args if isinstance(e, kind) else (e,)
 
 
-def build(tree, net, depth=None, outer=False, target=None):
+def build(tree, net, depth=None, outer=False, target=None, notation="hz"):
     """(expression, shape or None for a scalar) of a claim tree; ``outer`` reads two
     juxtaposed column vectors as their outer product (a hint's reading, never the
     claim's: juxtaposition is the matrix product); ``target`` is the shape the claim is
     compared with, which fixes the sizes the claim leaves open (`Builder.build`)."""
-    expr = Builder(net, depth, outer).build(tree, target)
+    expr = Builder(net, depth, outer, notation).build(tree, target)
     return expr, (expr.shape if isinstance(expr, MatrixExpr) else None)

@@ -115,7 +115,7 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     numeric_layers = net.symbolic and any(b is None for b, _ in layers_of(tree))
     claim = Claim(net, kind, pspec, tree, points=points, notation=notation)
     try:
-        expr, shape = build(tree, net, target=target.shape)
+        expr, shape = build(tree, net, target=target.shape, notation=notation)
     except ShapeMismatch as exc:
         if not numeric_layers:
             verdict.reason = f"shape mismatch: {exc}"
