@@ -10,12 +10,14 @@ target's shape where it stands in the claim's shape, and 1 elsewhere (`settle`).
 >>> from sympy import OneMatrix
 >>> k = Open()
 >>> ones = OneMatrix(k, 1)
->>> unify(ones, OneMatrix(3, 1))[0]
-OneMatrix(3, 1)
->>> settle(OneMatrix(1, k), (1, 4))
-OneMatrix(1, 4)
+>>> unify(ones, OneMatrix(3, 1))[0].shape
+(3, 1)
+>>> settle(OneMatrix(1, k), (1, 4)).shape
+(1, 4)
+>>> settle(OneMatrix(k, 1)).shape        # nothing fixed it: length 1
+(1, 1)
 """
-from sympy import Dummy
+from sympy import Dummy, sympify
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 
@@ -68,7 +70,7 @@ def settle(expr, target=None):
         fixes = {}
         for have, want in zip(expr.shape, target):
             if is_open(have) and not open_sizes_of(want):
-                fixes.setdefault(have, want)
+                fixes.setdefault(have, sympify(want))
         expr = expr.xreplace(fixes)
     return expr.xreplace({s: 1 for s in open_sizes(expr)})
 
