@@ -98,21 +98,13 @@ def test_depth_3_correct_forms_read_back(row, param, normalized_below):
     _reads_back(_net(row, 3), param, normalized_below)
 
 
-#: a general layer's γ, β of a residual network: its form needs ∂J/∂z_{l+1}, which has
-#: no name in the claim syntax, so there is no correct form to print
-UNNAMED = {"gamma_l", "beta_l"}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("row, param, normalized_below", _symbolic_rows(),
                          ids=lambda v: _label(v) if isinstance(v, tuple) else str(v))
 def test_symbolic_depth_correct_forms_read_back(row, param, normalized_below):
-    net = _net(row, "L")
-    if row[0] and param in UNNAMED:
-        wrong = verify(net, param, "0")
-        assert not wrong.holds and wrong.correct == "" and wrong.correct_latex == ""
-        return
-    _reads_back(net, param, normalized_below)
+    """A residual network's general-layer γ_l, β_l name ∂J/∂z_{l+1} (dJ/dz_{l+1}): their
+    forms print and read back like the others (issue 21)."""
+    _reads_back(_net(row, "L"), param, normalized_below)
 
 
 @pytest.mark.slow

@@ -121,7 +121,9 @@ def test_hints_are_verified_repairs(net, param, claim, hint):
 
 
 def test_no_hint_where_no_repair_verifies():
-    v = verify(SIG, "W_L", "(z_L - y ⊙ y) z_{L-1}^T")
+    # (z_L - y ⊙ y) now has a verified repair (a factor too many: y ⊙ y → y); exp(y)
+    # has none among the repairs of derive.claims.repairs
+    v = verify(SIG, "W_L", "(z_L - exp(y)) z_{L-1}^T")
     assert not v.holds and v.hint == ""
 
 

@@ -15,31 +15,19 @@ already names in the expression.
 from dataclasses import dataclass
 
 from sympy import (
-    Add,
-    Determinant,
-    Identity,
     Integer,
-    Inverse,
-    MatAdd,
-    MatMul,
-    MatPow,
     MatrixSymbol,
-    OneMatrix,
-    Rational,
     Symbol,
-    Trace,
-    ZeroMatrix,
 )
-from sympy.matrices.expressions import HadamardPower, HadamardProduct, Transpose
-from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..errors import ClaimError
-from ..ir.matrix_nodes import AsScalar, Elem, SqNorm, scalar_function
 from .dims import ONE, Dims
 from .free_names import parse_free  # noqa: F401 (the doctest above uses it)
+from .free_objects import ONES, FreeBuilder, chain
 from .shapes import ShapeMismatch
 
 DIM_LETTERS = "mnlpqrs"         # names for inferred dimensions, in this order
+MAX_MATRIX_POWER = 4            # X^k up to 4, X^{-k} up to 3: more is refused (seconds)
 SMALL_SIZE = 6                  # larger given sizes stay symbolic: checked at small sizes
 
 
@@ -58,7 +46,8 @@ class _Shaper:
 
     def __init__(self, shapes):
         self.dims, self.names, self.order, self.given = Dims(), {}, [], {}
-        self.identities = {}
+        self.identities, self.ones = {}, {}
+        self.max_power = MAX_MATRIX_POWER   # a claim's (the derivative's) may be one more
         if shapes is not None and not isinstance(shapes, dict):
             raise ClaimError(f"shapes: expected a dict of name -> (rows, cols), got "
                              f"{type(shapes).__name__}")
@@ -108,21 +97,44 @@ class _Shaper:
             word = {"had": "Hadamard product", "add": "sum", "sub": "difference"}[kind]
             self._same(a, b, f"the {word} of a {self.text(a)} and a {self.text(b)}")
             return a
-        if kind in ("matmul", "times"):
-            a, b = self.shape(node[1]), self.shape(node[2])
-            if self.scalar(a) or self.scalar(b):
-                if not (self.dims.is_one(a[1]) and self.dims.is_one(b[0])):
-                    return b if self.scalar(a) else a
-            self.dims.union(a[1], b[0], f"cannot multiply a {self.text(a)} by a "
-                                        f"{self.text(b)}: inner sizes differ")
-            return (a[0], b[1])
+        if kind == "matmul":
+            items = chain(node)
+            shapes = [None if item in ONES else self.shape(item) for item in items]
+            matrix = any(s is not None and not self.scalar(s) for s in shapes)
+            for item, n in zip(items, range(len(items))):
+                if item in ONES:    # a ones vector beside a matrix, else the number 1
+                    d = self.dims.new() if matrix else ONE
+                    self.ones[id(item)] = d
+                    shapes[n] = (d, ONE) if item == ONES[0] else (ONE, d)
+            product = shapes[0]
+            for s in shapes[1:]:
+                product = self.product(product, s)
+            return product
+        if kind == "times":
+            return self.product(self.shape(node[1]), self.shape(node[2]))
         if kind == "div":
             a, b = self.shape(node[1]), self.shape(node[2])
-            if not self.scalar(b):
-                raise ClaimError(f"division is only by a scalar, not by a {self.text(b)}")
-            return a
+            if self.scalar(b):
+                return a
+            if not self.scalar(a):       # ⊘: elementwise, the same shape
+                self._same(a, b, f"the elementwise quotient of a {self.text(a)} by a "
+                                 f"{self.text(b)}")
+            return b
         if kind == "pow":
             return self.power(node)
+        return self.shape_more(node, kind)
+
+    def product(self, a, b):
+        """The shape of a matrix product (a 1×1 factor multiplies as a scalar)."""
+        if self.scalar(a) or self.scalar(b):
+            if not (self.dims.is_one(a[1]) and self.dims.is_one(b[0])):
+                return b if self.scalar(a) else a
+        self.dims.union(a[1], b[0], f"cannot multiply a {self.text(a)} by a "
+                                    f"{self.text(b)}: inner sizes differ")
+        return (a[0], b[1])
+
+    def shape_more(self, node, kind):
+        """Norms, traces, determinants and elementwise functions: `shape`'s other half."""
         if kind == "norm":         # ‖v‖ (Frobenius for a matrix) = (‖v‖²)^{1/2}
             self.shape(node[1])
             return (ONE, ONE)
@@ -145,6 +157,11 @@ class _Shaper:
             if node[2] == 0:
                 raise ClaimError("a matrix power needs a nonzero exponent (X^0 is I: write "
                                  "I), such as X^2 or X^{-1}")
+            low, high = 1 - self.max_power, self.max_power    # inverses cost more
+            if not low <= node[2] <= high:
+                raise ClaimError(f"a matrix power {node[2]}: allowed from {low} to {high} "
+                                 "(the check expands it entry by entry at 3×3 and larger, "
+                                 "which for higher powers takes minutes)")
             word = "power" if node[2] > 0 else "inverse"
             self.dims.union(a[0], a[1], f"the {word} of a {self.text(a)}: it must be square")
         return a
@@ -183,7 +200,7 @@ def build_scalar(tree, wrt=None, shapes=None):
     size = _named(shaper, wrt)
     symbols = {label: MatrixSymbol(label, size(r), size(c))
                for label, (r, c) in shaper.names.items()}
-    return Scalar(_Builder(symbols, shaper, size).build(tree),
+    return Scalar(FreeBuilder(symbols, shaper, size).build(tree),
                   {k: v.shape for k, v in symbols.items()}, symbols, list(shaper.order),
                   (shaper, size))
 
@@ -203,6 +220,7 @@ def build_claim(scalar, tree, wrt=None):
                          f"not have; its names are {', '.join(scalar.order)}")
     roots = {shaper.dims.find(d) for dims in shaper.names.values() for d in dims} - {ONE}
     before = {d: size(d) for d in roots}
+    shaper.max_power = MAX_MATRIX_POWER + 1     # d/dX tr(X^{-4}) has X^{-5}
     shape = shaper.shape(tree)
     if wrt is not None:   # sizes the claim leaves open (an identity I) are the target's
         for mine, target in zip(shape, shaper.names[wrt]):
@@ -220,7 +238,7 @@ def build_claim(scalar, tree, wrt=None):
     if merged:
         names = " = ".join(str(before[d]) for d in merged[0])
         raise ShapeMismatch(f"the claim's shapes fit only if {names}")
-    return (_Builder(scalar.symbols, shaper, size).build(tree),
+    return (FreeBuilder(scalar.symbols, shaper, size).build(tree),
             (size(shape[0]), size(shape[1])))
 
 
@@ -263,113 +281,3 @@ def _named(shaper, wrt):
             names[root] = letters.pop(0) if letters else f"d{len(names) + 1}"
         return Symbol(names[root], integer=True, positive=True)
     return size
-
-
-class _Builder:
-    """Second pass: SymPy objects, with the sizes now known."""
-
-    def __init__(self, symbols, shaper, size):
-        self.symbols, self.shaper, self.size = symbols, shaper, size
-
-    def build(self, node):
-        kind = node[0]
-        if kind == "name" and node in self.shaper.identities:
-            return Identity(self.size(self.shaper.identities[node]))
-        if kind == "name":
-            return self.symbols[node[1]]
-        if kind == "num":
-            return node[1]
-        if kind == "neg":
-            return -self.build(node[1])
-        if kind == "T":
-            a = self.build(node[1])
-            return Transpose(a).doit() if _is_matrix(a) else a
-        if kind in ("add", "sub"):
-            a, b = self.build(node[1]), self.build(node[2])
-            if kind == "sub":
-                b = -b
-            big = [e for e in (a, b) if _is_matrix(e) and e.shape != (1, 1)]
-            if len(big) == 1:           # a scalar plus a matrix: the scalar times ones
-                small = b if big[0] is a else a
-                return MatAdd(big[0], _scalar(small) * OneMatrix(*big[0].shape))
-            if _is_matrix(a) and _is_matrix(b):
-                return MatAdd(a, b)
-            return Add(_scalar(a), _scalar(b))
-        if kind == "had":
-            a, b = self.build(node[1]), self.build(node[2])
-            if not (_is_matrix(a) and _is_matrix(b)):
-                return _scalar(a) * _scalar(b)
-            return HadamardProduct(a, b)
-        if kind in ("matmul", "times"):
-            a, b = self.build(node[1]), self.build(node[2])
-            if _is_matrix(a) and _is_matrix(b) and a.shape[1] == b.shape[0]:
-                return MatMul(a, b).doit(deep=False)
-            if _is_matrix(a) and _is_matrix(b):   # a 1×1 matrix scaling the other one
-                return _scalar(a) * b if a.shape == (1, 1) else _scalar(b) * a
-            return _scalar(a) * b if not _is_matrix(a) else _scalar(b) * a
-        if kind == "div":
-            a, b = self.build(node[1]), _scalar(self.build(node[2]))
-            return a * b ** -1 if _is_matrix(a) else a / b
-        if kind in ("pow", "epow"):
-            return self.power(node)
-        if kind == "norm":         # ‖v‖ = (‖v‖²)^{1/2}
-            return _norm(self.build(node[1]))
-        if kind == "tr":
-            a = self.build(node[1])
-            return Trace(a) if _is_matrix(a) else a
-        if kind == "det":
-            a = self.build(node[1])
-            if _is_zero(a):                   # A - A: SymPy's doit cancels it to 0
-                return Integer(0)
-            return Determinant(a) if _is_matrix(a) and a.shape != (1, 1) else _scalar(a)
-        if kind == "call":
-            fname, order, arg = node[1], node[2], self.build(node[3])
-            if _is_matrix(arg) and arg.shape != (1, 1):
-                return Elem(fname, arg, order)
-            return scalar_function(fname, order)(_scalar(arg))
-        raise ClaimError(f"{kind} is not allowed in a matrix expression")
-
-    def power(self, node):
-        """‖v‖^k, X^k, X^{-1} (kept as written: SymPy's doit would split (A B)^{-1}), s^k;
-        the elementwise X^{∘k}."""
-        if node[0] == "epow":
-            base = self.build(node[1])
-            if _is_matrix(base) and base.shape != (1, 1):
-                return HadamardPower(base, node[2])
-            return _scalar(base) ** node[2]
-        if node[1][0] == "norm":
-            inner = self.build(node[1][1])
-            if not _is_matrix(inner):
-                return inner ** node[2]
-            return SqNorm(inner) ** Rational(node[2], 2)
-        base, k = self.build(node[1]), node[2]
-        if _is_matrix(base) and base.shape != (1, 1):
-            if k < 0 and _is_zero(base):
-                raise ClaimError("the inverse of a matrix that is 0 (such as A - A): it "
-                                 "is singular")
-            if k < 0:
-                return Inverse(base) if k == -1 else MatPow(base, k)
-            return MatPow(base, k).doit() if k > 1 else base
-        return _scalar(base) ** k
-
-
-def _norm(inner):
-    return SqNorm(inner) ** Rational(1, 2) if _is_matrix(inner) else abs(inner)
-
-
-def _is_zero(e):
-    """A matrix expression that SymPy cancels to the zero matrix (A - A)."""
-    return isinstance(e, MatrixExpr) and isinstance(e.doit(), ZeroMatrix)
-
-
-def _is_matrix(e):
-    return isinstance(e, MatrixExpr)
-
-
-def _scalar(e):
-    """A scalar from a number, a scalar expression or a 1×1 matrix."""
-    if _is_matrix(e):
-        if e.shape != (1, 1):
-            raise ClaimError(f"a {e.shape[0]}×{e.shape[1]} matrix where a scalar is needed")
-        return AsScalar(e)
-    return e if not isinstance(e, (int,)) else Rational(e)

@@ -35,12 +35,14 @@ NAMES = {
            "a": ("z", None), "u": ("a", None)},
 }
 SUPERSCRIPT_LAYERS = ("gh", "za")
+LOSS_LETTERS = ("dJ", "dL", "dC")      # dJ/dz_l: J, or the notation's L or C
+COTANGENTS = ("z", "a", "hhat")        # the quantities whose cotangent a claim may name
 COMMON = {"y": ("y", ("L", 0)), "x": ("z", (None, 0)), "delta": ("delta", None),
           "Wbar": ("Wbar", None), "zaug": ("zaug", None), "m": ("batch", None),
           "n": ("width", None), "gamma": ("gamma", None), "beta": ("beta", None),
           "M": ("M", None), "hhat": ("hhat", None), "xhat": ("xhat", None),
           "mu": ("mu", None), "var": ("var", None),
-          "epsilon": ("const", None), "lambda": ("const", None)}
+          "epsilon": ("const", None), "lambda": ("const", None), "I": ("identity", None)}
 GENERIC_ACT = ("sigma", "phi", "varphi")
 MAX_POWER = 100    # the largest exponent |k| of X^k, X^{∘k}, X.^k
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax", "identity",
@@ -247,6 +249,9 @@ class Parser:
         kind, value, col = self.take()
         if value in FUNCTIONS:
             return self.call(value)
+        if value in LOSS_LETTERS and self.at("/") and self.peek(1)[0] == "NAME" \
+                and self.peek(1)[1][:1] == "d":
+            return self.cotangent()
         if value not in self.names:
             allowed = ", ".join(sorted(set(self.names) | set(FUNCTIONS)))
             raise ClaimError(f"unknown name {value!r}; expected one of {allowed}", column=col)
@@ -255,6 +260,8 @@ class Parser:
             return ("batch",)
         if var_kind == "const":    # ε of a normalization, λ of weight decay
             return ("const", value)
+        if var_kind == "identity":  # I, its size from context
+            return ("identity",)
         if fixed is not None:
             if self.at("_"):   # y_L, x_0 are fine
                 self.take()
@@ -269,6 +276,18 @@ class Parser:
             return ("T", self.name_layer(value, var_kind, ("_",)))
         node = self.name_layer(value, var_kind, marks)
         return ("width", node[2]) if var_kind == "width" else node
+
+    def cotangent(self):
+        """After dJ: the rest of dJ/dz_l, dJ/da_l, dJ/dhhat_l (the derivation's named
+        cotangents ∂J/∂z_l, ∂J/∂a_l, ∂J/∂ĥ_l), as ('cot', kind, layer)."""
+        self.take()
+        _, target, col = self.take()
+        kind = self.names.get(target[1:], (None,))[0]
+        if kind not in COTANGENTS:
+            raise ClaimError(f"{target!r}: the named cotangents are dJ/dz_l, dJ/da_l and "
+                             "dJ/dhhat_l (in the notation's letters)", column=col)
+        marks = ("_", "^") if self.notation in SUPERSCRIPT_LAYERS else ("_",)
+        return ("cot", kind, self.name_layer(target[1:], kind, marks)[2])
 
     def at_layer_after_t(self):
         """False for W^T_L (the index follows the transpose), True for a^{L}^T."""

@@ -7,9 +7,9 @@ batch size). The repairs, in order:
 
 * a constant factor: 2, 1/2, −1, −2, −1/2, 1/m, m, 1/n_L, n_L (the ratio of truth to
   claim at the failing entry picks the candidates);
-* a missing ⊙ σ'(h_l) factor on any subexpression, for every layer the claim names;
-* z_l where h_l belongs (and h_l where z_l belongs);
-* a transpose on the wrong factor (one transpose moved to another name).
+* the structural repairs of `derive.claims.repairs` (a transpose, a missing or extra
+  factor, the activation derivative's form, a variable mistaken everywhere, softmax's
+  Jacobian, a term's sign, weight decay), named in the claim's own notation.
 """
 from dataclasses import replace
 
@@ -22,9 +22,10 @@ from ..printing.claim_text import to_claim
 from ..vocab import BATCH
 from .instances import Skip, claim_at
 from .network_build import Builder, build
+from .repairs import layer_text, nodes, repairs
 from .shapes import ShapeMismatch
 
-LEAVES = ("var", "num", "batch", "width")
+MAX_AT_POINT = 240      # repairs evaluated at the failing point, at most (a count)
 
 
 def _scale(factor):
@@ -50,15 +51,19 @@ FACTORS = [
 ]
 MAX_SHAPE_TRIES = 4     # structural repairs verified after a shape mismatch, at most
 MAX_HINT_SWEEPS = 3     # repairs that match at the counterexample and are swept, at most
+MAX_HINT_NODES = 120    # larger claims get no hint (each repair rebuilds the whole claim)
 
 
 def diagnose(c, evidence, cex, seed, sweep):
     """A hint (text) for the failing claim ``c``, or "" when no repair verifies.
     ``sweep(claim, seed, exact)`` is the checker the repairs must pass."""
-    sweeps = 0    # a count, not a clock: the same claim gets the same hint under any load
+    sweeps = tried = 0    # counts, not a clock: the same hint under any load
+    if sum(1 for _ in nodes(c.tree)) > MAX_HINT_NODES:
+        return ""
     for candidate, text in _candidates(c, evidence, cex):
-        if sweeps >= MAX_HINT_SWEEPS:
+        if sweeps >= MAX_HINT_SWEEPS or tried >= MAX_AT_POINT:
             break
+        tried += 1
         if not _matches_at(candidate, evidence, cex):
             continue
         sweeps += 1
@@ -71,16 +76,18 @@ def diagnose_shape(c, shape, seed, sweep):
     """A hint for a claim whose shape does not fit ``shape``: a structural repair (a
     transpose added, removed or moved, a missing factor) that fits and verifies."""
     tries = 0
-    for tree, what in _structural(c.tree, c.pspec):
+    if sum(1 for _ in nodes(c.tree)) > MAX_HINT_NODES:
+        return ""
+    for tree, what in _repairs(c):
         try:
-            expr, fits = build(tree, c.net)
+            expr, fits = build(tree, c.net, target=shape)
         except ClaimError:
             continue
         if fits != shape:
             continue
         tries += 1
         if sweep(replace(c, tree=tree), seed, False)[0].holds:
-            return f"{what}: {to_claim(expr)} holds"
+            return f"{what(namer(c))}: {to_claim(expr, c.notation)} holds"
         if tries >= MAX_SHAPE_TRIES:
             break
     return ""
@@ -95,14 +102,39 @@ def _candidates(c, evidence, cex):
             if value is None or relative_gap(ratio, value) > 1e-20:
                 continue
         yield replace(c, repair=_scale(factor)), text
-    for tree, what in _structural(c.tree, c.pspec):
+    for tree, what in _repairs(c):
         candidate = replace(c, tree=tree)
-        yield candidate, (lambda tree=tree, what=what: f"{what}: {_text(c.net, tree)} holds")
+        yield candidate, (lambda tree=tree, what=what:
+                          f"{what(namer(c))}: {_text(c, tree)} holds")
 
 
-def _text(net, tree):
+def _repairs(c):
+    net = c.net
+    options = {name for name, on in (("dropout", net.dropout), ("norm", net.norm != "none"),
+                                     ("decay", net.weight_decay), ("residual", net.residual),
+                                     ("softmax", "softmax" in net.activations)) if on}
+    depth = ("L", 0) if net.symbolic else (None, net.depth)
+    return repairs(c.tree, c.pspec, options, c.kind, depth)
+
+
+def namer(c):
+    """(kind, layer spec) -> the name in the claim's notation (h_1, g^1, n_1, …)."""
+    builder = Builder(c.net)
+
+    def name(kind, spec):
+        layer = builder.layer(spec)
+        if kind == "width":
+            return to_claim(builder.width(layer), c.notation)
+        try:
+            return to_claim(builder.var(kind, spec), c.notation)
+        except ClaimError:
+            return f"{kind}_{layer_text(spec)}"
+    return name
+
+
+def _text(c, tree):
     try:
-        return to_claim(build(tree, net)[0])
+        return to_claim(build(tree, c.net)[0], c.notation)
     except ClaimError:
         return "the repaired claim"
 
@@ -144,70 +176,4 @@ def _matches_at(c, evidence, cex):
     return all(relative_gap(a, value[i]) <= TOLERANCE
                for i, a in enumerate(evidence.truth))
 
-
-# -- structural repairs over the claim tree ----------------------------------------------
-def _kids(tree):
-    op = tree[0]
-    if op in LEAVES:
-        return []
-    if op == "call":
-        return [3]
-    if op == "pow":
-        return [1]
-    return [i for i in range(1, len(tree)) if isinstance(tree[i], tuple)]
-
-
-def _nodes(tree, path=()):
-    yield path, tree
-    for i in _kids(tree):
-        yield from _nodes(tree[i], path + (i,))
-
-
-def _put(tree, path, new):
-    if not path:
-        return new
-    i = path[0]
-    return tree[:i] + (_put(tree[i], path[1:], new),) + tree[i + 1:]
-
-
-def _specs(tree, pspec):
-    named = {t[2] for _, t in _nodes(tree) if t[0] == "var" and t[1] in ("h", "z", "W", "delta")}
-    return sorted((named | {pspec}) - {(None, 0)}, key=str)
-
-
-def _layer_text(spec):
-    base, off = spec
-    text = str(off) if base is None else base + (f"{off:+d}" if off else "")
-    return text if len(text) == 1 else "{" + text + "}"
-
-
-def _structural(tree, pspec):
-    nodes = list(_nodes(tree))
-    yield from _transposes(tree, nodes)
-    for spec in _specs(tree, pspec):
-        factor = ("call", "sigma", 1, ("var", "h", spec))
-        for path, sub in nodes:
-            if sub[0] not in ("num", "batch", "width"):
-                yield _put(tree, path, ("had", sub, factor)), \
-                    f"a missing ⊙ σ'(h_{_layer_text(spec)}) factor"
-    for path, sub in nodes:
-        if sub[0] == "var" and sub[1] in ("z", "h") and sub[2] != (None, 0):
-            other = "h" if sub[1] == "z" else "z"
-            yield _put(tree, path, ("var", other, sub[2])), \
-                f"{sub[1]}_{_layer_text(sub[2])} where {other}_{_layer_text(sub[2])} belongs"
-
-
-def _transposes(tree, nodes):
-    """A transpose moved to another name, removed, or added to one name."""
-    for path, sub in nodes:
-        if sub[0] != "T":
-            continue
-        without = _put(tree, path, sub[1])
-        for other, leaf in _nodes(without):
-            if leaf[0] == "var" and other != path:
-                yield _put(without, other, ("T", leaf)), "a transpose on the wrong factor"
-        yield without, "a transpose too many"
-    for path, sub in nodes:
-        if sub[0] == "var":
-            yield _put(tree, path, ("T", sub)), "a missing transpose"
 

@@ -13,7 +13,7 @@ True
 >>> verify_identity("d/dA (y^T A x)", "x y^T").reason
 'shape mismatch: the claim is n×m but ∂C/∂A is m×n; holds if transposed'
 """
-from sympy import OneMatrix, Transpose
+from sympy import OneMatrix, Rational, Transpose
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..calculus.compare import TOLERANCE, exactly_zero
@@ -85,7 +85,32 @@ def _verify(text, label, tree, claim, shapes, sizes, seed, points, exact):
         return verdict
     result = _compare(d, claimed, sizes, seed, points, exact)
     result.correct, result.correct_latex = verdict.correct, verdict.correct_latex
+    if not result.holds:
+        result.hint = _hint(d, claimed, sizes, seed, points)
     return result
+
+
+#: catalogue repairs: (the repaired claim from the claim, the hint's words)
+REPAIRS = (
+    (lambda e: -e, "wrong sign: -(the claim) holds"),
+    (lambda e: Rational(1, 2) * e, "off by a factor 2: (the claim)/2 holds"),
+    (lambda e: 2 * e, "off by a factor 1/2: 2 (the claim) holds"),
+    (lambda e: Transpose(e).doit(), "transposed: (the claim)^T holds"),
+    (lambda e: -Transpose(e).doit(), "transposed, with the wrong sign: -(the claim)^T holds"),
+)
+
+
+def _hint(d, claimed, sizes, seed, points):
+    """A factor, a sign or a transpose that makes the claim hold (verified at every size
+    set, numerically), or ""."""
+    if not isinstance(claimed, MatrixExpr):
+        return ""
+    for repair, words in REPAIRS:
+        repaired = repair(claimed)
+        if repaired.shape == d.wrt.shape and _compare(d, repaired, sizes, seed, points,
+                                                      False).holds:
+            return words
+    return ""
 
 
 def _scalar(e):
@@ -97,22 +122,27 @@ def _shape(shape):
 
 
 def _compare(d, claimed, sizes, seed, points, exact):
-    """Entry by entry against the brute-force derivative at concrete sizes."""
-    concrete = d.sizes(sizes)
-    check = Checker(d.scalar, d.wrt, concrete, seed, points, [claimed])
-    matrix = check.explicit(claimed) if isinstance(claimed, MatrixExpr) else None
-    where = {str(k): v for k, v in concrete.items()}
-    exact = exact and check.exact_feasible
-    verdict = Verdict(True, "holds", checked=[where], exact=[where] if exact else [])
-    for (r, c), truth in check.truth.items():
-        entry = matrix[r, c] if matrix is not None else claimed
-        if check.gap(truth, entry) > TOLERANCE:
-            verdict.holds, verdict.exact = False, []
-            verdict.reason = f"differs at entry ({r + 1}, {c + 1})"
-            verdict.counterexample = _counterexample(check, where, (r, c), truth, entry)
-            return verdict
-        if verdict.exact and not exactly_zero(truth - entry, expand_first=True):
-            verdict.exact = []
+    """Entry by entry against the brute-force derivative, at every size set of
+    `MatrixDerivation.size_sets`; the verdict lists the sets checked and those where the
+    difference also cancelled exactly."""
+    verdict = Verdict(True, "holds")
+    for concrete in d.size_sets(sizes):
+        where = {str(k): v for k, v in concrete.items()}
+        verdict.checked.append(where)
+        check = Checker(d.scalar, d.wrt, concrete, seed, points, [claimed])
+        matrix = check.explicit(claimed) if isinstance(claimed, MatrixExpr) else None
+        proved = exact and check.exact_feasible
+        for (r, c), truth in check.truth.items():
+            entry = matrix[r, c] if matrix is not None else claimed
+            if check.gap(truth, entry) > TOLERANCE:
+                verdict.holds, verdict.exact = False, []
+                verdict.reason = f"differs at entry ({r + 1}, {c + 1})"
+                verdict.counterexample = _counterexample(check, where, (r, c), truth, entry)
+                return verdict
+            if proved and not exactly_zero(truth - entry, expand_first=True):
+                proved = False
+        if proved:
+            verdict.exact.append(where)
     return verdict
 
 

@@ -25,7 +25,7 @@ from ..engine.certificate import matrix_gradients
 from ..engine.instance import CONSTANTS, Instance, random_point, target_constraint
 from ..engine.plan import backprop
 from ..errors import ClaimError
-from ..ir.nodes import Var
+from ..ir.nodes import MatPartial, Var
 from ..printing.claim_text import shape_text
 from ..vocab import LAYER
 from .network_build import KIND_NEEDS, Builder
@@ -80,6 +80,7 @@ class Claim:
     repair: object = None
     points: int = 2
     outer: bool = False
+    notation: str = "hz"     # the claim's notation: hints name its quantities in it
 
     def backprop_at(self, widths):
         """The network at concrete widths and the engine's derivation for it."""
@@ -117,6 +118,12 @@ def lowest_layer(kind, k, claim):
     claim needs."""
     named = [int(v.layer) for v in claim.atoms(Var) if v.kind == "delta"]
     return min([k + 1 if kind == "z" else k] + named)
+
+
+def _lowest(c, k, claim, record):
+    """The lowest layer whose gradients a check needs; 1 for a general layer l, so that
+    every l at one instance and point shares one computation (`numeric_state`)."""
+    return 1 if "l" in record else lowest_layer(c.kind, k, claim)
 
 
 @lru_cache(maxsize=256)
@@ -172,8 +179,9 @@ def claim_at(c, D, lval):
             raise Skip
     if c.kind == "W" and layer < 1 or c.kind in KIND_NEEDS and not 1 <= layer <= D - 1:
         raise Skip   # no W_0; γ_l, β_l only on the hidden layers
+    target = builder.var(c.kind, c.pspec)
     try:
-        claim = builder.build(c.tree)
+        claim = builder.build(c.tree, target.shape)
     except ShapeMismatch:
         raise
     except ClaimError:
@@ -181,13 +189,13 @@ def claim_at(c, D, lval):
     claim = claim.xreplace(sub)
     if c.repair is not None:
         claim = c.repair(claim, builder)
-    return claim, builder.var(c.kind, c.pspec).xreplace(sub), int(layer)
+    return claim, target.xreplace(sub), int(layer)
 
 
 def layers_of(tree):
     if not isinstance(tree, tuple):
         return []
-    if tree[0] == "var":
+    if tree[0] in ("var", "cot"):
         return [tree[2]]
     return [spec for t in tree[1:] for spec in layers_of(t)]
 
@@ -240,7 +248,7 @@ def numeric_at(c, inst, k, claim, rng, record):
     for _ in range(c.points):
         point = random_point(inst, rng)
         numeric_env, grads = numeric_state(inst.net, inst.widths, inst.m, _point_key(point),
-                                           lowest_layer(c.kind, k, claim))
+                                           _lowest(c, k, claim, record))
         truth = truth_of(inst, numeric_env, grads, c.kind, k)
         claimed = claimed_in(inst, claim, numeric_env)
         for r in range(truth.rows):
@@ -262,7 +270,7 @@ def numeric_at(c, inst, k, claim, rng, record):
 
 def exact_at(c, inst, k, claim, budget):
     """Is every entry difference exactly zero (decided within ``budget``)?"""
-    env, grads = symbolic_state(inst.net, inst.widths, inst.m, lowest_layer(c.kind, k, claim))
+    env, grads = symbolic_state(inst.net, inst.widths, inst.m, 1)
     truth = truth_of(inst, env, grads, c.kind, k)
     claimed = claimed_in(inst, claim, env)
     constraint = target_constraint(inst)
@@ -293,13 +301,38 @@ def bounded_ops(expr):
 
 def claimed_in(inst, claim, env):
     """The claim as an explicit matrix over ``env`` (numbers, or the symbols)."""
+    claim = claim.xreplace(inst.sizes())
+    if claim.has(MatPartial):
+        claim = cotangents_in(inst, claim)
     try:
-        claimed = _at_constants(evaluate(claim.xreplace(inst.sizes()), env), env)
+        claimed = _at_constants(evaluate(claim, env), env)
     except (KeyError, TypeError, ValueError) as exc:
         raise ClaimError(f"cannot evaluate the claim: {exc}") from None
     if not hasattr(claimed, "rows"):
         raise ClaimError("the claim is a scalar but the gradient is a matrix")
     return claimed
+
+
+def cotangents_in(inst, claim):
+    """The claim with each named cotangent (∂J/∂z_k, ∂J/∂a_k, ∂J/∂ĥ_k) replaced by the
+    derivation's form for it at this instance (in δ's, repeatedly: one form may name
+    the next layer's), so that it evaluates like any claim."""
+    d = concrete_backprop(inst.net)
+    forms = {}
+    for k in range(1, inst.depth + 1):
+        for sym, form in d.cotangents(k):
+            forms[(sym.wrt.kind, int(sym.wrt.layer))] = form
+        forms.setdefault(("z", k), d.dJdz(k))     # k = L: the loss's own derivative
+    for _ in range(2 * inst.depth + 2):
+        found = claim.atoms(MatPartial)
+        if not found:
+            return claim
+        try:
+            claim = claim.xreplace({p: forms[(p.wrt.kind, int(p.wrt.layer))] for p in found})
+        except KeyError as exc:
+            raise ClaimError(f"no cotangent {exc} at depth {inst.depth}") from None
+        claim = claim.xreplace(inst.sizes())
+    raise ClaimError("the named cotangents do not resolve")
 
 
 NAMES = {"W": "W_{}", "b": "b_{}", "gamma": "gamma_{}", "beta": "beta_{}", "y": "y"}

@@ -15,6 +15,7 @@ from ..errors import ClaimError
 MAX_LENGTH = 8000   # characters in a claim (a depth-3 normalized net's LaTeX forms: ~2000)
 MAX_NESTING = 100   # nested brackets / operators
 MAX_TREE_DEPTH = 250   # levels of the parse tree (a chain of n sums is n levels)
+MAX_DIGITS = 12     # digits in a number (a layer index, a factor, an exponent)
 
 WRAPPERS = r"mathbf|boldsymbol|bm|mathrm|mathit|vec|operatorname|text"
 SKIP = re.compile(r"\s+|\\[,;:! ]|\\(?:left|right|big|Big|bigl|bigr|Bigl|Bigr)\b\.?")
@@ -94,6 +95,9 @@ def tokenize(text):
             kind, value = "HAD", "⊙"
         elif kind == "NORM":
             value = "‖"
+        elif kind == "NUM" and len(value) > MAX_DIGITS:
+            raise ClaimError(f"number too long: {len(value)} digits, at most {MAX_DIGITS}",
+                             column=col)
         if kind == "OP" and value == "@":
             kind = "MATMUL"
         tokens.append((kind, value, col))

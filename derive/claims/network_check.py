@@ -125,9 +125,9 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     verdict = Verdict(False, "", correct=text, correct_latex=tex)
     target = Builder(net).var(kind, pspec)
     numeric_layers = net.symbolic and any(b is None for b, _ in layers_of(tree))
-    claim = Claim(net, kind, pspec, tree, points=points)
+    claim = Claim(net, kind, pspec, tree, points=points, notation=notation)
     try:
-        expr, shape = build(tree, net)
+        expr, shape = build(tree, net, target=target.shape, notation=notation)
     except ShapeMismatch as exc:
         if not numeric_layers:
             verdict.reason = f"shape mismatch: {exc}"
@@ -161,7 +161,7 @@ def _outer_hint(claim, shape, seed):
     """Two column vectors side by side: what the claim means as an outer product u vᵀ,
     and whether that (or its transpose) holds."""
     try:
-        expr, fits = build(claim.tree, claim.net, outer=True)
+        expr, fits = build(claim.tree, claim.net, outer=True, target=shape)
     except ClaimError:
         return ""
     if fits is None:
@@ -203,11 +203,16 @@ def sweep(c, seed, exact):
     budget = ExactBudget(EXACT_BUDGET) if exact else None
     for D in depths:
         general = [D - k for k in range(D)] if "l" in [s[0] for s in specs] else [None]
+        if c.net.residual and general[0]:   # a general residual layer feeds another one
+            general = [lv for lv in general if lv <= D - 2]
         instances = plan(c.net, D, rng)
-        for lval in general:
-            for widths, m in instances:
+        for widths, m in instances:
+            # every layer l of one instance is checked at the same points, so the forward
+            # pass and the δ's there are computed once for all of them
+            for lval in general:
+                at = random.Random(f"{seed}/{D}/{widths}/{m}") if general[0] else rng
                 try:
-                    record, fail = check_at(c, D, lval, widths, m, rng, budget)
+                    record, fail = check_at(c, D, lval, widths, m, at, budget)
                 except Skip:
                     continue
                 verdict.checked.append(record)

@@ -1,70 +1,80 @@
-"""`Spread`: a ones vector whose length the claim leaves to its context (SPEC §3, "1 a
-ones vector where the shape asks").
+"""Open dimensions: sizes a claim leaves to its context (SPEC §3, the rule for ones).
 
-A row r under a ones column, ``1 r`` (``1 (1^T X)`` sums X's rows and spreads the sum
-down them), and a column c beside a ones row, ``c 1^T``, need a length for their ones
-that the text does not give. `derive.claims.network_build` builds them as `Spread`
-nodes; a sum, a difference or an elementwise product with a partner of another shape
-fixes the length (`fitted`), and whatever is left unfixed when the claim is built reads
-as r (or c) itself, the ones having length 1 (`settled`).
+The literal ``1`` in a product with a matrix is a ones vector (``1`` a column, ``1^T``
+a row, ``1 1^T`` the all-ones matrix), and ``I`` an identity, whose lengths the text
+does not give. `derive.claims.network_build` builds them with an `Open` dimension, a
+placeholder that the first product, sum or elementwise product that needs a size
+fixes (`unify`); whatever is still open when the whole claim is built takes the
+target's shape where it stands in the claim's shape, and 1 elsewhere (`settle`).
 
->>> from derive.ir.nodes import Var
->>> r = Var("var", 2, 1, 4)
->>> fitted(Spread(r, "rows"), (3, 4))
-1*var_2
->>> settled(2 * Spread(r, "rows"))
-2*var_2
+>>> from sympy import OneMatrix
+>>> k = Open()
+>>> ones = OneMatrix(k, 1)
+>>> unify(ones, OneMatrix(3, 1))[0].shape
+(3, 1)
+>>> settle(OneMatrix(1, k), (1, 4)).shape
+(1, 4)
+>>> settle(OneMatrix(k, 1)).shape        # nothing fixed it: length 1
+(1, 1)
 """
-from sympy import OneMatrix
-from sympy.core.symbol import Str
-from sympy.matrices.expressions import MatMul
+from sympy import Dummy, sympify
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 
-class Spread(MatrixExpr):
-    """``inner`` (a row for ``axis="rows"``, a column for ``"cols"``) to be spread along
-    ``axis`` over as many rows or columns as its partner has; until then its own shape."""
+class Open(Dummy):
+    """A size not yet known: fixed by the first partner that needs it."""
 
-    def __new__(cls, inner, axis):
-        return MatrixExpr.__new__(cls, inner, axis if isinstance(axis, Str) else Str(axis))
-
-    @property
-    def inner(self):
-        return self.args[0]
-
-    @property
-    def axis(self):
-        return self.args[1].name
-
-    @property
-    def shape(self):
-        return self.inner.shape
-
-    def to(self, shape):
-        """The spread at ``shape``, or None where the inner vector does not fit it."""
-        rows, cols = shape
-        if self.axis == "rows" and self.inner.shape[1] == cols:
-            return MatMul(OneMatrix(rows, 1), self.inner)
-        if self.axis == "cols" and self.inner.shape[0] == rows:
-            return MatMul(self.inner, OneMatrix(1, cols))
-        return None
+    def __new__(cls):
+        return Dummy.__new__(cls, "k", integer=True, positive=True)
 
 
-def fitted(expr, shape):
-    """``expr`` with its spread fixed to ``shape``: a `Spread`, or a scalar multiple of
-    one; None for anything else or a spread that does not fit."""
-    if isinstance(expr, Spread):
-        return expr.to(shape)
-    if isinstance(expr, MatMul):
-        coeff, mats = expr.as_coeff_matrices()
-        if len(mats) == 1 and isinstance(mats[0], Spread):
-            spread = mats[0].to(shape)
-            return None if spread is None else MatMul(coeff, spread)
-    return None
+def is_open(size):
+    return isinstance(size, Open)
 
 
-def settled(expr):
-    """``expr`` with every spread still open read as its inner vector."""
-    while isinstance(expr, MatrixExpr) and expr.has(Spread):
-        expr = expr.xreplace({s: s.inner for s in expr.atoms(Spread)})
-    return expr
+def _same(x, y, fixes):
+    x, y = x.xreplace(fixes), y.xreplace(fixes)
+    if x == y:
+        return True
+    if is_open(x):
+        fixes[x] = y
+        return True
+    if is_open(y):
+        fixes[y] = x
+        return True
+    return False
+
+
+def unify(a, b, pairs=((0, 0), (1, 1))):
+    """(a, b, fitted) with their open sizes fixed so that a.shape[i] == b.shape[j] for
+    each (i, j) in ``pairs`` where one side is open; ``fitted`` is False when two known
+    sizes differ (nothing is fixed then)."""
+    fixes = {}
+    for i, j in pairs:
+        if not _same(a.shape[i], b.shape[j], fixes):
+            return a, b, False
+    return a.xreplace(fixes), b.xreplace(fixes), True
+
+
+def open_sizes(expr):
+    return {s for s in expr.free_symbols if is_open(s)} if isinstance(expr, MatrixExpr) \
+        else set()
+
+
+def settle(expr, target=None):
+    """``expr`` with its open sizes fixed: to the target's size where the open size is
+    the claim's own row or column count, to 1 everywhere else."""
+    if not open_sizes(expr):
+        return expr
+    if target is not None:
+        fixes = {}
+        for have, want in zip(expr.shape, target):
+            if is_open(have) and not open_sizes_of(want):
+                fixes.setdefault(have, sympify(want))
+        expr = expr.xreplace(fixes)
+    return expr.xreplace({s: 1 for s in open_sizes(expr)})
+
+
+def open_sizes_of(size):
+    return {s for s in getattr(size, "free_symbols", ()) if is_open(s)}
+

@@ -5,10 +5,11 @@ r"""`Verdict`: what checking a claim found, and its text for the command line.
 DOES NOT HOLD: differs
 correct form: (z_2 - y) z_1^T
        LaTeX: (z_2 - y) z_1^\top
->>> print(format_verdict(Verdict(True, "holds", checked=[{"m": 2, "n": 3}],
+>>> print(format_verdict(Verdict(True, "holds", checked=[{"m": 2, "n": 3}, {"m": 3, "n": 4}],
 ...                              exact=[{"m": 2, "n": 3}])))
 HOLDS: holds
-checked at sizes m=2, n=3 (50 digits); proved exactly
+checked at sizes m=2, n=3; m=3, n=4 (50 digits)
+exact (zero difference) at sizes m=2, n=3
 """
 from dataclasses import dataclass, field
 
@@ -54,22 +55,37 @@ def format_verdict(v):
     lines = [("HOLDS: " if v.holds else "DOES NOT HOLD: ") + v.reason]
     identity = bool(v.checked) and "L" not in v.checked[0]
     if identity:
-        sizes = ", ".join(f"{k}={n}" for k, n in v.checked[0].items())
-        lines.append(f"checked at sizes {sizes} (50 digits)" +
-                     ("; proved exactly" if v.exact else ""))
+        lines += size_lines(v)
     elif v.checked:
         lines += instance_lines(v)
     if v.hint:
         lines.append(f"hint: {v.hint}")
     cex = v.counterexample
     if cex and "sizes" in cex:
-        lines.append(f"counterexample: entry {cex['entry']}: true {cex['true']:.6g}, "
+        lines.append(f"counterexample at {size_text([cex['sizes']])}: entry "
+                     f"{cex['entry']}: true {cex['true']:.6g}, "
                      f"claimed {cex['claimed']:.6g}")
     elif cex:
         lines.append(f"counterexample: depth {cex['L']}, widths {cex['widths']}, "
                      f"m = {cex['m']}, entry {cex['entry']}: true {cex['true']}, "
                      f"claimed {cex['claimed']}")
     return "\n".join(lines + verdict_tail(v))
+
+
+def size_text(sets):
+    """Size sets of a catalogue check: ``sizes m=2, n=3; m=3, n=4`` (``the given
+    shapes`` when every shape was given, nothing left to choose)."""
+    texts = [", ".join(f"{k}={n}" for k, n in sizes.items()) for sizes in sets]
+    return "sizes " + "; ".join(texts) if all(texts) else "the given shapes"
+
+
+def size_lines(v):
+    """What a catalogue check did: the size sets checked numerically, and those where
+    the difference cancelled exactly (never "proved" without the sizes)."""
+    lines = [f"checked at {size_text(v.checked)} (50 digits)"]
+    if v.exact:
+        lines.append(f"exact (zero difference) at {size_text(v.exact)}")
+    return lines
 
 
 def instance_text(i):

@@ -12,7 +12,8 @@ bad input.
 >>> from derive.cli.main import main
 >>> main(["catalogue", "--expr", "y^T A x", "--wrt", "A", "--claim", "y x^T"])
 HOLDS: holds
-checked at sizes m=2, n=3 (50 digits); proved exactly
+checked at sizes m=2, n=3; m=3, n=4 (50 digits)
+exact (zero difference) at sizes m=2, n=3; m=3, n=4
 correct form: y x^T
        LaTeX: \\mathbf{y} \\mathbf{x}^\\top
 0

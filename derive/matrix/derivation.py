@@ -70,6 +70,8 @@ COST = Symbol("C")
 ATTEMPTS = 20                   # draws of a point before an inverse is declared hopeless
 REGULAR = 1e-20                 # |det| above this: a matrix is regular at a point
 EXACT_INVERSE_SIZE = 2          # the largest inverted variable proved exactly
+FIRST_SIZE = 2                  # the small size set: 2, 3, 4, … one per dimension
+LARGE_SIZE = 3                  # the large size set: 3, 4, 5, … (every dimension ≥ 3)
 SUM_LETTERS = "ijkuvwefgh"      # summation indices, skipping names already taken
 FREE_LETTERS = "cdabst"         # the entry of the derivative: c, d as in 003 if free
 
@@ -94,17 +96,22 @@ class MatrixDerivation:
     def shapes(self):
         return dict(self.scalar.shapes)
 
-    def sizes(self, given=None):
-        """Concrete sizes for the checks: distinct small numbers per dimension name,
-        the smallest for the matrices the expression inverts (so that a product such as
-        A X B, inverted, is not singular for lack of rank)."""
+    def dimensions(self):
+        """The symbolic dimensions, inverted matrices' first (they get the smallest
+        sizes, so that a product such as A X B, inverted, is not singular for lack of
+        rank), then the differentiation variable's, then in order of appearance."""
         order = [M.shape[0] for M in inverted(self.expr)[0] if M.shape[0].is_Symbol]
         order += [s for label in [self.wrt.name] + self.scalar.order
                   for s in self.shapes[label] if s.is_Symbol]
         order += sorted((s for m in self.expr.atoms(Identity, OneMatrix) for s in m.shape
                          if s.is_Symbol), key=str)       # an identity of its own size
-        dims = sorted(set(order), key=order.index)
-        sizes = {s: 2 + n % 3 for n, s in enumerate(dims)}
+        return sorted(set(order), key=order.index)
+
+    def sizes(self, given=None, first=FIRST_SIZE):
+        """Concrete sizes for the checks: pairwise distinct numbers from ``first`` up,
+        one per dimension (``given`` overrides some)."""
+        dims = self.dimensions()
+        sizes = {s: first + n for n, s in enumerate(dims)}
         for name, size in (given or {}).items():
             matches = [s for s in dims if str(s) == name]
             if not matches or not isinstance(size, int) or size < 1 or size > 6:
@@ -112,6 +119,19 @@ class MatrixDerivation:
                                  f"{', '.join(map(str, dims))} with values 1 … 6")
             sizes[matches[0]] = size
         return sizes
+
+    def size_sets(self, given=None):
+        """The size sets every verdict checks: the small one (``given`` where the user
+        chose sizes) and one with every dimension at least 3, pairwise distinct, so that
+        an identity true only at size 2 (det X = tr(X) I - Xᵀ … for 2×2) cannot pass.
+        With no symbolic dimension (every shape given), the one set there is.
+
+        >>> from derive import matrix_derivative
+        >>> matrix_derivative("det(X)", "X").size_sets()
+        [{m: 2}, {m: 3}]
+        """
+        sets = [self.sizes(given), self.sizes(None, LARGE_SIZE)]
+        return [s for n, s in enumerate(sets) if s not in sets[:n]]
 
     @as_claim_error
     def certify(self, sizes=None, exact=True, points=2, seed=0):
@@ -284,7 +304,9 @@ def derive_scalar(text, scalar, label):
     free_pool = _letters(FREE_LETTERS, taken)
     c, d = (Symbol(v, integer=True, positive=True) for v in free_pool[:2])
     sums = _letters(SUM_LETTERS, taken | {str(c), str(d)})
-    if X.shape[1] == 1:        # a column vector: one free index
+    if X.shape == (1, 1):      # a 1×1 variable: no free index
+        c = d = ONE
+    elif X.shape[1] == 1:      # a column vector: one free index
         d = ONE
     elif X.shape[0] == 1:      # a row vector
         c, d = ONE, c

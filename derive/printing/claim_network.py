@@ -110,7 +110,10 @@ class NetworkNames:
         return f"{name}({self._print(e.args[0])})"
 
     def _print_MatPartial(self, e):
-        raise ValueError(f"no claim syntax for {e}")    # ∂J/∂ĥ_l of a general layer
+        """A named cotangent, dJ/dz_l, dJ/da_l, dJ/dhhat_l (the grammar reads it back)."""
+        if getattr(e.wrt, "kind", None) not in ("z", "a", "hhat"):
+            raise ValueError(f"no claim syntax for {e}")
+        return f"dJ/d{self._print(e.wrt)}"     # LaTeX alike: it compiles and reads back
 
     def _network_scalar(self, c):
         if isinstance(c, Symbol):                      # epsilon, lambda, m

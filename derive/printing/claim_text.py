@@ -159,7 +159,15 @@ class ClaimPrinter(NetworkNames, StrPrinter):
             not (e.kind == "z" and e.layer == 0)
 
     def _print_OneMatrix(self, e):
-        return self.t["ones" if self.policy == "network" else "one"]
+        """The claim syntax's ones (SPEC §3): 1 a column, 1^T a row, 1 1^T the all-ones
+        matrix (their lengths come from the context when read back); 1×1 is 1."""
+        rows, cols = e.shape
+        if rows == cols == 1:
+            return self.t["one"]
+        one = self.t["ones"]
+        if rows == 1:
+            return one + self.t["T"]
+        return one if cols == 1 else f"{one} {one}{self.t['T']}"
 
     def _print_HadamardProduct(self, e):
         return self.t["had"].join(self._wrap(a) for a in e.args)
