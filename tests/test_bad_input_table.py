@@ -509,7 +509,7 @@ def test_case6_the_gallery_leaves_a_users_file_alone(tmp_path, monkeypatch, caps
     (tmp_path / "output" / "README.md").write_text("mine")
     assert main([]) == 2
     err = capsys.readouterr().err.splitlines()
-    total = len(gallery.entries()) + 1                               # and the catalogue
+    total = len(gallery.entries()) + 2                     # and the catalogue, the errata
     assert err[0] == f"[1/{total}] output/000_sigmoid_bce_depth3"    # progress, per document
     assert err[-1].startswith("derive: left alone 1 file(s)") and "output/README.md" in err[-1]
     assert "--force" in err[-1] and (tmp_path / "output" / "README.md").read_text() == "mine"

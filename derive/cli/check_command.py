@@ -5,16 +5,16 @@ text``, the default), or written up as a LaTeX or Markdown document beside the e
 own derivation (``--format latex|markdown``). Exit status 0 when every step holds, 1
 when a step does not, 2 on bad input.
 
->>> import os, tempfile
+>>> import io, sys
 >>> from derive.cli.main import main
->>> path = os.path.join(tempfile.mkdtemp(), "chain.txt")
->>> _ = open(path, "w").write("dJ/dW_2 = delta_2 z_1^T\\n = 2 (z_2 - y) z_1^T\\n")
+>>> sys.stdin = io.StringIO("dJ/dW_2 = delta_2 z_1^T\\n = 2 (z_2 - y) z_1^T\\n")
 >>> main(["check", "--depth", "2", "--activation", "identity", "--loss", "sse",
-...       "--steps", path])
+...       "--steps", "-"])
 ✓ 0  dJ/dW_2 = delta_2 z_1^T
 ✓ 1          = 2 (z_2 - y) z_1^T
 all 2 steps hold
 0
+>>> sys.stdin = sys.__stdin__
 """
 import sys
 

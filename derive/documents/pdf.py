@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 
 from ..errors import DeriveError
 from ..util.files import write_atomic
@@ -54,24 +55,19 @@ def _environment():
 
 def _pdflatex(exe, folder, timeout):
     """One pdflatex run in ``folder``: (exit status, its output). The process and any
-    child of it are killed, as a group, if this is interrupted in any way: SIGINT and
-    SIGTERM are blocked while it starts, so none lands between its start and the ``try``
-    that kills it (pdflatex itself starts with the mask it would have had)."""
+    child of it are killed, as a group, if this is interrupted in any way: a SIGINT or
+    SIGTERM arriving while it starts is held back until the ``try`` that kills it
+    (`_Held`), so none lands between its start and that ``try``."""
     # -no-shell-escape: a document never runs programs, whatever it says
     args = [exe, "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode",
             "-jobname=notes", REPRODUCIBLE]
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
+    with _Held() as held:
         proc = subprocess.Popen(args, cwd=folder, env=_environment(),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=lambda: signal.pthread_sigmask(
-                                    signal.SIG_SETMASK, mask))
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        raise
+                                preexec_fn=held.child_mask)
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)   # a pending signal lands here
+        held.deliver()                   # a signal that came while it started lands here
         stdout, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(proc)
@@ -80,6 +76,47 @@ def _pdflatex(exe, folder, timeout):
         _kill(proc)
         raise
     return proc.returncode, stdout
+
+
+class _Held:
+    """SIGINT and SIGTERM held back while a child starts.
+
+    The signals are blocked in this thread (the child gets the caller's mask back before
+    it runs pdflatex); in the main thread the Python handlers are also replaced by one
+    that only records the signal, because a process-directed signal can reach another
+    thread (Jupyter's, pytest-xdist's), whose flag the main thread acts on whatever its
+    own mask. `deliver` puts everything back and raises what was held."""
+
+    def __enter__(self):
+        self.pending, self.handlers = [], {}
+        self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        if threading.current_thread() is threading.main_thread():
+            for sig in _SIGNALS:
+                previous = signal.getsignal(sig)
+                if callable(previous):
+                    self.handlers[sig] = previous
+                    signal.signal(sig, self._record)
+        return self
+
+    def _record(self, signum, frame):
+        self.pending.append(signum)
+
+    def child_mask(self):
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None:             # Popen failed: nothing to kill, put all back
+            self.deliver()
+        return False
+
+    def deliver(self):
+        for sig, handler in self.handlers.items():
+            signal.signal(sig, handler)
+        self.handlers = {}
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)   # a blocked one lands here
+        for sig in self.pending:
+            signal.raise_signal(sig)
+        self.pending = []
 
 
 def _kill(proc):
