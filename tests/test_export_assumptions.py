@@ -149,7 +149,7 @@ def test_masks_values_are_checked_and_inference_needs_none():
 
 # --- keyword constants: finite, naming the argument ----------------------------------
 HUGE = 10 ** 400
-NORM_DECAY = next(c for c in ONCE if c[3] == "layer" and c[5] and not c[4])
+NORM_DECAY = next(c for c in ONCE if c[3] == "layer" and c[5])     # layer norm, weight decay
 
 
 CONSTANTS = [("lr", float("nan")), ("lr", HUGE), ("lr", -HUGE), ("lr", float("inf")),

@@ -131,6 +131,8 @@ class Reading:
         if kind == "a" and self.net.kinds and not self.is_output(spec):
             dz = self.dJdz(spec)
             return ("had", dz, _var("M", spec)) if self.net.dropout else dz
+        if kind == "hhat" and self.net.norm != "none" and not self.is_output(spec):
+            return ("cot", kind, spec)          # the derivation's named cotangent ∂J/∂ĥ_l
         raise ClaimError(f"no reading of dJ/d{_name(wrt)} in a chain: use dJ/dz_l, "
                          "dJ/dh_l (δ_l) or dJ/dW_l")
 

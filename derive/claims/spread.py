@@ -17,7 +17,7 @@ target's shape where it stands in the claim's shape, and 1 elsewhere (`settle`).
 >>> settle(OneMatrix(k, 1)).shape        # nothing fixed it: length 1
 (1, 1)
 """
-from sympy import Dummy, sympify
+from sympy import Dummy, Integer
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 
@@ -70,7 +70,7 @@ def settle(expr, target=None):
         fixes = {}
         for have, want in zip(expr.shape, target):
             if is_open(have) and not open_sizes_of(want):
-                fixes.setdefault(have, sympify(want))
+                fixes.setdefault(have, Integer(want) if isinstance(want, int) else want)
         expr = expr.xreplace(fixes)
     return expr.xreplace({s: 1 for s in open_sizes(expr)})
 
