@@ -7,7 +7,8 @@ A convolutional layer l computes, positions as columns (one sequence per call)::
     A_l = σ(H_l)                           the activation row of `derive.engine.ops`
     Z_l = pool(A_l)                        avg_pool: Z[c, u] = (1/p) Σ_{j=1}^{p} A[c, p(u − 1) + j]
                                            max_pool: Z[c, u] = Σ_j S[c, u, j] A[c, p(u − 1) + j]
-    f_L = flatten(Z_L)                     f[(c − 1) N + t] = Z[c, t]
+    f_c = flatten(Z_c)                     f[(c − 1) N + t] = Z[c, t]  (a network binds it
+                                           to z_{c+1}, the dense head's input)
 
 Max pooling is written through its one-hot mask S (the first maximum of each window,
 as PyTorch): S is piecewise constant in A, so the gradient flows through the selected

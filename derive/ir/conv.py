@@ -55,13 +55,19 @@ def comp(M, *idx):
     return IndexedBase(M)[idx]
 
 
-def _is_kernel(W):
+def is_kernel(W):
+    """Whether W is read with three indices (a kernel or a flipped kernel)."""
     return isinstance(W, Flip) or getattr(W, "kind", "") == "K"
 
 
 class _Node(MatrixExpr):
     def __new__(cls, *args):
         return Basic.__new__(cls, *(_sympify(a) for a in args))
+
+    def _sympystr(self, printer):
+        """corr(Z, G), flip(K), …: the name and the matrix arguments (a claim's spelling)."""
+        mats = [printer._print(a) for a in self.args if getattr(a, "is_Matrix", False)]
+        return f"{type(self).__name__.lower()}({', '.join(mats)})"
 
 
 class Corr(_Node):
@@ -70,13 +76,13 @@ class Corr(_Node):
     @property
     def shape(self):
         X, W, taps = self.args
-        if _is_kernel(W):
+        if is_kernel(W):
             return W.shape[0], X.shape[1] - taps + 1
         return W.shape[0], X.shape[0] * taps
 
     def component(self, row, col, tap=None):
         X, W, taps = self.args
-        if _is_kernel(W):
+        if is_kernel(W):
             body = comp(W, row, c_, j_) * comp(X, c_, col + j_ - 1)
             return Sum(body, (c_, 1, X.shape[0]), (j_, 1, taps))
         return Sum(comp(W, row, t_) * comp(X, col, t_ + tap - 1), (t_, 1, W.shape[1]))

@@ -67,8 +67,7 @@ class Kind:
         option = {"": True, "explicit": net.bias == "explicit",
                   "augmented": net.bias == "augmented", "norm": net.norm != "none",
                   "dropout": net.dropout, "pool": getattr(net, "pool", None) is not None,
-                  "max": getattr(net, "pool", None) == "max",
-                  "flat": layer == convs}[self.needs]
+                  "max": getattr(net, "pool", None) == "max", "never": False}[self.needs]
         return place and option
 
 
@@ -138,7 +137,7 @@ _ROWS = (
          numpy="Z", indices="grid"),
     Kind("S", lambda s, l: (s.n(l), s.length(l) * s.pool), "computed", "conv", "max",
          letter="S", bold=False, claim="S", text="S", numpy="S", indices="kernel"),
-    Kind("f", lambda s, l: (s.n(l) * s.length(l), 1), "computed", "conv", "flat", letter="f",
+    Kind("f", lambda s, l: (s.n(l) * s.length(l), 1), "computed", "conv", "never", letter="f",
          claim="f", text="f", numpy="f"),
     Kind("zaug", lambda s, l: (s.n(l) + 1, s.m), "computed", "every", "augmented",
          field="post", letter=r"\tilde{{{}}}", claim="zaug", text="z̃", numpy="zaug"),
