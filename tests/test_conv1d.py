@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from derive import Network, backprop
+from derive import Network, backprop, export_numpy, render, verify
 from derive.engine.conv_net import leaves
 from derive.errors import SpecError
 from derive.ir.quantities import Q
@@ -145,3 +145,14 @@ def test_bad_arguments_are_refused_in_one_line(kwargs, message):
     with pytest.raises(SpecError, match=message) as err:
         Network.conv1d(**kwargs)
     assert "\n" not in str(err.value)
+
+
+def test_what_is_not_built_for_conv1d_is_refused_in_one_line_not_crashed():
+    """Documents, claims and the NumPy export are not built for conv1d yet: each says so."""
+    net = _net(None, (1, 2), 5, head=(2,))
+    calls = {"documents": lambda: render(backprop(net)),
+             "claims": lambda: verify(net, "dJ/dW_3", "dJ/dh_3 z_2^T"),
+             "NumPy exports": lambda: export_numpy(net)}
+    for what, call in calls.items():
+        with pytest.raises(SpecError, match=f"^{what} for conv1d are not built yet$"):
+            call()

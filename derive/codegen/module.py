@@ -36,6 +36,7 @@ from ..engine.plan import backprop
 from ..errors import SpecError
 from ..ir.nodes import Var
 from ..printing.numpy_code import ArrayPrinter, var_name
+from ..spec.conv import refuse_unbuilt
 from ..spec.network import Network
 from ..util.files import write_atomic
 from ..util.templates import environment
@@ -206,6 +207,7 @@ class GradientModule:
 def export_numpy(net):
     """Generate the NumPy gradient module of ``net``; see `GradientModule`."""
 
+    refuse_unbuilt(net, "NumPy exports")
     if not isinstance(net, Network):
         raise SpecError(f"export_numpy takes a Network, got {type(net).__name__}")
     return GradientModule(net, generate_source(net))

@@ -138,3 +138,16 @@ def conv_calls(net, l):
             args["S"] = Q("S", l)
         calls.append(OpCall(POOL_OPS[net.pool], args, Q("zc", l)))
     return tuple(calls)
+
+
+def refuse_unbuilt(net, what):
+    """One line refusing what is not built for a convolutional network yet (documents,
+    claims, the NumPy export), instead of a misleading type error or a wrong output.
+
+    >>> refuse_unbuilt(ConvNetwork((1, 2), length=5, head_widths=(2,)), "documents")
+    Traceback (most recent call last):
+    ...
+    derive.errors.SpecError: documents for conv1d are not built yet
+    """
+    if isinstance(net, ConvNetwork):
+        raise SpecError(f"{what} for conv1d are not built yet")
