@@ -6,11 +6,14 @@ import os
 
 import numpy as np
 import pytest
+from sympy import Indexed, Integer, KroneckerDelta
 
 from derive import Network, backprop, export_numpy, render, verify
 from derive.engine.conv_net import leaves
 from derive.errors import SpecError
+from derive.ir.nodes import MatPartial, Var
 from derive.ir.quantities import Q
+from derive.vocab import KERNEL, POOL
 
 try:
     import torch
@@ -156,3 +159,47 @@ def test_what_is_not_built_for_conv1d_is_refused_in_one_line_not_crashed():
     for what, call in calls.items():
         with pytest.raises(SpecError, match=f"^{what} for conv1d are not built yet$"):
             call()
+
+
+def _written(expr, env, sizes):
+    """An index-form step's right side at concrete indices: every sum written out, every
+    component read from ``env`` (a cotangent ∂J/∂v_l under ("d" + kind, l))."""
+    def read(e):
+        label = e.base.label
+        var = label.wrt if isinstance(label, MatPartial) else label
+        key = ("d" + var.kind if isinstance(label, MatPartial) else var.kind, int(var.layer))
+        idx = [int(v) - 1 for v in e.indices]
+        if var.kind == "K":      # a kernel's value is C_l × C_{l-1}κ
+            return env[key][idx[0], idx[1] * sizes[KERNEL] + idx[2]]
+        if var.kind == "S":      # a mask's value is C × N p
+            return env[key][idx[0], idx[1] * sizes[POOL] + idx[2]]
+        return env[key][idx[0], idx[1] if len(idx) > 1 else 0]
+    return expr.xreplace(sizes).doit().replace(
+        lambda e: isinstance(e, Indexed) and isinstance(e.base.label, (Var, MatPartial)), read)
+
+
+@pytest.mark.parametrize("pool", [None, "max", "avg"])
+def test_the_index_steps_are_the_computed_cotangents_entry_by_entry(pool):
+    """Each windowed call's contracted index form (the shifted Kronecker deltas with their
+    limits), written out at the network's sizes, equals the value of the matrix form
+    (corr, flip, pad, scatter, …) the walk computes, at every entry."""
+    net = _net(pool, (1, 2, 2), 5 if pool is None else 8, head=(2,))
+    d = backprop(net)
+    params, x, y = _values(net, seed=5)
+    values = {key: (v.reshape(v.shape[0], -1) if key[0] == "K" else v)
+              for key, v in params.items()}
+    values["zc", 0], values["y", net.depth] = x, y
+    env, sizes = d.values(values), d.sizes()
+    contracted = [s for s in d.steps if s.form == "index" and s.rule == "Kronecker contraction"]
+    assert {s.op for s in contracted} == {"conv1d", "flatten"} | ({f"{pool}_pool"} if pool else set())
+    for step in contracted:
+        assert not step.rhs.has(KroneckerDelta)
+        var = step.lhs.wrt.base.label
+        key = ("d" + var.kind, int(var.layer))
+        rows, cols = env[key].shape
+        shape = (rows, cols) if var.kind != "K" else (rows, cols // net.kernel, net.kernel)
+        for idx in np.ndindex(*shape):
+            point = dict(zip(step.lhs.wrt.indices, [Integer(v + 1) for v in idx]))
+            want = env[key][idx[0], idx[1] * net.kernel + idx[2]] if var.kind == "K" else env[key][idx]
+            got = _written(step.rhs.xreplace(point), env, sizes)
+            assert abs(float(got) - float(want)) < 1e-20, (step.op, idx)

@@ -23,18 +23,21 @@ True
 """
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sympy import Float, Integer, Matrix, Symbol, diff
+from sympy import Float, IndexedBase, Integer, Matrix, Sum, Symbol, diff
 from sympy.matrices.expressions import MatAdd
 
 from ..calculus.evaluate import evaluate
 from ..ir.activations import realize
-from ..ir.nodes import MatPartial
+from ..ir.nodes import MatPartial, Partial
 from ..ir.quantities import KINDS, Q
 from ..ir.steps import Group, Rule, Step
-from ..vocab import KERNEL, LENGTH, LOSS, POOL, WIDTH
-from .ops import Shapes
+from ..vocab import KERNEL, LAYER, LENGTH, LOSS, POOL, WIDTH, i, r
+from .conv import CONV_OPS
+from .ops import OPS, Shapes
 from .proofs import checked
+from .vjp import cotangent, derive_vjp, port_indices
 
 DIGITS = 30
 GRADIENT_GROUPS = {"W": Group.DW, "b": Group.DB}   # a kernel's gradient has no group yet
@@ -62,12 +65,44 @@ def walk(blocks):
             q = call.args[port]
             if q.layer != 0:
                 parts.setdefault(q, []).append(op.vjps[port](bound, G))
+                steps += index_steps(sh, op, call, port)
     grads = {q: (MatAdd(*v) if len(v) > 1 else v[0]) for q, v in parts.items()
              if KINDS[q.kind].trained}
     for q, value in grads.items():
         steps.append(Step(MatPartial(LOSS, q.var(sh)), value, Rule.MATRIX_FORM, q.layer,
                           "weights", "matrix", GRADIENT_GROUPS.get(q.kind, ""), port=q.kind))
     return steps, cotangents, grads
+
+
+@lru_cache(maxsize=64)
+def _derived(name, port):
+    """The VJP of ``port`` of row ``name`` at the symbolic layer l, contracted."""
+    op = OPS[name]
+    return derive_vjp(op, port, Shapes("explicit", False), LAYER)
+
+
+def index_steps(sh, op, call, port):
+    """A windowed row's VJP in index notation (a convolution's, a pooling's, the
+    flattening's): ∂J/∂x_c = Σ G ∂y/∂x_c (chain rule) = the contracted sum (the shifted
+    Kronecker deltas with their limits), G = ∂J/∂y the cotangent of its output. The row's
+    VJP is derived once at its usual binding at layer l, then moved to the call's."""
+    if op.name not in CONV_OPS or KINDS[call.args[port].kind].indices not in ("grid", "kernel"):
+        return []
+    first = op.inputs[0]
+    layer = call.args[first].layer - op.ports[first][1]
+    usual = op.bind(sh, layer)
+    bound = op.bound(sh, call)
+    G = MatPartial(LOSS, bound[op.output])     # the cotangent of the call's output
+    rename = {usual[p]: bound[p] for p in op.ports} | {cotangent(sh, op, layer): G}
+    x = IndexedBase(bound[port])[port_indices(sh, bound[port])]
+    y = IndexedBase(bound[op.output])
+    at = (i, r) if KINDS[call.out.kind].indices == "grid" else (i,)
+    chain = Sum(IndexedBase(G)[at] * Partial(y[at], x), *((v, 1, n) for v, n in zip(
+        at, G.shape)))
+    derived = _derived(op.name, port).xreplace({LAYER: layer}).xreplace(rename)
+    return [Step(Partial(LOSS, x), rhs, rule, call.out.layer, "hidden", "index", Group.DELTA,
+                 "", call.op, port)
+            for rhs, rule in ((chain, Rule.CHAIN_RULE), (derived, Rule.KRONECKER))]
 
 
 @dataclass
@@ -111,19 +146,28 @@ class ConvDerivation:
         grads = self._backward(sub, _numbers(env, point))
         worst, count = 0.0, 0
         for key, entries in params.items():
-            for (r, c), symbol in entries.items():
+            for (row, col), symbol in entries.items():
                 exact = Float(realize(diff(loss, symbol).xreplace(point)).evalf(DIGITS))
-                worst = max(worst, abs(float(exact - grads[key][r, c])))
+                worst = max(worst, abs(float(exact - grads[key][row, col])))
                 count += 1
         return Certificate(worst < TOLERANCE, count, worst)
 
     def gradients(self, values):
         """The derived gradients at ``values`` ({(kind, layer): array-like} for every leaf
         of `leaves`; a kernel as C_l × C_{l-1}κ, entry [o, cκ + j]): {(kind, layer): Matrix}."""
+        env = self.values(values)
+        return {key: env["d" + key[0], key[1]] for key in env if key[0] in KINDS
+                and KINDS[key[0]].trained and ("d" + key[0], key[1]) in env}
+
+    def values(self, values):
+        """Every quantity and every cotangent at ``values`` (as `gradients`): {(kind,
+        layer): Matrix}, a cotangent ∂J/∂v_l under ("d" + kind, l)."""
         sub = self.sizes()
         env = {key: Matrix(values[key]) for key in leaves(self.net, sub)}
         _forward(self.net, sub, env, {})
-        return self._backward(sub, _numbers(env, {}))
+        numeric = _numbers(env, {})
+        numeric.update({("d" + k, l): v for (k, l), v in self._backward(sub, numeric).items()})
+        return numeric
 
     def _backward(self, sub, numeric):
         for q, value in self.cotangents.items():   # in the order the walk named them
@@ -148,11 +192,11 @@ def _numbers(env, point):
 def _symbols(kind, layer, rows, cols, rng, point):
     """A matrix of fresh symbols, each given a random value in ``point``."""
     entries = {}
-    for r in range(rows):
-        for c in range(cols):
-            entries[r, c] = Symbol(f"{kind}{layer}_{r}_{c}")
-            point[entries[r, c]] = Float(rng.uniform(-1, 1), DIGITS)
-    return Matrix(rows, cols, lambda r, c: entries[r, c]), entries
+    for row in range(rows):
+        for col in range(cols):
+            entries[row, col] = Symbol(f"{kind}{layer}_{row}_{col}")
+            point[entries[row, col]] = Float(rng.uniform(-1, 1), DIGITS)
+    return Matrix(rows, cols, lambda row, col: entries[row, col]), entries
 
 
 def leaves(net, sub):
