@@ -40,6 +40,15 @@ def test_certified_against_the_expanded_loss(pool, channels, length):
                                if kind in ("K", "b", "W"))
 
 
+@pytest.mark.parametrize("output, loss", [("identity", "mse"), ("sigmoid", "bce")])
+def test_certified_with_other_heads(output, loss):
+    net = Network.conv1d(channels=(1, 2), kernel=3, activation="tanh", pool="avg",
+                         pool_size=2, length=6, head_widths=(2,), output=output, loss=loss)
+    d = backprop(net)
+    assert d.certify().ok
+    assert d.delta(1) == d.cotangent(Q("hc", 1)) and d.delta(3) == d.cotangent(Q("h", 3))
+
+
 def test_a_wrong_cotangent_fails_the_certificate():
     d = backprop(_net("max", (1, 2, 2), 8, head=(2,)))
     q = Q("zc", 1)

@@ -126,6 +126,12 @@ class ConvDerivation:
     def cotangent(self, q):
         return self.cotangents[q]
 
+    def delta(self, layer):
+        """δ_l: the cotangent of a convolution's output H_l, or of a dense layer's h_l."""
+        layer = Integer(layer)
+        q = Q("hc", layer) if layer <= self.net.convs else Q("h", layer)
+        return self.cotangents[q]
+
     def sizes(self):
         """The symbolic sizes → the network's."""
         net = self.net
