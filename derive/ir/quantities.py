@@ -127,6 +127,10 @@ _ROWS = (
     Kind("Wbar", lambda s, l: (s.n(l), s.n(l - 1)), "computed", "every", "augmented",
          field="weight", letter=r"\bar{{{}}}", bold=False, claim="Wbar", text="W̄",
          numpy="Wbar", indices="entries"),
+    # a 1-D convolution (SPEC §1c): the kernel (C_l × C_{l-1} × κ, as C_l × C_{l-1}κ), its
+    # output H, the activated A (before a pooling), the layer output Z, a max pooling's
+    # one-hot mask S[c, window, offset], and the flatten row's own output f (its proof's
+    # binding; a network binds the flattening to z_{c+1}, so no network has an f)
     Kind("K", lambda s, l: (s.n(l), s.n(l - 1) * s.kernel), "trained", "conv", letter="K",
          bold=False, claim="K", text="K", numpy="K", indices="kernel"),
     Kind("hc", _conv_out, "computed", "conv", letter="H", bold=False, claim="H", text="H",
