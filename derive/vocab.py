@@ -17,6 +17,9 @@ EPSILON = Symbol("epsilon", positive=True)           # the normalization's small
 DEPTH = Symbol("L", integer=True, positive=True)     # symbolic depth
 LAYER = Symbol("l", integer=True, positive=True)     # a general layer
 LAYER_SUM = Symbol("l", integer=True)                # a sum over the layers (not substituted)
+LENGTH = IndexedBase("N")                            # a convolution's lengths N_0 … N_L
+KERNEL = Symbol("kappa", integer=True, positive=True)  # a convolution's kernel size κ
+POOL = Symbol("p", integer=True, positive=True)      # a pooling window (and its stride)
 
 #: index letters: i, j, k summed; a, b free (the weight entry); s the sample; r a sample
 i, j, k, a, b, s, r = symbols("i j k a b s r", integer=True, positive=True)

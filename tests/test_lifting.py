@@ -7,9 +7,11 @@ from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
 
 from derive.calculus.kronecker import LiftError
 from derive.calculus.lifting import lift_entry
+from derive.engine.conv import CONV_OPS
 from derive.engine.ops import OPS, Shapes
 from derive.engine.proofs import recorded_keys
 from derive.engine.vjp import _agree, derive_vjp, entry, lifted_vjp, op_layer, port_indices, port_var
+from derive.ir.conv import Inside
 from derive.ir.nodes import Var
 
 k, s, p, q, n, m, c = symbols("k s p q n m c", integer=True, positive=True)
@@ -51,7 +53,27 @@ def test_a_factor_on_the_summed_and_both_free_indices_does_not_lift():
 
 
 #: every row at every shape it is used with (the keys its proof is recorded under)
-ROWS = recorded_keys()
+#: the convolution's rows: their VJPs read shifted windows (t + j − 1, p(u − 1) + j) and
+#: kernels (three indices), which the lifting rules do not; their matrix forms are their
+#: claims (corr, flip, …), checked componentwise against the derived VJPs
+WINDOWED = [key for key in recorded_keys() if key[0] in CONV_OPS]
+ROWS = [key for key in recorded_keys() if key[0] not in CONV_OPS]
+
+
+@pytest.mark.parametrize("name,bias,batch,norm", WINDOWED)
+def test_a_windowed_vjp_is_refused_by_the_lifting_rules_not_mislifted(name, bias, batch, norm):
+    """A VJP with a window's limits (`Inside`) or a kernel's three indices is refused;
+    the others (the convolution's bias, G 𝟏) lift and read back."""
+    op, sh = OPS[name], Shapes(bias, batch, norm)
+    for port in op.inputs:
+        derived = derive_vjp(op, port, sh)
+        var = port_var(sh, op, port, op_layer(op))
+        if derived.has(Inside) or len(port_indices(sh, var)) == 3:
+            with pytest.raises(LiftError):
+                lifted_vjp(op, port, sh, derived=derived)
+        else:
+            lifted = lifted_vjp(op, port, sh, derived=derived)
+            assert _agree(derived, entry(lifted, *port_indices(sh, var))), (port, lifted)
 
 
 @pytest.mark.parametrize("name,bias,batch,norm", ROWS)

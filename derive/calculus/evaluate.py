@@ -28,6 +28,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..errors import ClaimError
 from ..ir import activations
+from ..ir.conv import is_kernel
 from ..ir.matrix_nodes import scalar_function
 from ..ir.nodes import act_function
 from ..vocab import ACTIVATION_INPUT, ACTIVATION_OUTPUT
@@ -139,6 +140,50 @@ class NetworkEvaluator(Evaluator):
         if rule.is_identity:
             return ones(arg.rows, arg.cols)
         return arg.applyfunc(act_function(rule.name, 1))
+
+    # --- a convolution's nodes (derive.ir.conv); a kernel's value is O × Cκ, [o, cκ + j]
+    def _eval_Corr(self, e):
+        X, W, taps = self(e.args[0]), self(e.args[1]), int(e.args[2])
+        if is_kernel(e.args[1]):
+            return Matrix(W.rows, X.cols - taps + 1, lambda o, t: sum(
+                W[o, c * taps + j] * X[c, t + j] for c in range(X.rows) for j in range(taps)))
+        return Matrix(W.rows, X.rows * taps, lambda o, cj: sum(
+            W[o, t] * X[cj // taps, t + cj % taps] for t in range(W.cols)))
+
+    def _eval_Flip(self, e):
+        K, taps = self(e.args[0]), int(e.args[1])
+        return Matrix(K.cols // taps, K.rows * taps, lambda c, oj: K[
+            oj // taps, c * taps + taps - 1 - oj % taps])
+
+    def _eval_Pad(self, e):
+        G, w = self(e.args[0]), int(e.args[1])
+        return Matrix(G.rows, G.cols + 2 * w,
+                      lambda o, u: G[o, u - w] if 0 <= u - w < G.cols else 0)
+
+    def _eval_Spread(self, e):
+        G, p, n = self(e.args[0]), int(e.args[1]), int(e.args[2])
+        return Matrix(G.rows, n, lambda c, t: G[c, t // p] if t // p < G.cols else 0)
+
+    def _eval_Scatter(self, e):
+        G, mask, p, n = self(e.args[0]), self(e.args[1]), int(e.args[2]), int(e.args[3])
+        return Matrix(G.rows, n, lambda c, t: G[c, t // p] * mask[c, t] if t // p < G.cols
+                      else 0)
+
+    def _eval_Unflatten(self, e):
+        g, positions = self(e.args[0]), int(e.args[2])
+        return Matrix(int(e.args[1]), positions, lambda c, t: g[c * positions + t, 0])
+
+    def _eval_Pool(self, e):
+        A, p, n, mask = self(e.args[0]), int(e.args[1]), int(e.args[2]), e.args[3]
+        if mask == 0:
+            return Matrix(A.rows, n, lambda c, u: sum(A[c, u * p + j] for j in range(p)) / p)
+        S = self(mask)
+        return Matrix(A.rows, n, lambda c, u: sum(S[c, u * p + j] * A[c, u * p + j]
+                                                  for j in range(p)))
+
+    def _eval_Flatten(self, e):
+        Z = self(e.args[0])
+        return Matrix(Z.rows * Z.cols, 1, lambda r, _: Z[r // Z.cols, r % Z.cols])
 
     def _eval_MatrixExpr(self, e):
         raise TypeError(f"cannot evaluate {type(e).__name__}")

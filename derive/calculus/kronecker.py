@@ -31,6 +31,7 @@ from sympy import (
 )
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd
 
+from ..ir.conv import Inside
 from ..ir.nodes import Act, Var
 
 
@@ -84,6 +85,36 @@ def kronecker(expr):
     return expr
 
 
+def shifted_kronecker(expr):
+    """Σ_{t=lo}^{hi} f_t δ_{t+c, a} → f_{a−c} [lo ≤ a−c ≤ hi]: a delta that meets the
+    summation index shifted (a convolution's t + j − 1, a pooling's p(u − 1) + j) picks
+    one term, which exists only where a − c lies within the sum's limits (`Inside`).
+
+    >>> from sympy import IndexedBase, symbols
+    >>> t, j, a, N = symbols("t j a N", integer=True, positive=True)
+    >>> shifted_kronecker(Sum(IndexedBase("G")[t] * KroneckerDelta(t + j - 1, a), (t, 1, N)))
+    Inside(a - j + 1, 1, N)*G[a - j + 1]
+    """
+    if not isinstance(expr, Sum):
+        return expr
+    factors = list(Mul.make_args(expr.function))
+    for index, lo, hi in expr.limits:
+        for delta in factors:
+            if not isinstance(delta, KroneckerDelta) or index in delta.args \
+                    or not delta.has(index):
+                continue
+            gap = (delta.args[0] - delta.args[1]).expand()
+            slope = gap.coeff(index)
+            if slope not in (1, -1) or (gap - slope * index).has(index):
+                continue
+            at = -(gap - slope * index) / slope
+            rest = Mul(*(f for f in factors if f is not delta)).xreplace({index: at})
+            limits = [lim for lim in expr.limits if lim[0] != index]
+            body = rest * Inside(at, lo, hi)
+            return Sum(body, *limits) if limits else body
+    return expr
+
+
 def delta_squared(expr):
     """δ_{ia}² → δ_{ia} (a product of equal deltas)."""
     if isinstance(expr, Pow) and isinstance(expr.base, KroneckerDelta) and expr.exp.is_positive:
@@ -109,9 +140,9 @@ def common_delta(expr):
 
 
 RULES = (split_sum, pull_constants, kronecker, delta_squared)
-#: … and with `common_delta`, for the op table's VJPs (`derive.engine.vjp`); the
+#: … and with `common_delta` and `shifted_kronecker`, for the op table's VJPs (`derive.engine.vjp`); the
 #: documents' derivations keep `RULES`, whose steps they print
-NESTED_RULES = RULES + (common_delta,)
+NESTED_RULES = RULES + (common_delta, shifted_kronecker)
 
 
 def _rewrite_once(expr, rules):

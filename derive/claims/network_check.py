@@ -29,6 +29,7 @@ from ..engine.plan import backprop
 from ..errors import ClaimError, SpecError
 from ..printing.claim_forms import readable
 from ..printing.claim_text import shape_text, to_claim, to_latex
+from ..spec.conv import refuse_unbuilt
 from ..spec.network import Network
 from ..vocab import LAYER
 from .grammar import parse, parse_param
@@ -107,6 +108,7 @@ def correct_form(net, param, notation="hz"):
 
 def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     """Check ``claim`` (text in the claim syntax) as ∂J/∂``param`` for ``net``."""
+    refuse_unbuilt(net, "claims")
     if not isinstance(net, Network):
         raise SpecError(f"verify takes a Network, got {type(net).__name__}")
     if not net.symbolic and net.depth > MAX_VERIFY_DEPTH:

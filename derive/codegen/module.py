@@ -39,6 +39,7 @@ from ..errors import SpecError
 from ..ir import display
 from ..ir.nodes import Var
 from ..printing.numpy_code import ArrayPrinter, var_name
+from ..spec.conv import refuse_unbuilt
 from ..spec.network import Network
 from ..util.files import write_atomic
 from ..util.templates import environment
@@ -327,6 +328,7 @@ class GradientModule:
 def export_numpy(net):
     """Generate the NumPy gradient module of ``net``; see `GradientModule`."""
 
+    refuse_unbuilt(net, "NumPy exports")
     if not isinstance(net, Network):
         raise SpecError(f"export_numpy takes a Network, got {type(net).__name__}")
     return GradientModule(net, generate_source(net))

@@ -25,6 +25,7 @@ from ..ir.steps import Rule
 from ..printing import notation as _notation
 from ..printing.latex import INDICATOR, NotesLatexPrinter
 from ..spec import rules
+from ..spec.conv import refuse_unbuilt
 from ..util.templates import environment
 from ..vocab import DATA_LOSS, DEPTH, LAMBDA, LAYER, LOSS, WIDTH
 from .answers import hz_answer
@@ -344,6 +345,7 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
     ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
     derivatives, for ``gh``; ``denominator`` otherwise).
     """
+    refuse_unbuilt(getattr(d, "net", None), "documents")
     if not isinstance(d, Derivation):
         raise SpecError(f"render takes a Derivation (from backprop), got {type(d).__name__}")
     if fmt not in FORMATS:

@@ -27,7 +27,7 @@ from ..ir.calls import OpCall
 from ..ir.nodes import Act, act_function, component
 from ..ir.quantities import Q
 from ..spec import rules
-from ..vocab import BATCH, LAMBDA, LOSS, WIDTH, i, j, k, r, s
+from ..vocab import BATCH, KERNEL, LAMBDA, LENGTH, LOSS, POOL, WIDTH, i, j, k, r, s
 
 q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
 
@@ -39,8 +39,14 @@ class Shapes:
         self.bias, self.batch, self.norm = bias, batch, norm
         self.m = BATCH if batch else S.One
 
+    kernel, pool = KERNEL, POOL      # a convolution's kernel size and pooling window
+
     def n(self, layer):
         return WIDTH[layer]
+
+    def length(self, layer):
+        """A convolutional layer's number of positions, N_layer."""
+        return LENGTH[layer]
 
     def var(self, kind, layer):
         """The matrix symbol of quantity ``kind`` at ``layer``, its shape read from the
@@ -110,6 +116,7 @@ class Op:
     jacobian_matrix: object = None  # … and as a matrix (single sample; None for a batch)
     last: bool = False            # the op sits at the output layer L (the loss)
     aux: dict = field(default_factory=dict)  # auxiliary ports: port -> index form
+    batched: bool = True          # proved with a batch of samples too (a convolution: not)
 
     def call(self, layer, **rebind):
         """The op called at ``layer`` with its usual binding (``rebind``: port -> kind,
@@ -132,10 +139,10 @@ OPS = {}
 
 
 def makeop(name, output, inputs, index, matrix, ports, scalar=False, jacobian=None,
-           jacobian_matrix=None, last=False, aux=None, **vjps):
+           jacobian_matrix=None, last=False, aux=None, batched=True, **vjps):
     """One op row (see `Op`), not registered."""
     return Op(name, output, tuple(inputs), dict(ports), index, matrix, vjps, scalar,
-              jacobian, jacobian_matrix, last, dict(aux or {}))
+              jacobian, jacobian_matrix, last, dict(aux or {}), batched)
 
 
 def defop(name, *args, **kwargs):

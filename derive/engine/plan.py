@@ -18,9 +18,11 @@ from ..errors import SpecError
 from ..ir.quantities import PARAMETERS, Q
 from ..ir.steps import Rule, Step
 from ..spec.blocks import block, kind_of
+from ..spec.conv import ConvNetwork
 from ..spec.network import Network
 from ..vocab import DEPTH, LAYER, WIDTH
 from .blocks import other_readers, templates
+from .conv_net import backprop_conv
 from .derivation import Derivation
 
 
@@ -102,7 +104,10 @@ def _hidden_key(net, layer):
 
 
 def backprop(net):
-    """Derive the δ-recursion and the gradients of every parameter of ``net``."""
+    """Derive the δ-recursion and the gradients of every parameter of ``net`` (a
+    convolutional network: call by call, `derive.engine.conv_net`)."""
+    if isinstance(net, ConvNetwork):
+        return backprop_conv(net)
     if not isinstance(net, Network):
         raise SpecError(f"backprop takes a Network, got {type(net).__name__}")
     output, hidden_kinds, forward_kinds = _template_keys(net)

@@ -4,7 +4,11 @@ Every key (row, bias, batch, norm) maps to the hash of the row's math that
 `derive.engine.vjp.check` proved (`derive.engine.proofs`).
 """
 RECORD = {
+    ('avg_pool', 'none', False, 'none'): 'db4a3b7abecb198f8db62ffe',
     ('batch_norm', 'none', True, 'batch'): '676da2913c403a35483ae10b',
+    ('conv1d', 'augmented', False, 'none'): 'c045cd7a4364113947391c66',
+    ('conv1d', 'explicit', False, 'none'): 'c045cd7a4364113947391c66',
+    ('conv1d', 'none', False, 'none'): 'c045cd7a4364113947391c66',
     ('dense', 'none', False, 'none'): '1d1774cb918c5b513682c5ad',
     ('dense', 'none', True, 'none'): 'c85f9b9a0ac10b39c05d760b',
     ('dense_augmented', 'augmented', False, 'none'): '59d36bf11120b295a969bf6b',
@@ -15,6 +19,7 @@ RECORD = {
     ('dropout', 'none', True, 'none'): 'b116bcd0a04fe4845b1dbf50',
     ('dropout_residual', 'none', False, 'none'): 'db96cb6bd401f72162d7df21',
     ('dropout_residual', 'none', True, 'none'): '011c21d9e1f1f1c63c4d101a',
+    ('flatten', 'none', False, 'none'): 'b18d07cac51bac163b72fbb9',
     ('identity', 'none', False, 'none'): '755c070f2aee06787a44f245',
     ('identity', 'none', True, 'none'): 'd229935b1f1b4ea4e066691a',
     ('layer_norm', 'none', False, 'layer'): '5529b24be54d2b49b6a8d4a6',
@@ -31,6 +36,7 @@ RECORD = {
     ('loss:mse', 'none', True, 'none'): 'ea9e77ef361f63a83bba110a',
     ('loss:sse', 'none', False, 'none'): '4c30af2e114966ee21c80a5f',
     ('loss:sse', 'none', True, 'none'): '4d7373d024eea5dfdb0590a5',
+    ('max_pool', 'none', False, 'none'): '068bdc1e9f7cf9d63bc9fc5e',
     ('penalty', 'augmented', False, 'none'): '3a91ba18f35089b567241bff',
     ('penalty', 'augmented', True, 'none'): '3a91ba18f35089b567241bff',
     ('penalty', 'explicit', False, 'none'): 'ab021fe57916676514ace8d1',

@@ -20,6 +20,7 @@ from hashlib import sha256
 from sympy import srepr
 
 from ..vocab import i, r
+from . import conv  # noqa: F401  (registers the convolution's rows)
 from .ops import DENSE, OPS, Shapes, op_row
 from .proof_record import RECORD
 from .vjp import check, cotangent, op_layer
@@ -103,7 +104,8 @@ def recorded_keys():
         for bias in BIASES:
             for batch in (False, True):
                 for norm in ((_norm_of(name),) if op.aux else ("none",)):
-                    if (norm == "batch" and not batch) or _other_bias(name, bias):
+                    if (norm == "batch" and not batch) or _other_bias(name, bias) \
+                            or (batch and not op.batched):
                         continue
                     keys.add(proof_key(op, bias, batch, norm))
     return sorted(keys)

@@ -44,13 +44,14 @@ from ..calculus.lifting import lift_entry
 from ..calculus.numeric import value
 from ..ir.nodes import Act, Var, act_function, component
 from ..ir.quantities import KINDS
-from ..vocab import BATCH, DEPTH, LAYER, WIDTH, a, b, i, k, r, s
+from ..vocab import BATCH, DEPTH, KERNEL, LAYER, LENGTH, POOL, WIDTH, a, b, i, k, r, s
 
 _FRESH = count()
 #: the elementwise functions an Act may name besides the activations (softmax's e^h)
 ELEMENTARY = {"exp": exp, "log": log}
 SMALL = 3   # the width at which sums are written out when the index forms do not line up
 SMALL_BATCH = 2   # … and the batch size (a sample index runs over 1 … SMALL_BATCH)
+SMALL_WINDOW = 2  # … and a convolution's kernel size and pooling window
 
 
 class OpError(Exception):
@@ -75,17 +76,22 @@ def port_indices(sh, var):
     """The component indices of an input port: (a, b) of a matrix of entries (a weight),
     (a,) of a per-feature column (a bias, γ, β), (k, s) of a per-sample quantity."""
     slots = KINDS[var.kind].indices
-    if slots == "entries":
-        return a, b
+    if slots in SLOTS:
+        return SLOTS[slots]
     if slots == "column":
         return a, S.One
     return k, (s if sh.batch else S.One)
 
 
+#: the component indices of the kinds indexed apart from their samples: a weight's entry,
+#: a convolution's (channel, position), a kernel's (out channel, in channel, tap)
+SLOTS = {"entries": (a, b), "grid": (k, b), "kernel": (a, b, k)}
+
+
 def _port_component(sh, var):
+    if KINDS[var.kind].indices in SLOTS:
+        return IndexedBase(var)[port_indices(sh, var)]
     row, col = port_indices(sh, var)
-    if KINDS[var.kind].indices == "entries":
-        return IndexedBase(var)[row, col]
     return component(var, row) if col == S.One else sh.comp(var, row, col)
 
 
@@ -103,13 +109,19 @@ def derive_vjp(op, port, sh, layer=None):
     if op.scalar:
         return contract(diff(op.index(bound, None, None, wrt=port), x), NESTED_RULES)
     G = cotangent(sh, op, layer)
+    if KINDS[bound.q(op.output).kind].indices == "grid":   # Σ over channels and positions
+        body = IndexedBase(G)[i, r] * diff(op.index(bound, i, r, wrt=port), x)
+        return contract(Sum(body, (i, 1, G.shape[0]), (r, 1, G.shape[1])), NESTED_RULES)
     body = sh.comp(G, i, r) * diff(op.index(bound, i, r, wrt=port), x)
     return contract(Sum(sh.sample_sum(body), (i, 1, G.shape[0])), NESTED_RULES)
 
 
 # --- reading a matrix expression componentwise ---------------------------------------
-def entry(M, row, col):
-    """The (row, col) component of a matrix expression in index notation (1-based)."""
+def entry(M, row, col, *more):
+    """The (row, col) component of a matrix expression in index notation (1-based); a
+    convolution's node (`derive.ir.conv`) reads its own, a kernel's with a third index."""
+    if hasattr(M, "component"):
+        return M.component(row, col, *more)
     if isinstance(M, Var):
         if M.kind == "Wbar":   # the weights without their bias column
             M = Var("W", M.layer, M.shape[0], M.shape[1] + 1)
@@ -202,7 +214,10 @@ def lifted_vjp(op, port, sh, layer=None, derived=None):
     layer = op_layer(op) if layer is None else layer
     var = port_var(sh, op, port, layer)
     derived = derive_vjp(op, port, sh, layer) if derived is None else derived
-    return lift_entry(derived, *port_indices(sh, var), var.shape)
+    indices = port_indices(sh, var)
+    if len(indices) != 2:
+        raise LiftError(f"the VJP of {port!r} has {len(indices)} indices (a kernel's)")
+    return lift_entry(derived, *indices, var.shape)
 
 
 def _shown(op, port, sh, derived):
@@ -251,8 +266,9 @@ def _agree_small(difference):
     """Every sum written out at width `SMALL` (batch `SMALL_BATCH`), at every free component:
     zero as a rational function once each square root is a free symbol (`_radicals`),
     which proves it; otherwise zero at two 50-digit random points."""
-    sized = difference.replace(lambda e: isinstance(e, Indexed) and e.base == WIDTH,
-                               lambda e: Integer(SMALL)).xreplace({BATCH: Integer(SMALL_BATCH)})
+    sized = difference.replace(lambda e: isinstance(e, Indexed) and e.base in (WIDTH, LENGTH),
+                               lambda e: Integer(SMALL)).xreplace(
+        {BATCH: Integer(SMALL_BATCH), KERNEL: Integer(SMALL_WINDOW), POOL: Integer(SMALL_WINDOW)})
     free = sorted(sized.free_symbols & {a, b, k, s}, key=str)
     ranges = [range(1, (SMALL_BATCH if x == s else SMALL) + 1) for x in free]
     for values in product(*ranges):

@@ -22,7 +22,7 @@ one sample), ``bias`` (``none``, ``augmented``, ``explicit``) and ``norm`` (``no
 >>> Q("gamma", 1).var(Sizes())
 gamma_1
 >>> [k.name for k in KINDS.values() if k.role == "trained"]
-['W', 'b', 'gamma', 'beta']
+['W', 'b', 'gamma', 'beta', 'K']
 """
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
@@ -32,7 +32,7 @@ from .nodes import Var
 #: what a quantity is to the network: learned, given, or computed from the others
 ROLES = ("trained", "input", "computed")
 #: on which layers a kind exists (before the options say whether the network has it)
-WHERE = ("every", "hidden", "output", "input")
+WHERE = ("every", "hidden", "output", "input", "conv")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class Kind:
     claim: str = ""           # its name in a claim ("W_2", "gamma_1", "hhat_1")
     text: str = ""            # its plain-text letter ("W", "γ", "ĥ")
     numpy: str = ""           # its NumPy variable stem ("W" → W2, "y" → Y)
-    indices: str = "samples"  # its index slots: "entries" (a, b), "column" (a), "samples" (k, s)
+    indices: str = "samples"  # its index slots: "entries" (a, b), "column" (a), "samples" (k, s),
+    #                           "grid" (channel, position), "kernel" (out, in, tap)
 
     @property
     def trained(self):
@@ -59,11 +60,14 @@ class Kind:
     def exists(self, net, layer, depth):
         """Whether ``net`` (anything with ``bias``, ``norm``, ``dropout``) has this kind at
         ``layer`` of a network of ``depth`` layers (concrete ints)."""
+        convs = getattr(net, "convs", 0)
         place = {"every": 1 <= layer <= depth, "hidden": 1 <= layer < depth,
-                 "output": layer == depth, "input": layer == 0}[self.where]
+                 "output": layer == depth, "input": layer == 0,
+                 "conv": 1 <= layer <= convs}[self.where]
         option = {"": True, "explicit": net.bias == "explicit",
                   "augmented": net.bias == "augmented", "norm": net.norm != "none",
-                  "dropout": net.dropout}[self.needs]
+                  "dropout": net.dropout, "pool": getattr(net, "pool", None) is not None,
+                  "max": getattr(net, "pool", None) == "max", "never": False}[self.needs]
         return place and option
 
 
@@ -81,6 +85,14 @@ def _per_sample(sizes, layer):      # one column per sample: n_l × m
 
 def _statistic(sizes, layer):       # per sample (layer norm) or per feature (batch norm)
     return (sizes.n(layer), 1) if sizes.norm == "batch" else (1, sizes.m)
+
+
+def _conv_out(sizes, layer):        # a convolution's output: C_l × (N_{l-1} − κ + 1)
+    return sizes.n(layer), sizes.length(layer - 1) - sizes.kernel + 1
+
+
+def _positions(sizes, layer):       # a convolutional layer's output: C_l × N_l
+    return sizes.n(layer), sizes.length(layer)
 
 
 _ROWS = (
@@ -115,6 +127,22 @@ _ROWS = (
     Kind("Wbar", lambda s, l: (s.n(l), s.n(l - 1)), "computed", "every", "augmented",
          field="weight", letter=r"\bar{{{}}}", bold=False, claim="Wbar", text="W̄",
          numpy="Wbar", indices="entries"),
+    # a 1-D convolution (SPEC §1c): the kernel (C_l × C_{l-1} × κ, as C_l × C_{l-1}κ), its
+    # output H, the activated A (before a pooling), the layer output Z, a max pooling's
+    # one-hot mask S[c, window, offset], and the flatten row's own output f (its proof's
+    # binding; a network binds the flattening to z_{c+1}, so no network has an f)
+    Kind("K", lambda s, l: (s.n(l), s.n(l - 1) * s.kernel), "trained", "conv", letter="K",
+         bold=False, claim="K", text="K", numpy="K", indices="kernel"),
+    Kind("hc", _conv_out, "computed", "conv", letter="H", bold=False, claim="H", text="H",
+         numpy="H", indices="grid"),
+    Kind("ac", _conv_out, "computed", "conv", "pool", letter="A", bold=False, claim="A",
+         text="A", numpy="A", indices="grid"),
+    Kind("zc", _positions, "computed", "conv", letter="Z", bold=False, claim="Z", text="Z",
+         numpy="Z", indices="grid"),
+    Kind("S", lambda s, l: (s.n(l), s.length(l) * s.pool), "computed", "conv", "max",
+         letter="S", bold=False, claim="S", text="S", numpy="S", indices="kernel"),
+    Kind("f", lambda s, l: (s.n(l) * s.length(l), 1), "computed", "conv", "never", letter="f",
+         claim="f", text="f", numpy="f"),
     Kind("zaug", lambda s, l: (s.n(l) + 1, s.m), "computed", "every", "augmented",
          field="post", letter=r"\tilde{{{}}}", claim="zaug", text="z̃", numpy="zaug"),
 )
@@ -157,9 +185,15 @@ class Sizes:
     m: object = 1
     bias: str = "none"
     norm: str = "none"
+    lengths: tuple = ()     # a convolution's lengths N_0 … (its layers' positions)
+    kernel: object = 1      # … its kernel size κ
+    pool: object = 1        # … its pooling window p
 
     def n(self, layer):
         return self.widths[layer]
+
+    def length(self, layer):
+        return self.lengths[layer]
 
 
 def leaves(net, layer, depth):

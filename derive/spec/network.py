@@ -13,6 +13,7 @@ from sympy import Integer
 from ..errors import SpecError, did_you_mean, shown
 from ..vocab import BATCH, DEPTH, WIDTH
 from . import blocks, rules
+from .conv import ConvNetwork
 
 BIAS_MODES = ("none", "augmented", "explicit")
 NORMS = ("none", "layer", "batch")
@@ -163,6 +164,13 @@ class Network:
         return cls(activations=acts, loss=loss, depth=depth, **kwargs)
 
     # -- derived facts -------------------------------------------------------------
+    @staticmethod
+    def conv1d(channels=(1, 4, 8), kernel=3, activation="relu", pool=None, pool_size=2,
+               length=12, head_widths=(10,), output="softmax", loss="cce"):
+        """A 1-D convolutional network (SPEC §1c; `derive.spec.conv.ConvNetwork`)."""
+        return ConvNetwork(channels, kernel, activation, pool, pool_size, length,
+                           head_widths, output, loss)
+
     @property
     def symbolic(self):
         return self.depth == "L"

@@ -1,0 +1,244 @@
+"""A convolutional network (`derive.spec.conv.ConvNetwork`) derived call by call, and
+certified against its expanded loss.
+
+The walk is the engine's, over every call of every block in reverse: the cotangent of a
+call's output is the sum of the VJPs of the calls that read it (one accumulation where
+there are several), and each of the call's inputs receives the row's checked VJP of it
+(`derive.engine.proofs.checked`: the claims of `derive.engine.conv` and of the dense and
+activation rows, proved once). The results are at symbolic sizes (channels and widths
+n_l, lengths N_l, kernel κ, window p); `certify` writes them at the network's sizes.
+
+`certify` builds the loss J as one SymPy expression of every parameter entry (the
+forward of each call's matrix form over matrices of symbols; a max pooling selects the
+first maximum at the point, as PyTorch), differentiates it by every entry with
+``sympy.diff`` and compares, at a random point, with the derived gradients evaluated
+cotangent by cotangent.
+
+>>> from derive.spec.conv import ConvNetwork
+>>> d = backprop_conv(ConvNetwork((1, 2), kernel=2, length=5, head_widths=(2,)))
+>>> d.grad("K", 1)
+corr(zc_0, dJ/dhc_1)
+>>> d.certify().ok
+True
+"""
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sympy import Float, IndexedBase, Integer, Matrix, Sum, Symbol, diff
+from sympy.matrices.expressions import MatAdd
+
+from ..calculus.evaluate import evaluate
+from ..ir.activations import realize
+from ..ir.nodes import MatPartial, Partial
+from ..ir.quantities import KINDS, Q
+from ..ir.steps import Group, Rule, Step
+from ..vocab import KERNEL, LAYER, LENGTH, LOSS, POOL, WIDTH, i, r
+from .conv import CONV_OPS
+from .ops import OPS, Shapes
+from .proofs import checked
+from .vjp import cotangent, derive_vjp, port_indices
+
+DIGITS = 30
+GRADIENT_GROUPS = {"W": Group.DW, "b": Group.DB}   # a kernel's gradient has no group yet
+TOLERANCE = 1e-12
+
+
+def walk(blocks):
+    """(steps, {Q: cotangent}, {Q: gradient}) of ``blocks`` at symbolic sizes, walking
+    every call in reverse; the cotangents in the order they are named."""
+    sh = Shapes("explicit", False)
+    parts, cotangents, steps = {}, {}, []
+    for call in reversed([c for block in blocks for c in block]):
+        op = checked(call.op, "explicit", False)
+        bound = op.bound(sh, call)
+        G = None
+        if not op.scalar:
+            terms = parts.get(call.out, [])
+            value = MatAdd(*terms) if len(terms) > 1 else terms[0]
+            G = MatPartial(LOSS, bound[op.output])
+            cotangents[call.out] = value
+            steps.append(Step(G, value, Rule.ACCUMULATION if len(terms) > 1 else
+                              Rule.MATRIX_FORM, call.out.layer, "hidden", "matrix",
+                              Group.DELTA_MATRIX, f"the VJP of the {op.name} op", call.op))
+        for port in op.inputs:
+            q = call.args[port]
+            if q.layer != 0:
+                parts.setdefault(q, []).append(op.vjps[port](bound, G))
+                steps += index_steps(sh, op, call, port)
+    grads = {q: (MatAdd(*v) if len(v) > 1 else v[0]) for q, v in parts.items()
+             if KINDS[q.kind].trained}
+    for q, value in grads.items():
+        steps.append(Step(MatPartial(LOSS, q.var(sh)), value, Rule.MATRIX_FORM, q.layer,
+                          "weights", "matrix", GRADIENT_GROUPS.get(q.kind, ""), port=q.kind))
+    return steps, cotangents, grads
+
+
+@lru_cache(maxsize=64)
+def _derived(name, port):
+    """The VJP of ``port`` of row ``name`` at the symbolic layer l, contracted."""
+    op = OPS[name]
+    return derive_vjp(op, port, Shapes("explicit", False), LAYER)
+
+
+def index_steps(sh, op, call, port):
+    """A windowed row's VJP in index notation (a convolution's, a pooling's, the
+    flattening's): ∂J/∂x_c = Σ G ∂y/∂x_c (chain rule) = the contracted sum (the shifted
+    Kronecker deltas with their limits), G = ∂J/∂y the cotangent of its output. The row's
+    VJP is derived once at its usual binding at layer l, then moved to the call's."""
+    if op.name not in CONV_OPS or KINDS[call.args[port].kind].indices not in ("grid", "kernel"):
+        return []
+    first = op.inputs[0]
+    layer = call.args[first].layer - op.ports[first][1]
+    usual = op.bind(sh, layer)
+    bound = op.bound(sh, call)
+    G = MatPartial(LOSS, bound[op.output])     # the cotangent of the call's output
+    rename = {usual[p]: bound[p] for p in op.ports} | {cotangent(sh, op, layer): G}
+    x = IndexedBase(bound[port])[port_indices(sh, bound[port])]
+    y = IndexedBase(bound[op.output])
+    at = (i, r) if KINDS[call.out.kind].indices == "grid" else (i,)
+    chain = Sum(IndexedBase(G)[at] * Partial(y[at], x), *((v, 1, n) for v, n in zip(
+        at, G.shape)))
+    derived = _derived(op.name, port).xreplace({LAYER: layer}).xreplace(rename)
+    return [Step(Partial(LOSS, x), rhs, rule, call.out.layer, "hidden", "index", Group.DELTA,
+                 "", call.op, port)
+            for rhs, rule in ((chain, Rule.CHAIN_RULE), (derived, Rule.KRONECKER))]
+
+
+@dataclass
+class Certificate:
+    ok: bool
+    checked: int
+    worst: float
+
+
+class ConvDerivation:
+    """The derivation of a convolutional network: ``grad(kind, layer)``, ``cotangent(Q)``,
+    the ``steps``, and ``certify``."""
+
+    def __init__(self, net):
+        self.net = net
+        self.steps, self.cotangents, self.grads = walk(net.blocks)
+
+    def grad(self, kind, layer):
+        return self.grads[Q(kind, Integer(layer))]
+
+    def cotangent(self, q):
+        return self.cotangents[q]
+
+    def delta(self, layer):
+        """δ_l: the cotangent of a convolution's output H_l, or of a dense layer's h_l."""
+        layer = Integer(layer)
+        q = Q("hc", layer) if layer <= self.net.convs else Q("h", layer)
+        return self.cotangents[q]
+
+    def sizes(self):
+        """The symbolic sizes → the network's."""
+        net = self.net
+        out = {WIDTH[l]: Integer(w) for l, w in enumerate(net.widths)}
+        out.update({LENGTH[l]: Integer(n) for l, n in enumerate(net.lengths)})
+        return out | {KERNEL: Integer(net.kernel), POOL: Integer(net.pool_size)}
+
+    def certify(self, seed=0):
+        """Every derived gradient entry against ``diff`` of the expanded loss."""
+        sub, rng, point = self.sizes(), random.Random(seed), {}
+        env, params = {}, {}
+        for key, shape in leaves(self.net, sub).items():
+            env[key], entries = _symbols(*key, *shape, rng, point)
+            if KINDS[key[0]].trained:
+                params[key] = entries
+        _forward(self.net, sub, env, point)
+        loss = env[("J", self.net.depth)]
+        grads = self._backward(sub, _numbers(env, point))
+        worst, count = 0.0, 0
+        for key, entries in params.items():
+            for (row, col), symbol in entries.items():
+                exact = Float(realize(diff(loss, symbol).xreplace(point)).evalf(DIGITS))
+                worst = max(worst, abs(float(exact - grads[key][row, col])))
+                count += 1
+        return Certificate(worst < TOLERANCE, count, worst)
+
+    def gradients(self, values):
+        """The derived gradients at ``values`` ({(kind, layer): array-like} for every leaf
+        of `leaves`; a kernel as C_l × C_{l-1}κ, entry [o, cκ + j]): {(kind, layer): Matrix}."""
+        env = self.values(values)
+        return {key: env["d" + key[0], key[1]] for key in env if key[0] in KINDS
+                and KINDS[key[0]].trained and ("d" + key[0], key[1]) in env}
+
+    def values(self, values):
+        """Every quantity and every cotangent at ``values`` (as `gradients`): {(kind,
+        layer): Matrix}, a cotangent ∂J/∂v_l under ("d" + kind, l)."""
+        sub = self.sizes()
+        env = {key: Matrix(values[key]) for key in leaves(self.net, sub)}
+        _forward(self.net, sub, env, {})
+        numeric = _numbers(env, {})
+        numeric.update({("d" + k, l): v for (k, l), v in self._backward(sub, numeric).items()})
+        return numeric
+
+    def _backward(self, sub, numeric):
+        for q, value in self.cotangents.items():   # in the order the walk named them
+            numeric["d" + q.kind, int(q.layer)] = _value(evaluate(value.xreplace(sub), numeric))
+        return {(q.kind, int(q.layer)): _value(evaluate(value.xreplace(sub), numeric))
+                for q, value in self.grads.items()}
+
+
+def backprop_conv(net):
+    """Derive ``net`` (a `derive.spec.conv.ConvNetwork`)."""
+    return ConvDerivation(net)
+
+
+def _value(M):
+    return M.applyfunc(lambda v: Float(realize(v).evalf(DIGITS), DIGITS))
+
+
+def _numbers(env, point):
+    return {key: _value(M.xreplace(point)) for key, M in env.items() if isinstance(M, Matrix)}
+
+
+def _symbols(kind, layer, rows, cols, rng, point):
+    """A matrix of fresh symbols, each given a random value in ``point``."""
+    entries = {}
+    for row in range(rows):
+        for col in range(cols):
+            entries[row, col] = Symbol(f"{kind}{layer}_{row}_{col}")
+            point[entries[row, col]] = Float(rng.uniform(-1, 1), DIGITS)
+    return Matrix(rows, cols, lambda row, col: entries[row, col]), entries
+
+
+def leaves(net, sub):
+    """{(kind, layer): shape} of what the network reads and no call writes: the input
+    sequence, the parameters, the target (a max pooling's mask is computed)."""
+    sh, written, out = Shapes("explicit", False), set(), {}
+    for call in [c for block in net.blocks for c in block]:
+        bound = checked(call.op, "explicit", False).bound(sh, call)
+        for port, q in call.args.items():
+            if q not in written and q.kind != "S":
+                out[(q.kind, int(q.layer))] = tuple(map(int, bound[port].xreplace(sub).shape))
+        written.add(call.out)
+    return out
+
+
+def _forward(net, sub, env, point):
+    """Every call's output into ``env`` ((kind, layer) -> Matrix, the leaves given); a max
+    pooling's mask from the values at ``point``."""
+    sh = Shapes("explicit", False)
+    for call in [c for block in net.blocks for c in block]:
+        op = checked(call.op, "explicit", False)
+        bound = op.bound(sh, call)
+        layer = int(call.out.layer)
+        if call.op == "max_pool":
+            env[("S", layer)] = _first_max(env[("ac", layer)], net.pool_size, point)
+        value = evaluate(op.matrix(bound).xreplace(sub), env)
+        env[(call.out.kind, layer)] = value[0, 0] if op.scalar and hasattr(value, "shape") \
+            else value
+
+
+def _first_max(A, p, point):
+    """The one-hot mask of each window's first maximum at ``point`` (C × N p)."""
+    values = A.xreplace(point).applyfunc(lambda v: realize(v).evalf(DIGITS))
+    mask = Matrix.zeros(A.rows, (A.cols // p) * p)
+    for c in range(A.rows):
+        for u in range(A.cols // p):
+            window = [values[c, u * p + j] for j in range(p)]
+            mask[c, u * p + window.index(max(window))] = 1
+    return mask

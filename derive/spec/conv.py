@@ -1,0 +1,153 @@
+"""A 1-D convolutional network (SPEC §1c `Network.conv1d`), validated, as blocks of calls.
+
+Layers 1 … c are convolutional (c = len(channels) − 1): H_l = corr(Z_{l-1}, K_l) + b_l 𝟏ᵀ,
+then the activation, then (with ``pool``) the pooling into Z_l. Layer c + 1 flattens Z_c
+channel-major into the column z_{c+1} (n_{c+1} = C_c N_c entries), and the dense head
+follows as in §1 (h_l = W_l z_{l-1} + b_l, z_l = σ(h_l)), its last width the output's,
+then the loss. One sequence per call (no batch axis); every layer has its bias.
+
+>>> net = ConvNetwork((1, 2), kernel=2, pool="max", pool_size=2, length=5, head_widths=(2,))
+>>> net.lengths, net.widths
+((5, 2), (1, 2, 4, 2))
+>>> [[call.op for call in block] for block in net.blocks]
+[['conv1d', 'relu', 'max_pool'], ['flatten'], ['dense_bias', 'softmax', 'loss:cce']]
+"""
+from dataclasses import dataclass
+
+from ..errors import SpecError, shown
+from ..ir.calls import OpCall
+from ..ir.quantities import Q
+from . import rules
+
+POOLS = (None, "max", "avg")
+#: the op row of each pooling
+POOL_OPS = {"max": "max_pool", "avg": "avg_pool"}
+MAX_SIZE = 4096   # channels, positions, kernel and head widths are at most this
+
+
+def _positive(value, what):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
+        raise SpecError(f"{what} must be an integer from 1 to {MAX_SIZE}, got {shown(value)}")
+    return value
+
+
+def _sizes(values, what):
+    if isinstance(values, (str, bytes, set, frozenset, dict)) or not hasattr(values, "__iter__"):
+        raise SpecError(f"{what} must be a sequence (tuple or list) of positive integers")
+    return tuple(_positive(v, what) for v in values)
+
+
+@dataclass(frozen=True)
+class ConvNetwork:
+    """A validated 1-D convolutional network (module docstring)."""
+
+    channels: tuple
+    kernel: int = 3
+    activation: str = "relu"
+    pool: object = None
+    pool_size: int = 2
+    length: int = 12
+    head_widths: tuple = (10,)
+    output: str = "softmax"
+    loss: str = "cce"
+
+    bias = "explicit"
+    batch = False
+    norm = "none"
+    dropout = False
+    weight_decay = False
+
+    def __post_init__(self):
+        channels = _sizes(self.channels, "channels")
+        if len(channels) < 2:
+            raise SpecError("channels must name the input channels and at least one "
+                            f"convolution's, e.g. (1, 4), got {shown(self.channels)}")
+        object.__setattr__(self, "channels", channels)
+        object.__setattr__(self, "head_widths", _sizes(self.head_widths, "head_widths"))
+        if not self.head_widths:
+            raise SpecError("head_widths must hold at least the output width")
+        for name in ("kernel", "pool_size", "length"):
+            _positive(getattr(self, name), name)
+        if self.pool not in POOLS:
+            raise SpecError(f"pool must be one of None, 'max', 'avg', got {shown(self.pool)}")
+        if not rules.activation(self.activation).elementwise:
+            raise SpecError(f"activation: {self.activation} is not elementwise; the "
+                            "convolutions take an elementwise activation")
+        out, loss = rules.activation(self.output), rules.loss(self.loss)
+        if loss.output_ranges and out.range not in loss.output_ranges:
+            raise SpecError(f"loss {self.loss} needs an output in "
+                            f"{' or '.join(rules.RANGES[r] for r in loss.output_ranges)}, but "
+                            f"{out.name} gives {rules.RANGES[out.range]}")
+        if self.lengths[-1] < 1:
+            raise SpecError(f"length {self.length} is too short for {self.convs} convolutions "
+                            f"of kernel {self.kernel}" + (f" and pooling by {self.pool_size}"
+                                                          if self.pool else ""))
+
+    @property
+    def convs(self):
+        """The number of convolutional layers, c."""
+        return len(self.channels) - 1
+
+    @property
+    def lengths(self):
+        """N_0 … N_c: the positions of each convolutional layer's output."""
+        out = [self.length]
+        for _ in range(self.convs):
+            n = out[-1] - self.kernel + 1
+            out.append(n // self.pool_size if self.pool and n > 0 else n)
+        return tuple(out)
+
+    @property
+    def widths(self):
+        """n_0 … n_L: the channels, the flattened size, the head's widths."""
+        return self.channels + (self.channels[-1] * self.lengths[-1],) + self.head_widths
+
+    @property
+    def depth(self):
+        return len(self.widths) - 1
+
+    L = depth
+
+    def activation_of(self, layer):
+        return self.output if layer == self.depth else self.activation
+
+    @property
+    def blocks(self):
+        """One tuple of calls per layer, layer 1 first."""
+        out = [conv_calls(self, layer) for layer in range(1, self.convs + 1)]
+        out.append((OpCall("flatten", {"x": Q("zc", self.convs)}, Q("z", self.convs + 1)),))
+        for layer in range(self.convs + 2, self.depth + 1):
+            calls = (OpCall("dense_bias", {"W": Q("W", layer), "x": Q("z", layer - 1),
+                                           "b": Q("b", layer)}, Q("h", layer)),
+                     OpCall(self.activation_of(layer), {"x": Q("h", layer)}, Q("z", layer)))
+            if layer == self.depth:
+                calls += (OpCall("loss:" + self.loss, {"x": Q("z", layer), "t": Q("y", layer)},
+                                 Q("J", layer)),)
+            out.append(calls)
+        return tuple(out)
+
+
+def conv_calls(net, l):
+    """Convolution, activation, optional pooling: Z_{l-1} → H_l → (A_l →) Z_l."""
+    calls = [OpCall("conv1d", {"K": Q("K", l), "x": Q("zc", l - 1), "b": Q("b", l)},
+                    Q("hc", l)),
+             OpCall(net.activation, {"x": Q("hc", l)}, Q("ac" if net.pool else "zc", l))]
+    if net.pool:
+        args = {"x": Q("ac", l)}
+        if net.pool == "max":
+            args["S"] = Q("S", l)
+        calls.append(OpCall(POOL_OPS[net.pool], args, Q("zc", l)))
+    return tuple(calls)
+
+
+def refuse_unbuilt(net, what):
+    """One line refusing what is not built for a convolutional network yet (documents,
+    claims, the NumPy export), instead of a misleading type error or a wrong output.
+
+    >>> refuse_unbuilt(ConvNetwork((1, 2), length=5, head_widths=(2,)), "documents")
+    Traceback (most recent call last):
+    ...
+    derive.errors.SpecError: documents for conv1d are not built yet
+    """
+    if isinstance(net, ConvNetwork):
+        raise SpecError(f"{what} for conv1d are not built yet")
