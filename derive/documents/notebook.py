@@ -64,7 +64,7 @@ RECENT_LIMIT = 32
 def remember(d):
     """Note a derivation, so that its results (``d.delta(2)``, ``d.grad("W", 1)``) print
     at its depth (the output layer's own letter, F in gh). Returns ``d``."""
-    if not d.net.symbolic:
+    if getattr(d.net, "symbolic", True) is False:    # a concrete MLP (not conv1d: no depth)
         _RECENT.append(weakref.ref(d))
         del _RECENT[:-RECENT_LIMIT]
     return d
