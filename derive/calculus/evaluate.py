@@ -23,8 +23,9 @@ Matrix([[2*w]])
 >>> explicit(Trace(MatrixSymbol("A", 2, 2)), {})
 A[1,1] + A[2,2]
 """
-from sympy import Heaviside, Matrix, Mul, S, Symbol, exp, eye, log, ones, zeros
+from sympy import Heaviside, Matrix, Mul, Rational, S, Symbol, exp, eye, log, ones, zeros
 from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy.matrices.utilities import dotprodsimp
 
 from ..errors import ClaimError
 from ..ir import activations
@@ -232,7 +233,7 @@ class FreeEvaluator(Evaluator):
         return inverse(self(e.arg))
 
     def _eval_Determinant(self, e):
-        return self(e.arg).det(method="berkowitz")
+        return determinant(self(e.arg))
 
     def _eval_Elem(self, e):
         return self(e.arg).applyfunc(scalar_function(e.name, e.order))
@@ -264,6 +265,14 @@ class FreeEvaluator(Evaluator):
         return e.func(*args)
 
 
+def determinant(M):
+    """det M by Berkowitz's division-free method, without SymPy's intermediate
+    simplification (`dotprodsimp` expands every product of sums: minutes for a 3×3
+    matrix whose entries are sums of twenty products)."""
+    with dotprodsimp(False):
+        return M.det(method="berkowitz")
+
+
 def inverse(M):
     """The inverse of an explicit square matrix as adj(M) / det(M) (division-free up
     to the one determinant); a matrix that is singular for every value is a ClaimError.
@@ -273,11 +282,22 @@ def inverse(M):
     [1/2, -1/2],
     [  0,    1]])
     """
-    det = M.det(method="berkowitz")
-    if det.expand() == 0:
+    det = determinant(M)
+    if _identically_zero(det):
         raise ClaimError(f"a {M.rows}×{M.cols} matrix that is singular for every value "
                          "of its entries has no inverse (its determinant is 0)")
-    return M.adjugate(method="berkowitz") / det
+    with dotprodsimp(False):
+        return M.adjugate(method="berkowitz") / det
+
+
+def _identically_zero(poly):
+    """Whether a polynomial in the entries is 0 for every value: a nonzero value at one
+    fixed rational point says no at once; only a zero there is settled by expanding."""
+    point = {s: Rational(2 * n + 3, n + 5) for n, s in enumerate(sorted(
+        poly.free_symbols, key=str))}
+    if poly.xreplace(point) != 0:
+        return False
+    return poly.expand() == 0
 
 
 def evaluate(expr, env):
