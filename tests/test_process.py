@@ -389,6 +389,18 @@ def test_verify_past_its_depth_bound_is_one_line_before_any_work(capsys, depth):
     assert f"at most 64 (got {depth})" in err and "depth L" in err
 
 
+VERIFY_OPTIONS = ["verify", "--activation", "tanh", "--loss", "mse", "--residual", "--norm",
+                  "layer", "--dropout", "--param", "W_1", "--claim", "delta_1 x^T", "--depth"]
+
+
+def test_verify_with_layer_options_past_depth_8_is_one_line_before_any_work(capsys):
+    """Every §1b option at fixed depth 8 takes ~30 s of checks, 10 minutes: refused."""
+    code, cpu = _cpu(lambda: main(VERIFY_OPTIONS + ["9"]))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and cpu < 2, err
+    assert "at most 8 with a norm, dropout or residual layers (got 9)" in err
+
+
 @pytest.mark.slow
 def test_verify_at_its_depth_bound_finishes_without_recursion_error(capsys):
     code, cpu = _cpu(lambda: main(VERIFY_W1 + ["64"]))

@@ -44,6 +44,9 @@ EXACT_BUDGET = 6000     # SymPy operations spent on exact cancellation per claim
 #: a fixed depth is checked numerically at every layer, with widths pairwise distinct
 #: (so up to depth + 3): depth 64 takes 17 s, depth 128 over 90 s (sigmoid, bce, W_1)
 MAX_VERIFY_DEPTH = 64
+#: the same with a normalization, dropout or residual layers, whose instances are far
+#: costlier: every option at a fixed depth 6 takes 3 s, depth 8 30 s, depth 10 minutes
+MAX_VERIFY_DEPTH_WITH_OPTIONS = 8
 #: the correct form writes δ out through at most this many layers (past that it is
 #: unreadable, and its nesting outgrows the printers' recursion)
 SUBSTITUTE_LAYERS = 8
@@ -111,8 +114,10 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     refuse_unbuilt(net, "claims")
     if not isinstance(net, Network):
         raise SpecError(f"verify takes a Network, got {type(net).__name__}")
-    if not net.symbolic and net.depth > MAX_VERIFY_DEPTH:
-        raise SpecError(f"verify checks a fixed depth at most {MAX_VERIFY_DEPTH} (got "
+    limit = MAX_VERIFY_DEPTH_WITH_OPTIONS if net.kinds else MAX_VERIFY_DEPTH
+    if not net.symbolic and net.depth > limit:
+        what = " with a norm, dropout or residual layers" if net.kinds else ""
+        raise SpecError(f"verify checks a fixed depth at most {limit}{what} (got "
                         f"{net.depth}): the matrix form is the same at every depth, so "
                         "check it at a smaller depth or at depth L")
     kind, pspec = parse_param(param, notation)
