@@ -51,15 +51,21 @@ def make_targets(loss, out, rows, m, rng, dtype=np.float64):
 
 def central_differences(g, params, X, Y, eps=1e-6):
     """∂J/∂p entry by entry: (J(p + ε) − J(p − ε)) / 2ε."""
+    return loss_differences(lambda ps: g.loss(ps, X, Y), params, eps)
+
+
+def loss_differences(loss, params, eps=1e-6):
+    """Central differences of ``loss(params)`` in every entry of every parameter (each
+    entry moved in place and put back)."""
     grads = []
     for p in params:
         num = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             old = p[idx]
             p[idx] = old + eps
-            up = g.loss(params, X, Y)
+            up = float(loss(params))
             p[idx] = old - eps
-            down = g.loss(params, X, Y)
+            down = float(loss(params))
             p[idx] = old
             num[idx] = (up - down) / (2 * eps)
         grads.append(num)

@@ -3,6 +3,7 @@ inputs; with array_api_strict the gradients equal central differences of the los
 NumPy, PyTorch (through array_api_compat) and array_api_strict give the same numbers."""
 import numpy as np
 import pytest
+from export_cases import loss_differences
 from framework_cases import CASES, case_id, keywords, make_inputs, need, network
 
 from derive import export
@@ -30,22 +31,6 @@ def _convert(kw, to):
     return dict(kw, masks=[to(M) for M in kw["masks"]]) if "masks" in kw else kw
 
 
-def _central_differences(loss, params, eps=1e-6):
-    grads = []
-    for p in params:
-        num = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            old = p[idx]
-            p[idx] = old + eps
-            up = float(loss(params))
-            p[idx] = old - eps
-            down = float(loss(params))
-            p[idx] = old
-            num[idx] = (up - down) / (2 * eps)
-        grads.append(num)
-    return grads
-
-
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_strict_arrays_match_central_differences_and_numpy(strict, case):
     g, params, X, Y, kw = _setup(case)
@@ -54,7 +39,7 @@ def test_strict_arrays_match_central_differences_and_numpy(strict, case):
     assert all(isinstance(d, type(to(X))) and d.dtype == strict.float64 for d in grads)
     J_np, grads_np = g.loss_and_gradients(params, X, Y, **kw)
     assert float(J) == pytest.approx(float(J_np), rel=1e-13)
-    numeric = _central_differences(lambda ps: g.loss(ps, X, Y, **kw), [p.copy() for p in params])
+    numeric = loss_differences(lambda ps: g.loss(ps, X, Y, **kw), [p.copy() for p in params])
     scale = max(np.abs(n).max() for n in numeric)
     for name, a, b, n in zip(g.param_names, grads, grads_np, numeric):
         a = np.asarray(a)       # array_api_strict supports the buffer protocol on CPU
