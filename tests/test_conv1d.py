@@ -9,7 +9,7 @@ import pytest
 from sympy import Indexed, Integer, KroneckerDelta
 
 from derive import Network, backprop, export_numpy, render, verify
-from derive.engine.conv_net import leaves
+from derive.engine.graph import leaves
 from derive.errors import SpecError
 from derive.ir.nodes import MatPartial, Var
 from derive.ir.quantities import Q

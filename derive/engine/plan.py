@@ -22,8 +22,8 @@ from ..spec.conv import ConvNetwork
 from ..spec.network import Network
 from ..vocab import DEPTH, LAYER, WIDTH
 from .blocks import other_readers, templates
-from .conv_net import backprop_conv
 from .derivation import Derivation
+from .graph import backprop_graph
 
 
 def _plan(net):
@@ -105,9 +105,9 @@ def _hidden_key(net, layer):
 
 def backprop(net):
     """Derive the δ-recursion and the gradients of every parameter of ``net`` (a
-    convolutional network: call by call, `derive.engine.conv_net`)."""
+    convolutional network: call by call, `derive.engine.graph`)."""
     if isinstance(net, ConvNetwork):
-        return backprop_conv(net)
+        return backprop_graph(net)
     if not isinstance(net, Network):
         raise SpecError(f"backprop takes a Network, got {type(net).__name__}")
     output, hidden_kinds, forward_kinds = _template_keys(net)

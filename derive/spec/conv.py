@@ -14,9 +14,12 @@ then the loss. One sequence per call (no batch axis); every layer has its bias.
 """
 from dataclasses import dataclass
 
+from sympy import Integer
+
 from ..errors import SpecError, shown
 from ..ir.calls import OpCall
 from ..ir.quantities import Q
+from ..vocab import KERNEL, LENGTH, POOL, WIDTH
 from . import rules
 
 POOLS = (None, "max", "avg")
@@ -107,6 +110,16 @@ class ConvNetwork:
         return len(self.widths) - 1
 
     L = depth
+
+    def size_values(self):
+        """{size symbol: Integer}: the widths n_l, lengths N_l, kernel κ and window p."""
+        out = {WIDTH[l]: Integer(w) for l, w in enumerate(self.widths)}
+        out.update({LENGTH[l]: Integer(n) for l, n in enumerate(self.lengths)})
+        return out | {KERNEL: Integer(self.kernel), POOL: Integer(self.pool_size)}
+
+    def pre_activation(self, layer):
+        """The quantity δ_layer is the cotangent of: H_l of a convolution, h_l of the head."""
+        return Q("hc", layer) if layer <= self.convs else Q("h", layer)
 
     def activation_of(self, layer):
         return self.output if layer == self.depth else self.activation

@@ -1,5 +1,11 @@
-"""A convolutional network (`derive.spec.conv.ConvNetwork`) derived call by call, and
-certified against its expanded loss.
+"""Any network given as blocks of calls (a convolutional network, and every architecture
+of SPEC §1c that is not the §1 MLP) derived call by call, and certified against its
+expanded loss.
+
+The network gives ``blocks`` (tuples of `derive.ir.calls.OpCall`, in forward order),
+``size_values()`` ({size symbol: Integer}: what its symbolic sizes are) and ``depth``
+(the layer of the loss J). Which leaves are masks computed from the forward (a max
+pooling's first-maximum mask) is `MASKS`: {op name: (mask port, function)}.
 
 The walk is the engine's, over every call of every block in reverse: the cotangent of a
 call's output is the sum of the VJPs of the calls that read it (one accumulation where
@@ -15,7 +21,7 @@ first maximum at the point, as PyTorch), differentiates it by every entry with
 cotangent by cotangent.
 
 >>> from derive.spec.conv import ConvNetwork
->>> d = backprop_conv(ConvNetwork((1, 2), kernel=2, length=5, head_widths=(2,)))
+>>> d = backprop_graph(ConvNetwork((1, 2), kernel=2, length=5, head_widths=(2,)))
 >>> d.grad("K", 1)
 corr(zc_0, dJ/dhc_1)
 >>> d.certify().ok
@@ -33,7 +39,7 @@ from ..ir.activations import realize
 from ..ir.nodes import MatPartial, Partial
 from ..ir.quantities import KINDS, Q
 from ..ir.steps import Group, Rule, Step
-from ..vocab import KERNEL, LAYER, LENGTH, LOSS, POOL, WIDTH, i, r
+from ..vocab import LAYER, LOSS, i, r
 from .conv import CONV_OPS
 from .ops import OPS, Shapes
 from .proofs import checked
@@ -112,8 +118,8 @@ class Certificate:
     worst: float
 
 
-class ConvDerivation:
-    """The derivation of a convolutional network: ``grad(kind, layer)``, ``cotangent(Q)``,
+class GraphDerivation:
+    """The derivation of a network of calls: ``grad(kind, layer)``, ``cotangent(Q)``,
     the ``steps``, and ``certify``."""
 
     def __init__(self, net):
@@ -127,17 +133,13 @@ class ConvDerivation:
         return self.cotangents[q]
 
     def delta(self, layer):
-        """δ_l: the cotangent of a convolution's output H_l, or of a dense layer's h_l."""
-        layer = Integer(layer)
-        q = Q("hc", layer) if layer <= self.net.convs else Q("h", layer)
-        return self.cotangents[q]
+        """δ_l: the cotangent of layer l's pre-activation (``net.pre_activation(l)``,
+        a convolution's H_l or a dense layer's h_l)."""
+        return self.cotangents[self.net.pre_activation(Integer(layer))]
 
     def sizes(self):
         """The symbolic sizes → the network's."""
-        net = self.net
-        out = {WIDTH[l]: Integer(w) for l, w in enumerate(net.widths)}
-        out.update({LENGTH[l]: Integer(n) for l, n in enumerate(net.lengths)})
-        return out | {KERNEL: Integer(net.kernel), POOL: Integer(net.pool_size)}
+        return self.net.size_values()
 
     def certify(self, seed=0):
         """Every derived gradient entry against ``diff`` of the expanded loss."""
@@ -182,9 +184,9 @@ class ConvDerivation:
                 for q, value in self.grads.items()}
 
 
-def backprop_conv(net):
-    """Derive ``net`` (a `derive.spec.conv.ConvNetwork`)."""
-    return ConvDerivation(net)
+def backprop_graph(net):
+    """Derive ``net`` (a network of calls: the module docstring)."""
+    return GraphDerivation(net)
 
 
 def _value(M):
@@ -212,7 +214,7 @@ def leaves(net, sub):
     for call in [c for block in net.blocks for c in block]:
         bound = checked(call.op, "explicit", False).bound(sh, call)
         for port, q in call.args.items():
-            if q not in written and q.kind != "S":
+            if q not in written and port != MASKS.get(call.op, (None,))[0]:
                 out[(q.kind, int(q.layer))] = tuple(map(int, bound[port].xreplace(sub).shape))
         written.add(call.out)
     return out
@@ -226,15 +228,20 @@ def _forward(net, sub, env, point):
         op = checked(call.op, "explicit", False)
         bound = op.bound(sh, call)
         layer = int(call.out.layer)
-        if call.op == "max_pool":
-            env[("S", layer)] = _first_max(env[("ac", layer)], net.pool_size, point)
+        if call.op in MASKS:
+            port, mask = MASKS[call.op]
+            q = call.args[port]
+            env[(q.kind, int(q.layer))] = mask(net, call, env, point)
         value = evaluate(op.matrix(bound).xreplace(sub), env)
         env[(call.out.kind, layer)] = value[0, 0] if op.scalar and hasattr(value, "shape") \
             else value
 
 
-def _first_max(A, p, point):
-    """The one-hot mask of each window's first maximum at ``point`` (C × N p)."""
+def _first_max(net, call, env, point):
+    """The one-hot mask of each window's first maximum of the pooled input at ``point``
+    (C × N p), as PyTorch routes a max pooling's gradient."""
+    x = call.args["x"]
+    A, p = env[(x.kind, int(x.layer))], net.pool_size
     values = A.xreplace(point).applyfunc(lambda v: realize(v).evalf(DIGITS))
     mask = Matrix.zeros(A.rows, (A.cols // p) * p)
     for c in range(A.rows):
@@ -242,3 +249,7 @@ def _first_max(A, p, point):
             window = [values[c, u * p + j] for j in range(p)]
             mask[c, u * p + window.index(max(window))] = 1
     return mask
+
+
+#: the leaves computed from the forward at the point: {op: (its mask port, the mask)}
+MASKS = {"max_pool": ("S", _first_max)}
