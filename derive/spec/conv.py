@@ -117,6 +117,12 @@ class ConvNetwork:
         out.update({LENGTH[l]: Integer(n) for l, n in enumerate(self.lengths)})
         return out | {KERNEL: Integer(self.kernel), POOL: Integer(self.pool_size)}
 
+    def describe(self):
+        pooling = f"{self.pool} pool {self.pool_size}" if self.pool else "no pooling"
+        return (f"conv1d; channels {', '.join(map(str, self.channels))}; kernel {self.kernel}; "
+                f"length {self.length}; {self.activation}; {pooling}; head "
+                f"{', '.join(map(str, self.head_widths))}; {self.output}; loss {self.loss}")
+
     def pre_activation(self, layer):
         """The quantity δ_layer is the cotangent of: H_l of a convolution, h_l of the head."""
         return Q("hc", layer) if layer <= self.convs else Q("h", layer)
@@ -155,7 +161,7 @@ def conv_calls(net, l):
 
 def refuse_unbuilt(net, what):
     """One line refusing what is not built for a convolutional network yet (documents,
-    claims, the NumPy export), instead of a misleading type error or a wrong output.
+    claims, the framework exports), instead of a misleading type error or a wrong output.
 
     >>> refuse_unbuilt(ConvNetwork((1, 2), length=5, head_widths=(2,)), "documents")
     Traceback (most recent call last):
