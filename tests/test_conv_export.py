@@ -166,5 +166,5 @@ def test_wrong_arrays_and_targets_are_refused_in_one_line(modules):
         with pytest.raises(ValueError, match=message) as err:
             g.loss(ps, x, y)
         assert "\n" not in str(err.value)
-    with pytest.raises(SpecError, match="^the torch export of ConvNetwork is not built yet"):
+    with pytest.raises(SpecError, match="^the torch export of conv1d is not built yet; target='numpy' is$"):
         export(net, target="torch")

@@ -54,6 +54,7 @@ class ConvNetwork:
     output: str = "softmax"
     loss: str = "cce"
 
+    arch = "conv1d"
     bias = "explicit"
     batch = False
     norm = "none"
