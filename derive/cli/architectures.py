@@ -87,7 +87,8 @@ def conv_options(args, arch):
     if arch == "conv1d" and args.length is not None:
         given["length"] = _int(args.length, "--length")
     if arch == "conv2d" and getattr(args, "size", None) is not None:
-        given["size"] = _ints(args.size, "--size")
+        size = _ints(args.size, "--size")
+        given["size"] = size[0] if len(size) == 1 else size
     if args.head_widths is not None:
         given["head_widths"] = _ints(args.head_widths, "--head-widths")
     given["activation"] = args.activation or "relu"
@@ -112,11 +113,10 @@ ARCHS = {
     "conv1d": Arch("conv1d", ("--channels", "--kernel", "--pool", "--pool-size", "--length",
                               "--head-widths"),
                    lambda args: Network.conv1d(**conv_options(args, "conv1d"))),
+    "conv2d": Arch("conv2d", ("--channels", "--kernel", "--pool", "--pool-size", "--size",
+                              "--head-widths"),
+                   lambda args: Network.conv2d(**conv_options(args, "conv2d"))),
 }
-if hasattr(Network, "conv2d"):
-    ARCHS["conv2d"] = Arch("conv2d", ("--channels", "--kernel", "--pool", "--pool-size",
-                                      "--size", "--head-widths"),
-                           lambda args: Network.conv2d(**conv_options(args, "conv2d")))
 
 
 def add_arch_options(parser):

@@ -45,7 +45,12 @@ from .lines import stable_loss_term
 
 #: the array layout of a parameter kind in the module, from its matrix shape (rows, cols)
 #: in the engine: a kernel C_l × C_{l-1}κ is (C_l, C_{l-1}, κ), PyTorch's layout
-LAYOUTS = {"K": lambda net, rows, cols: (rows, cols // net.kernel, net.kernel)}
+LAYOUTS = {"K": lambda net, rows, cols: (rows, cols // net.kernel, net.kernel),
+           "K2": lambda net, rows, cols: (rows, cols // net.kernel ** 2, net.kernel,
+                                          net.kernel)}
+#: the array an input kind is given as, from its matrix shape: an image (C, N N') as
+#: (C, N, N'), PyTorch's layout (the module reshapes it)
+INPUT_LAYOUTS = {"zi": lambda net, rows, cols: (rows, *net.images[0])}
 
 
 def _first_max(printer, net, bound):
@@ -53,8 +58,16 @@ def _first_max(printer, net, bound):
     return f"_first_max({printer.doprint(bound['x'])}, {net.pool_size}, {windows})"
 
 
+def _first_max2(printer, net, bound):
+    layer = int(bound.q("y").layer)
+    rows_in, cols_in = (d - net.kernel + 1 for d in net.images[layer - 1])
+    rows, cols = net.images[layer]
+    return (f"_first_max2({printer.doprint(bound['x'])}, {net.pool_size}, "
+            f"({rows_in}, {cols_in}), ({rows}, {cols}))")
+
+
 #: the leaves a call computes from the forward, printed before it: {op: (port, code)}
-MASK_CODE = {"max_pool": ("S", _first_max)}
+MASK_CODE = {"max_pool": ("S", _first_max), "max_pool2d": ("S", _first_max2)}
 
 
 @dataclass(frozen=True)
@@ -147,8 +160,8 @@ def _shape(net, kind, rows, cols):
 
 
 def signature(net, d):
-    """(params [(Q, name, claim name, shape)], inputs [(name, code, shape)], target
-    (name, shape)): the module's arguments, from the network's leaves."""
+    """(params [(Q, name, claim name, shape)], the input (name, its shape as given, its
+    matrix shape), the target (name, shape)): the module's arguments, from the leaves."""
     params, inputs, target = [], [], None
     loss = next(c for c in _calls(net) if c.op.startswith("loss:"))
     for (kind, layer), (rows, cols) in leaves(net, d.sizes()).items():
@@ -160,7 +173,8 @@ def signature(net, d):
         elif q == loss.args["t"]:
             target = (quantity_name(kind, layer), (rows, cols))
         else:
-            inputs.append((quantity_name(kind, layer), (rows, cols)))
+            given = INPUT_LAYOUTS.get(kind, lambda net, rows, cols: (rows, cols))
+            inputs.append((quantity_name(kind, layer), given(net, rows, cols), (rows, cols)))
     if len(inputs) != 1:
         raise SpecError(f"the NumPy export reads one input array X, but "
                         f"{type(net).__name__} reads {len(inputs)}")
@@ -182,13 +196,14 @@ def generate_graph_source(net):
     """The text of the standalone NumPy module of ``net`` (module docstring)."""
     d = backprop_graph(net)
     printer = GraphPrinter(dict(batch=False, outputs=_outputs(net)))
-    params, (x_name, x_shape), (y_name, y_shape) = signature(net, d)
+    params, (x_name, x_shape, x_matrix), (y_name, y_shape) = signature(net, d)
     forward = forward_lines(net, printer)
     backward, grads = backward_lines(d, printer, [p[0] for p in params])
     return environment("python").get_template("numpy/graph_module.py.j2").render(
         describe=_describe(net),
         names=[p[1] for p in params], param_names=tuple(p[2] for p in params),
         param_shapes=tuple(p[3] for p in params), x_name=x_name, x_shape=x_shape,
+        x_reshape="" if x_shape == x_matrix else f".reshape{x_matrix}",
         y_name=y_name, y_shape=y_shape, forward=forward[:-1], loss=forward[-1:],
         backward=backward, grads=grads, computed=_computed(net))
 

@@ -105,8 +105,8 @@ def _hidden_key(net, layer):
 
 def backprop(net):
     """Derive the δ-recursion and the gradients of every parameter of ``net`` (a
-    convolutional network: call by call, `derive.engine.graph`)."""
-    if isinstance(net, ConvNetwork):
+    network of calls, such as a convolutional one: call by call, `derive.engine.graph`)."""
+    if isinstance(net, ConvNetwork) or (not isinstance(net, Network) and hasattr(net, "blocks")):
         return backprop_graph(net)
     if not isinstance(net, Network):
         raise SpecError(f"backprop takes a Network, got {type(net).__name__}")

@@ -21,6 +21,7 @@ from sympy import Heaviside
 
 from ..errors import SpecError
 from ..ir.conv import is_kernel
+from ..ir.conv2d import is_kernel2
 from ..ir.quantities import KINDS
 from ..spec import rules
 from .numpy_code import ArrayPrinter, Code, sigma_prime
@@ -126,6 +127,81 @@ class GraphPrinter(ArrayPrinter):
         if S == 0:
             return f"{text}.reshape({rows}, {n}, {p}).mean(axis=2)"
         return f"({text} * {self._print(S)}).reshape({rows}, {n}, {p}).sum(axis=2)"
+
+
+    # -- the nodes of a 2-D convolution (derive.ir.conv2d): an image is (C, N N') ----------
+    def _image(self, X, cols):
+        """The (C, N N') image X as (C, N, N')."""
+        rows = _int(X.shape[1]) // _int(cols)
+        return f"{self._wrap(X)}.reshape({_int(X.shape[0])}, {rows}, {_int(cols)})"
+
+    def _print_Corr2(self, expr):
+        X, W, taps, cols = expr.args
+        dot, k = self.fn("tensordot"), _int(taps)
+        rows = _int(X.shape[1]) // _int(cols)
+        if is_kernel2(W):
+            windows = f"{WINDOWS}({self._image(X, cols)}, ({k}, {k}), axis=(1, 2))"
+            return (f"{dot}({self._print(W)}, {windows}, axes=((1, 2, 3), (0, 3, 4)))"
+                    f".reshape({_int(W.shape[0])}, -1)")
+        oy, ox = rows - k + 1, _int(cols) - k + 1
+        windows = f"{WINDOWS}({self._image(X, cols)}, ({oy}, {ox}), axis=(1, 2))"
+        G = f"{self._wrap(W)}.reshape({_int(W.shape[0])}, {oy}, {ox})"
+        return f"{dot}({G}, {windows}, axes=((1, 2), (3, 4)))"
+
+    def _print_Flip2(self, expr):
+        return f"{self.fn('flip')}({self._print(expr.args[0])}, axis=(2, 3)).transpose(1, 0, 2, 3)"
+
+    def _print_Pad2(self, expr):
+        G, w, cols = expr.args
+        w = _int(w)
+        return (f"{self.fn('pad')}({self._image(G, cols)}, ((0, 0), ({w}, {w}), ({w}, {w})))"
+                f".reshape({_int(G.shape[0])}, -1)")
+
+    def _print_Pool2(self, expr):
+        """The p × p windows as axes: their mean, or the entry the mask picks."""
+        A, p, rows, cols, cols_in, S = expr.args
+        C, p, U, V = _int(A.shape[0]), _int(p), _int(rows), _int(cols)
+        windows = f"{self._image(A, cols_in)}[:, :{U * p}, :{V * p}].reshape({C}, {U}, {p}, {V}, {p})"
+        if S == 0:
+            return f"{windows}.mean(axis=(2, 4)).reshape({C}, {U * V})"
+        mask = f"{self._wrap(S)}.reshape({C}, {U}, {V}, {p}, {p})"
+        return (f"({windows}.transpose(0, 1, 3, 2, 4) * {mask}).sum(axis=(3, 4))"
+                f".reshape({C}, {U * V})")
+
+    def _unpool(self, windows, C, U, V, p, rows_out, cols_out):
+        """(C, U, V, p, p) windows laid back as a (C, rows_out cols_out) image, zero
+        past the last window."""
+        grid = f"{windows}.transpose(0, 1, 3, 2, 4).reshape({C}, {U * p}, {V * p})"
+        if (U * p, V * p) != (rows_out, cols_out):
+            grid = (f"{self.fn('pad')}({grid}, ((0, 0), (0, {rows_out - U * p}), "
+                    f"(0, {cols_out - V * p})))")
+        return f"{grid}.reshape({C}, -1)"
+
+    def _print_Spread2(self, expr):
+        G, p, cols, rows_out, cols_out = expr.args
+        C, p, V = _int(G.shape[0]), _int(p), _int(cols)
+        U = _int(G.shape[1]) // V
+        ones = f"{self.fn('ones')}((1, 1, 1, {p}, {p}), dtype={self._wrap(G)}.dtype)"
+        windows = f"({self._wrap(G)}.reshape({C}, {U}, {V}, 1, 1) / {p * p} * {ones})"
+        return self._unpool(windows, C, U, V, p, _int(rows_out), _int(cols_out))
+
+    def _print_Scatter2(self, expr):
+        G, S, p, cols, rows_out, cols_out = expr.args
+        C, p, V = _int(G.shape[0]), _int(p), _int(cols)
+        U = _int(G.shape[1]) // V
+        windows = (f"({self._wrap(G)}.reshape({C}, {U}, {V}, 1, 1) * "
+                   f"{self._wrap(S)}.reshape({C}, {U}, {V}, {p}, {p}))")
+        return self._unpool(windows, C, U, V, p, _int(rows_out), _int(cols_out))
+
+    def _print_Total2(self, expr):
+        return self.reduce_code(self._print(expr.args[0]), 1)
+
+    def _print_Flatten2(self, expr):
+        return f"{self._wrap(expr.args[0])}.reshape(-1, 1)"
+
+    def _print_Unflatten2(self, expr):
+        g, channels, rows, cols = expr.args
+        return f"{self._wrap(g)}.reshape({_int(channels)}, {_int(rows) * _int(cols)})"
 
 
 def graph_code(expr, outputs=None):
