@@ -10,7 +10,7 @@ import pytest
 from export_cases import loss_differences
 from pairwise import pairwise
 
-from derive import Network, backprop, export_numpy
+from derive import Network, backprop, export_numpy, render, verify
 from derive.cli.main import main
 from derive.engine.ops import OPS, Shapes, makeop
 from derive.engine.vjp import OpError, check
@@ -204,3 +204,16 @@ def test_the_cli_exports_conv2d(tmp_path, capsys):
     assert main(argv[:-2] + ["--length", "5", "-o", str(tmp_path / "other.py")]) == 2
     assert "--length is an option of --arch conv1d, not of --arch conv2d" in \
         capsys.readouterr().err
+
+
+def test_what_is_not_built_for_conv2d_is_refused_in_one_line(capsys):
+    net = _net("max", (1, 2), (5, 4))
+    calls = {"documents": lambda: render(backprop(net)),
+             "claims": lambda: verify(net, "dJ/dW_3", "dJ/dh_3 z_2^T")}
+    for what, call in calls.items():
+        with pytest.raises(SpecError, match=f"^{what} for conv2d are not built yet$"):
+            call()
+    assert main(["notes", "--arch", "conv2d", "--channels", "1,2", "--size", "5,4",
+                 "--kernel", "2", "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "∂J/∂K_1 = corr(Z_0, ∂J/∂H_1)" in out and "scatter(∂J/∂Z_1, S_1)" in out

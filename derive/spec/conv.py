@@ -172,13 +172,15 @@ def conv_calls(net, l):
 
 
 def refuse_unbuilt(net, what):
-    """One line refusing what is not built for a convolutional network yet (documents,
-    claims, the framework exports), instead of a misleading type error or a wrong output.
+    """One line refusing what is not built for a network of calls yet (a convolutional
+    one, or any network naming its ``arch``: documents, claims), instead of a misleading
+    type error or a wrong output.
 
     >>> refuse_unbuilt(ConvNetwork((1, 2), length=5, head_widths=(2,)), "documents")
     Traceback (most recent call last):
     ...
     derive.errors.SpecError: documents for conv1d are not built yet
     """
-    if isinstance(net, ConvNetwork):
-        raise SpecError(f"{what} for conv1d are not built yet")
+    arch = getattr(net, "arch", None)
+    if isinstance(arch, str):
+        raise SpecError(f"{what} for {arch} are not built yet")
