@@ -9,13 +9,17 @@ import numpy as np
 import pytest
 from export_cases import loss_differences
 from pairwise import pairwise
+from sympy import Indexed, Integer
 
 from derive import Network, backprop, export_numpy, render, verify
 from derive.cli.main import main
+from derive.engine.graph import leaves
 from derive.engine.ops import OPS, Shapes, makeop
 from derive.engine.vjp import OpError, check
 from derive.errors import SpecError
 from derive.ir.conv2d import Corr2, Flip2, comp
+from derive.ir.nodes import MatPartial, Var
+from derive.ir.quantities import IMAGE_DIMS
 
 try:
     import torch
@@ -43,10 +47,9 @@ def test_certified_against_the_expanded_loss(pool, size, head):
     assert cert.checked == kernel + bias + 2 * net.widths[2] + 2
 
 
-def test_the_rows_claims_are_proved_and_an_unflipped_kernel_is_refused():
+def test_an_unflipped_kernel_is_refused_by_the_rows_proof():
+    """(tests/test_ops.py re-proves the rows' own claims; here a wrong one is refused.)"""
     sh = Shapes("explicit", False)
-    for name in ("conv2d", "max_pool2d", "avg_pool2d", "flatten2d"):
-        assert set(check(OPS[name], sh)) == set(OPS[name].inputs)
     row, right = OPS["conv2d"], OPS["conv2d"].vjps["x"]
 
     def unflipped(b, G):      # the right claim with Swap2 for Flip2: the classic mistake
@@ -217,3 +220,71 @@ def test_what_is_not_built_for_conv2d_is_refused_in_one_line(capsys):
                  "--kernel", "2", "--format", "text"]) == 0
     out = capsys.readouterr().out
     assert "∂J/∂K_1 = corr(Z_0, ∂J/∂H_1)" in out and "scatter(∂J/∂Z_1, S_1)" in out
+
+
+def _entry(net, sizes, kind, layer, idx):
+    """The matrix entry (row, column) that a component read with ``idx`` (0-based) is."""
+    if kind == "K2":
+        o, c, u, v = idx
+        return o, (c * net.kernel + u) * net.kernel + v
+    if kind == "Si":
+        rows, cols = net.images[layer]
+        c, u, v, i, j = idx
+        return c, ((u * cols + v) * net.pool_size + i) * net.pool_size + j
+    if len(idx) == 3:
+        cols = int(IMAGE_DIMS[kind](_Concrete(net), layer)[1])
+        return idx[0], idx[1] * cols + idx[2]
+    return idx[0], idx[1] if len(idx) > 1 else 0
+
+
+class _Concrete:
+    """The network's concrete sizes, as the quantity table reads them."""
+
+    def __init__(self, net):
+        self.net, self.kernel, self.pool = net, net.kernel, net.pool_size
+
+    def length(self, layer):
+        return self.net.images[int(layer)][0]
+
+    def columns(self, layer):
+        return self.net.images[int(layer)][1]
+
+
+@pytest.mark.parametrize("pool", [None, "max", "avg"])
+def test_the_index_steps_are_the_computed_cotangents_entry_by_entry(pool):
+    """Each windowed call's contracted index form (the shifted Kronecker deltas with their
+    limits), written out at the network's sizes, equals the value of the matrix form the
+    walk computes, at every entry."""
+    net = Network.conv2d(channels=(1, 2), kernel=2, pool=pool, size=(5, 4),
+                         head_widths=(2,), activation="tanh")
+    d, sizes = backprop(net), net.size_values()
+    rng = np.random.default_rng(3)
+    values = {key: rng.normal(size=shape) for key, shape in leaves(net, sizes).items()}
+    env = d.values(values)
+
+    def read(e):
+        label = e.base.label
+        var = label.wrt if isinstance(label, MatPartial) else label
+        key = ("d" + var.kind if isinstance(label, MatPartial) else var.kind, int(var.layer))
+        return env[key][_entry(net, sizes, var.kind, int(var.layer),
+                               [int(v) - 1 for v in e.indices])]
+
+    contracted = [s for s in d.steps if s.form == "index" and s.rule == "Kronecker contraction"]
+    assert {s.op for s in contracted} == {"conv2d", "flatten2d"} | ({f"{pool}_pool2d"}
+                                                                    if pool else set())
+    for step in contracted:
+        var = step.lhs.wrt.base.label
+        key = ("d" + var.kind, int(var.layer))
+        shape = {"K2": (2, 1, 2, 2)}.get(var.kind) or \
+            (env[key].shape[0], *_image(net, var))
+        for idx in np.ndindex(*shape):
+            point = dict(zip(step.lhs.wrt.indices, [Integer(v + 1) for v in idx]))
+            got = step.rhs.xreplace(point).xreplace(sizes).doit().replace(
+                lambda e: isinstance(e, Indexed) and isinstance(e.base.label, (Var, MatPartial)),
+                read)
+            want = env[key][_entry(net, sizes, var.kind, int(var.layer), list(idx))]
+            assert abs(float(got) - float(want)) < 1e-20, (step.op, idx)
+
+
+def _image(net, var):
+    return tuple(int(v) for v in IMAGE_DIMS[var.kind](_Concrete(net), int(var.layer)))
