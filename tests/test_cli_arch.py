@@ -42,7 +42,9 @@ def test_export_writes_the_module_of_the_network_the_options_name(tmp_path, caps
 def test_notes_as_text_lists_the_cotangents_and_gradients(capsys):
     assert main(["notes", *CONV1D, "--format", "text"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Backpropagation for conv1d; channels 1, 2; kernel 2")
+    # notes' own defaults (sigmoid, bce) are the MLP's: conv1d keeps relu, softmax, cce
+    assert out.startswith("Backpropagation for conv1d; channels 1, 2; kernel 2; length 7; "
+                          "relu; max pool 2; head 3, 2; softmax; loss cce")
     assert "∂J/∂K_1 = corr(Z_0, ∂J/∂H_1)" in out
     assert "scatter(∂J/∂Z_1, S_1)" in out
 

@@ -47,6 +47,15 @@ MLP_OPTIONS = {"--depth": ("depth", None), "--widths": ("widths", None),
                "--weight-decay": ("weight_decay", False)}
 
 
+class Unset(str):
+    """A subcommand's default for an MLP option (``notes``' sigmoid and bce), marked so
+    that a §1c network keeps its constructor's own default unless the option is typed."""
+
+
+def _given(value):
+    return value if value and not isinstance(value, Unset) else None
+
+
 def _ints(text, flag):
     """Comma-separated positive integers, each of at most `MAX_DIGITS` digits."""
     parts = [p.strip() for p in str(text).split(",")]
@@ -91,10 +100,10 @@ def conv_options(args, arch):
         given["size"] = size[0] if len(size) == 1 else size
     if args.head_widths is not None:
         given["head_widths"] = _ints(args.head_widths, "--head-widths")
-    given["activation"] = args.activation or "relu"
-    if args.output_activation:
+    given["activation"] = _given(args.activation) or "relu"
+    if _given(args.output_activation):
         given["output"] = args.output_activation
-    if args.loss:
+    if _given(args.loss):
         given["loss"] = args.loss
     return given
 
@@ -120,7 +129,11 @@ ARCHS = {
 
 
 def add_arch_options(parser):
-    """--arch and every architecture's options (each flag once)."""
+    """--arch and every architecture's options (each flag once); the subcommand's
+    defaults of --activation and --loss marked `Unset` (call it after adding them)."""
+    for dest in ("activation", "output_activation", "loss"):
+        if isinstance(parser.get_default(dest), str):
+            parser.set_defaults(**{dest: Unset(parser.get_default(dest))})
     parser.add_argument("--arch", default="mlp", choices=tuple(ARCHS),
                         help="the architecture: mlp (§1, the default) or a §1c network "
                              "built from its own options below")
