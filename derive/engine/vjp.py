@@ -224,6 +224,8 @@ def lifted_vjp(op, port, sh, layer=None, derived=None):
     indices = port_indices(sh, var)
     if len(indices) != 2:
         raise LiftError(f"the VJP of {port!r} has {len(indices)} indices (a kernel's)")
+    if any(len(e.indices) > 2 for e in derived.atoms(Indexed)):
+        raise LiftError(f"the VJP of {port!r} reads an image's or a kernel's components")
     return lift_entry(derived, *indices, var.shape)
 
 
