@@ -108,6 +108,23 @@ def test_param_names_shapes_and_forward_are_pytorchs_layout():
     assert out["z_2"].shape == (6, 1) and abs(out["z_4"].sum() - 1) < 1e-12
 
 
+def test_init_params_and_a_train_step_that_lowers_the_loss(modules):
+    case = CASES[0]
+    net, g = _net(*case), modules[case]
+    params = g.init_params(seed=0)
+    assert [p.shape for p in params] == [tuple(s) for s in g.param_shapes]
+    assert all(not p.any() for name, p in zip(g.param_names, params) if name.startswith("b_"))
+    assert all(p.std() > 0 for name, p in zip(g.param_names, params) if name[0] in "KW")
+    _, X, Y = _data(net, g, seed=2)
+    step = g.train_step(params, X, Y, 1e-3)
+    grads = g.gradients(params, X, Y)
+    for p, d, new in zip(params, grads, step):
+        np.testing.assert_allclose(new, p - 1e-3 * d, rtol=0, atol=0)
+    assert g.loss(step, X, Y) < g.loss(params, X, Y)
+    with pytest.raises(ValueError, match="lr must be a finite real number"):
+        g.train_step(params, X, Y, float("nan"))
+
+
 def test_the_generated_functions_have_no_python_loop(modules):
     """Windows are sliding_window_view and tensordot: no for, while or comprehension in
     forward, loss or the gradients."""

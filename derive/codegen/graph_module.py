@@ -210,8 +210,8 @@ def generate_graph_source(net):
 
 class GraphModule:
     """The generated module of a network of calls: ``param_names``, ``param_shapes``,
-    ``forward``, ``loss``, ``gradients``, ``loss_and_gradients``, ``source`` and
-    ``write(path)``."""
+    ``forward``, ``loss``, ``gradients``, ``loss_and_gradients``, ``train_step``,
+    ``init_params``, ``source`` and ``write(path)``."""
 
     def __init__(self, net, source):
         self.net, self.source = net, source
@@ -220,7 +220,7 @@ class GraphModule:
         exec(compile(source, "<derive export>", "exec"), module.__dict__)  # noqa: S102
         self.module = module
         for name in ("param_names", "param_shapes", "forward", "loss", "gradients",
-                     "loss_and_gradients"):
+                     "loss_and_gradients", "train_step", "init_params"):
             setattr(self, name, getattr(module, name))
 
     def write(self, path, force=False):
