@@ -170,6 +170,34 @@ def test_the_exported_gradients_are_torch_autograd(modules, pool):
                                    err_msg=name)
 
 
+@NEEDS_TORCH
+@pytest.mark.parametrize("head", [("softmax", "cce"), ("sigmoid", "bce")])
+def test_a_saturated_output_keeps_finite_gradients_as_torch(head):
+    """Logits of ±800: softmax underflows to 0 and sigmoid rounds to 1 exactly, so ∂J/∂z
+    alone would divide 0 by 0; the export prints the loss/activation cancellation and
+    matches PyTorch's log-softmax / BCE-with-logits gradients."""
+    net = Network.conv1d(channels=(1, 1), kernel=2, length=3, head_widths=(2,),
+                         output=head[0], loss=head[1])
+    g = export_numpy(net)
+    assert "loss/activation cancellation" in g.source and "dJ_dz3 =" not in g.source
+    params = [np.ones((1, 1, 2)), np.zeros((1, 1)), np.array([[200.0, 200], [-200, -200]]),
+              np.zeros((2, 1))]
+    X, Y = np.ones((1, 3)), np.array([[0.0], [1.0]])
+    J, grads = g.loss_and_gradients(params, X, Y)
+    t = [torch.tensor(p, requires_grad=True) for p in params]
+    F = torch.nn.functional
+    h = t[2] @ torch.flatten(F.relu(F.conv1d(torch.tensor(X)[None], t[0], t[1][:, 0]))[0])[
+        :, None] + t[3]
+    y = torch.tensor(Y)
+    loss = -(y * F.log_softmax(h, dim=0)).sum() if head[0] == "softmax" else \
+        F.binary_cross_entropy_with_logits(h, y, reduction="sum")
+    loss.backward()
+    assert np.isfinite(float(J)) and abs(float(J) - loss.item()) < 1e-9
+    for got, p in zip(grads, t):
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got, p.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_wrong_arrays_and_targets_are_refused_in_one_line(modules):
     case = CASES[0]
     net, g = _net(*case), modules[case]

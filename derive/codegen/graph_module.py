@@ -41,6 +41,7 @@ from ..printing.text import code_text
 from ..spec import rules
 from ..util.files import write_atomic
 from ..util.templates import environment
+from .graph_cancel import V_SUM, fused_line
 from .lines import stable_loss_term
 
 #: the array layout of a parameter kind in the module, from its matrix shape (rows, cols)
@@ -136,11 +137,38 @@ def forward_lines(net, printer):
     return lines
 
 
+def _fusion(net, printer):
+    """{the output's quantity: None, its pre-activation's: the fused Line} where the
+    loss and the output activation cancel (`derive.codegen.graph_cancel`), else {}."""
+    calls = _calls(net)
+    loss = next(c for c in calls if c.op.startswith("loss:"))
+    z, t = loss.args["x"], loss.args["t"]
+    act = next((c for c in calls if c.out == z), None)
+    readers = [c for c in calls if z in c.args.values()]
+    if act is None or len(readers) != 1 or not (act.op in rules.ACTIVATIONS or
+                                                 act.op.startswith("custom:")):
+        return {}
+    line = fused_line(rules.activation(act.op), rules.loss(loss.op.split(":", 1)[1]),
+                      (_code(z), _code(t)), printer)
+    if line is None:
+        return {}
+    h, sh = act.args["x"], Shapes("explicit", False)
+    text = line[1].xreplace({rules.u: z.var(sh), rules.t: t.var(sh), V_SUM: Symbol("Σy")})
+    return {z: None, h: Line(f"{adjoint_name(h)} = {line[0]}",
+                             f"∂J/∂{code_text(h.var(sh))} = {code_text(text)}   [the "
+                             f"loss/activation cancellation of {act.op} and {loss.op}]")}
+
+
 def backward_lines(d, printer, order):
-    """The walker's cotangents in the order it names them, then the gradients of
-    ``order``; and the names of the gradient arrays."""
+    """The walker's cotangents in the order it names them (the output's fused with the
+    loss where they cancel, `_fusion`), then the gradients of ``order``; and the names of
+    the gradient arrays."""
     sub, lines = d.sizes(), []
+    fusion = _fusion(d.net, printer)
     for q, value in d.cotangents.items():
+        if q in fusion:
+            lines += [fusion[q]] if fusion[q] is not None else []
+            continue
         lhs = f"∂J/∂{code_text(q.var(Shapes('explicit', False)))}"
         lines.append(Line(f"{adjoint_name(q)} = {printer.doprint(value.xreplace(sub))}",
                           f"{lhs} = {code_text(value)}"))
