@@ -25,7 +25,6 @@ True
 """
 from sympy import Symbol, cancel, diff, fraction, together
 
-from ..calculus.kronecker import tidy
 from ..spec import rules
 
 #: the column sum Σ_i v_i of a softmax's fused form (printed as a reduction)
@@ -48,7 +47,7 @@ def fused(act, loss):
     if prime.has(x):
         return None
     den = fraction(together(g))[1]
-    cancelled = tidy(cancel(together(g * prime)))
+    cancelled = cancel(together(g * prime))
     if not (den.has(u) and not fraction(cancelled)[1].has(u)):
         return None
     return cancelled, ""
