@@ -22,7 +22,7 @@ one sample), ``bias`` (``none``, ``augmented``, ``explicit``) and ``norm`` (``no
 >>> Q("gamma", 1).var(Sizes())
 gamma_1
 >>> [k.name for k in KINDS.values() if k.role == "trained"]
-['W', 'b', 'gamma', 'beta', 'K']
+['W', 'b', 'gamma', 'beta', 'K', 'K2']
 """
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
