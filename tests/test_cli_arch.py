@@ -73,3 +73,24 @@ def test_bad_options_are_refused_in_one_line(argv, message, capsys, tmp_path):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "x.py").exists()
+
+
+def test_notes_certify_ends_the_text_with_the_certificate(capsys):
+    argv = ["notes", "--arch", "conv1d", "--channels", "1,2", "--kernel", "2", "--length", "5",
+            "--head-widths", "2", "--format", "text", "--certify"]
+    assert main(argv) == 0
+    last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
+    # K_1 2×1×2, b_1 2, W_3 2×8 (2 channels × 4 positions), b_3 2
+    assert last.startswith("certified against the expanded loss: holds (24 gradient entries")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["notes", "--arch", "conv1d", "--format", "text", "--certify"],
+     "--certify expands the loss in every trained entry: this network has 770, at most 40"),
+    (["notes", "--format", "text", "--certify"], "--certify is an option of --arch conv1d|conv2d"),
+    (["notes", *CONV1D, "--certify"], "--certify adds a line to --format text"),
+])
+def test_certify_beyond_its_bound_or_format_is_refused_in_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

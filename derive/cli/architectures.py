@@ -21,7 +21,9 @@ derive.errors.SpecError: --channels must be positive integers separated by comma
 from dataclasses import dataclass
 from typing import Callable
 
-from ..errors import SpecError, shown
+from ..engine.graph import leaves
+from ..errors import DeriveError, SpecError, shown
+from ..ir.quantities import KINDS
 from ..spec.network import Network
 
 #: an integer option of more digits than this is refused before ``int``
@@ -164,3 +166,27 @@ def arch_network(args):
         return None
     check_flags(args)
     return None if args.arch == "mlp" else ARCHS[args.arch].build(args)
+
+
+#: the most trained entries ``notes --certify`` expands the loss in (one conv layer of a
+#: few channels at a tiny size: seconds; two layers of 46 entries already take half a
+#: minute, since the expanded loss grows with every layer)
+MAX_CERTIFY_ENTRIES = 40
+
+
+def certificate_line(args, d):
+    """``notes --certify``: one line, the certificate of a network of calls at its sizes
+    (every gradient entry against ``sympy.diff`` of the expanded loss)."""
+    if args.arch == "mlp":
+        raise DeriveError("--certify is an option of --arch conv1d|conv2d (an MLP's "
+                          "certificate is in its notes)")
+    entries = sum(rows * cols for (kind, _), (rows, cols) in
+                  leaves(d.net, d.sizes()).items() if KINDS[kind].trained)
+    if entries > MAX_CERTIFY_ENTRIES:
+        raise DeriveError(f"--certify expands the loss in every trained entry: this network "
+                          f"has {entries}, at most {MAX_CERTIFY_ENTRIES} (give fewer "
+                          "--channels or a smaller --length/--size or --head-widths)")
+    cert = d.certify()
+    verdict = "holds" if cert.ok else "FAILS"
+    return (f"certified against the expanded loss: {verdict} ({cert.checked} gradient "
+            f"entries, largest difference {cert.worst:.1e})")
