@@ -14,6 +14,7 @@ from ..errors import SpecError, did_you_mean, shown
 from ..vocab import BATCH, DEPTH, WIDTH
 from . import blocks, rules
 from .conv import ConvNetwork
+from .rnn import RNNNetwork
 
 BIAS_MODES = ("none", "augmented", "explicit")
 NORMS = ("none", "layer", "batch")
@@ -170,6 +171,12 @@ class Network:
         """A 1-D convolutional network (SPEC §1c; `derive.spec.conv.ConvNetwork`)."""
         return ConvNetwork(channels, kernel, activation, pool, pool_size, length,
                            head_widths, output, loss)
+
+    @staticmethod
+    def rnn(cell="tanh", steps=3, inputs=2, hidden=3, outputs=1, readout="every",
+            output="identity", loss="mse"):
+        """A recurrent network unrolled over ``steps`` (SPEC §1c; `derive.spec.rnn.RNNNetwork`)."""
+        return RNNNetwork(cell, steps, inputs, hidden, outputs, readout, output, loss)
 
     @property
     def symbolic(self):
