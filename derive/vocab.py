@@ -20,6 +20,7 @@ LAYER_SUM = Symbol("l", integer=True)                # a sum over the layers (no
 LENGTH = IndexedBase("N")                            # a convolution's lengths N_0 … N_L
 KERNEL = Symbol("kappa", integer=True, positive=True)  # a convolution's kernel size κ
 POOL = Symbol("p", integer=True, positive=True)      # a pooling window (and its stride)
+COLUMNS = IndexedBase("N'")                          # a 2-D convolution's image columns N'_l
 
 #: index letters: i, j, k summed; a, b free (the weight entry); s the sample; r a sample
 i, j, k, a, b, s, r = symbols("i j k a b s r", integer=True, positive=True)

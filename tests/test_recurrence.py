@@ -13,13 +13,15 @@ from sympy import Integer
 from sympy.matrices.expressions import MatAdd
 
 from derive import Network, backprop
+from derive.cli.main import main
 from derive.engine.ops import OPS, Shapes, makeop
 from derive.engine.recurrent import RECURRENT_OPS
 from derive.engine.vjp import OpError, check
 from derive.errors import SpecError
 from derive.ir.nodes import MatPartial
 from derive.ir.quantities import GATES, Q
-from derive.spec.rnn import RNNNetwork, refuse_unbuilt
+from derive.spec.conv import refuse_unbuilt
+from derive.spec.rnn import RNNNetwork
 
 try:
     import torch
@@ -341,3 +343,25 @@ def test_bad_arguments_are_refused_in_one_line(kwargs, message):
 def test_what_is_not_built_is_refused_in_one_line():
     with pytest.raises(SpecError, match="documents for rnn are not built yet"):
         refuse_unbuilt(RNNNetwork(), "documents")
+
+
+# --- the CLI: --arch rnn --cell --steps --readout ---------------------------------------
+def test_the_cli_writes_the_recursion_through_time(capsys):
+    assert main(["notes", "--arch", "rnn", "--cell", "lstm", "--steps", "2", "--readout",
+                 "last", "--loss", "mse", "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Backpropagation for rnn; lstm cell; 2 steps")
+    # the cell path into c_1 from c_2, and W_f's gradient summed over both steps
+    assert "∂J/∂c_1 = ∂J/∂c_2 ⊙ f_2 + ∂J/∂k_1 ⊙ tanh'(c_1)" in out
+    assert "∂J/∂W_f = ∂J/∂a_f_2 h_1ᵀ + ∂J/∂a_f_1 h_0ᵀ" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--cell", "elman"], "cell must be one of tanh, lstm, gru"),
+    (["--steps", "x"], "--steps must be"),
+    (["--channels", "2"], "--channels is an option of --arch conv1d|conv2d, not of --arch rnn"),
+])
+def test_the_cli_refuses_bad_options_in_one_line(argv, message, capsys):
+    assert main(["notes", "--arch", "rnn", "--loss", "mse", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

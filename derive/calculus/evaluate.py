@@ -187,6 +187,8 @@ class NetworkEvaluator(Evaluator):
         return Matrix(Z.rows * Z.cols, 1, lambda r, _: Z[r // Z.cols, r % Z.cols])
 
     def _eval_MatrixExpr(self, e):
+        if hasattr(e, "explicit"):     # a node that evaluates itself (derive.ir.conv2d)
+            return e.explicit(self)
         raise TypeError(f"cannot evaluate {type(e).__name__}")
 
     def _eval_default(self, e):

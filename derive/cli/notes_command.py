@@ -17,6 +17,7 @@ from .arguments import (
     NOTATION_CHOICES,
     NOTES,
     add_activation_options,
+    add_arch_options,
     add_layer_kind_options,
     add_output_file,
     network_from,
@@ -39,6 +40,7 @@ def register(subparsers):
     p.add_argument("--bias", default="none", choices=BIAS_CHOICES, help="the bias terms")
     p.add_argument("--batch", action="store_true", help="columns are samples")
     add_layer_kind_options(p)
+    add_arch_options(p)
     p.add_argument("--notation", default="hz", choices=NOTATION_CHOICES,
                    help="the symbols of a source note")
     p.add_argument("--layout", default=None, choices=LAYOUT_CHOICES,

@@ -41,6 +41,7 @@ from ..ir.quantities import KINDS, Q
 from ..ir.steps import Group, Rule, Step
 from ..vocab import LAYER, LOSS, i, r
 from .conv import CONV_OPS
+from .conv2d import first_max2
 from .ops import OPS, Shapes
 from .proofs import checked
 from .vjp import cotangent, derive_vjp, port_indices
@@ -252,4 +253,4 @@ def _first_max(net, call, env, point):
 
 
 #: the leaves computed from the forward at the point: {op: (its mask port, the mask)}
-MASKS = {"max_pool": ("S", _first_max)}
+MASKS = {"max_pool": ("S", _first_max), "max_pool2d": ("S", first_max2)}

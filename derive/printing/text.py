@@ -19,6 +19,8 @@ from ..vocab import EPSILON, LAMBDA, WIDTH
 
 #: the Greek and hatted names of the §1b layer quantities and constants
 NAMES = {name: row.text for name, row in KINDS.items() if row.text != name}
+#: the weights a recurrence shares over its steps: one quantity, printed without a step
+SHARED = frozenset(name for name, row in KINDS.items() if row.where == "shared")
 
 
 class TextPrinter(StrPrinter):
@@ -123,6 +125,8 @@ class TextPrinter(StrPrinter):
             return "y"
         if expr.kind == "z" and expr.layer == 0:
             return "x"
+        if expr.kind in SHARED:
+            return kind
         layer = str(expr.layer).replace(" ", "")
         return f"{kind}_{layer}" if expr.layer.is_Atom else f"{kind}_{{{layer}}}"
 
@@ -140,10 +144,13 @@ def code_text(expr):
 
 
 def recursion_text(d):
-    """The δ-recursion and gradients, one equation per line, last layer first."""
+    """The δ-recursion and gradients, one equation per line, last layer first (a network
+    of calls: its cotangents in the order its walk names them, then its gradients)."""
     lines = [f"Backpropagation for {d.net.describe()}"]
-    for lhs, rhs in d.summary():
+    pairs = d.summary() if hasattr(d, "summary") else \
+        [(s.lhs, s.rhs) for s in d.steps if s.form == "matrix"]   # a network of calls
+    for lhs, rhs in pairs:
         lines.append(f"  {text(lhs)} = {text(rhs)}")
-    for note in d.assumptions:
+    for note in getattr(d, "assumptions", ()):
         lines.append(f"  (assuming {note})")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from ..errors import SpecError, did_you_mean, shown
 from ..vocab import BATCH, DEPTH, WIDTH
 from . import blocks, rules
 from .conv import ConvNetwork
+from .conv2d import Conv2dNetwork
 from .rnn import RNNNetwork
 
 BIAS_MODES = ("none", "augmented", "explicit")
@@ -171,6 +172,13 @@ class Network:
         """A 1-D convolutional network (SPEC §1c; `derive.spec.conv.ConvNetwork`)."""
         return ConvNetwork(channels, kernel, activation, pool, pool_size, length,
                            head_widths, output, loss)
+
+    @staticmethod
+    def conv2d(channels=(1, 4), kernel=(3, 3), activation="relu", pool="max", pool_size=2,
+               size=(8, 8), head_widths=(10,), output="softmax", loss="cce"):
+        """A 2-D convolutional network (SPEC §1c; `derive.spec.conv2d.Conv2dNetwork`)."""
+        return Conv2dNetwork(channels, kernel, activation, pool, pool_size, size,
+                             head_widths, output, loss)
 
     @staticmethod
     def rnn(cell="tanh", steps=3, inputs=2, hidden=3, outputs=1, readout="every",

@@ -64,6 +64,7 @@ class RNNNetwork:
     output: str = "identity"
     loss: str = "mse"
 
+    arch = "rnn"
     bias = "explicit"
     batch = False
     norm = "none"
@@ -84,6 +85,11 @@ class RNNNetwork:
             raise SpecError(f"loss {self.loss} needs an output in "
                             f"{' or '.join(rules.RANGES[r] for r in loss.output_ranges)}, but "
                             f"{out.name} gives {rules.RANGES[out.range]}")
+
+    def describe(self):
+        return (f"rnn; {self.cell} cell; {self.steps} steps; inputs {self.inputs}; hidden "
+                f"{self.hidden}; outputs {self.outputs}; readout {self.readout}; {self.output}; "
+                f"loss {self.loss}")
 
     @property
     def depth(self):
@@ -172,14 +178,3 @@ def readout_calls(net, t):
         calls += (OpCall("loss_add", {"s": Q("J", t - 1), "e": Q("lt", t)}, Q("J", t)),)
     return calls
 
-
-def refuse_unbuilt(net, what):
-    """One line refusing what is not built for a recurrent network yet.
-
-    >>> refuse_unbuilt(RNNNetwork(), "documents")
-    Traceback (most recent call last):
-    ...
-    derive.errors.SpecError: documents for rnn are not built yet
-    """
-    if isinstance(net, RNNNetwork):
-        raise SpecError(f"{what} for rnn are not built yet")
