@@ -20,8 +20,9 @@ from derive.engine.vjp import OpError, check
 from derive.errors import SpecError
 from derive.ir.nodes import MatPartial
 from derive.ir.quantities import GATES, Q
+from derive.ir.time_sum import TimeSum
 from derive.spec.conv import refuse_unbuilt
-from derive.spec.rnn import RNNNetwork
+from derive.spec.rnn import STEP, RNNNetwork
 
 try:
     import torch
@@ -329,7 +330,7 @@ def test_the_blocks_read_one_shared_weight_at_every_step():
     (dict(cell="elman"), "cell must be one of tanh, lstm, gru"),
     (dict(readout="all"), "readout must be one of every, last"),
     (dict(steps=0), "steps must be an integer from 1"),
-    (dict(steps="T"), "a symbolic T is not built yet"),
+    (dict(steps="S"), "steps must be 'T' \\(symbolic\\) or an integer"),
     (dict(hidden=2.5), "hidden must be an integer"),
     (dict(output="relu", loss="cce"), "loss cce needs an output"),
     (dict(loss="hinge"), "unknown loss"),
@@ -365,3 +366,65 @@ def test_the_cli_refuses_bad_options_in_one_line(argv, message, capsys):
     assert main(["notes", "--arch", "rnn", "--loss", "mse", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+# --- a symbolic number of steps T: the steps T, T − 1 and the general step t ----------
+@pytest.fixture(scope="module")
+def symbolic():
+    cache = {}
+
+    def get(cell, readout):
+        if (cell, readout) not in cache:
+            cache[cell, readout] = backprop(Network.rnn(cell, steps="T", readout=readout,
+                                                        inputs=1, hidden=2, outputs=1))
+        return cache[cell, readout]
+    return get
+
+
+@pytest.mark.parametrize("readout", ["every", "last"])
+def test_symbolic_steps_certified_through_the_unrolled_networks(symbolic, readout):
+    cert = symbolic("tanh", readout).certify(steps=(2, 3))
+    assert cert.ok, cert
+    assert cert.checked == 2 * 11 and cert.compared > 10
+
+
+@pytest.mark.parametrize("cell, readout", [(c, r) for c in ("lstm", "gru")
+                                           for r in ("every", "last")])
+def test_symbolic_steps_instantiate_to_the_unrolled_derivation(symbolic, cell, readout):
+    """Written at T = 2, 3, 4 (the general step at every t < T), each cotangent and
+    gradient is the unrolled network's (whose certificate and numbers the tests above
+    check)."""
+    d = symbolic(cell, readout)
+    assert all(d.instantiates(T) for T in (2, 3, 4))
+
+
+def test_a_wrong_general_step_does_not_instantiate(symbolic):
+    d = symbolic("tanh", "every")
+    cotangents = d.walks[STEP][1]
+    q = Q("ht", STEP)
+    saved = cotangents[q]
+    cotangents[q] = saved.args[0]          # δ_t without one of its two paths
+    try:
+        assert not d.instantiates(3)
+    finally:
+        cotangents[q] = saved
+    assert d.instantiates(3)
+
+
+def test_symbolic_delta_t_reads_delta_t_plus_1_and_the_weights_sum_over_t(symbolic):
+    d = symbolic("tanh", "every")
+    named = {(a.wrt.kind, a.wrt.layer) for a in d.cotangent(Q("ht", STEP)).atoms(MatPartial)}
+    assert named == {("at", STEP + 1), ("st", STEP)}
+    assert d.delta(STEP) == d.cotangent(Q("at", STEP))
+    assert isinstance(d.grad("Wh"), TimeSum) and isinstance(d.grad("V"), TimeSum)
+    last = symbolic("tanh", "last")
+    assert not isinstance(last.grad("V"), TimeSum)          # read out at T only
+    assert {a.wrt.kind for a in last.cotangent(Q("ht", STEP)).atoms(MatPartial)} == {"at"}
+
+
+def test_the_cli_writes_the_general_step(capsys):
+    assert main(["notes", "--arch", "rnn", "--cell", "tanh", "--steps", "T", "--loss", "mse",
+                 "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "∂J/∂h_t = Wᵀ ∂J/∂a_{t+1} + Vᵀ ∂J/∂s_t" in out
+    assert "∂J/∂W = Σ_{t=1}^{T} ∂J/∂a_t h_{t-1}ᵀ" in out

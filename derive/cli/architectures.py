@@ -39,7 +39,7 @@ OPTIONS = {
     "--head-widths": ("head_widths", "N1,…", "the dense head's widths after the "
                       "flattening, the last the output's"),
     "--cell": ("cell", "{tanh,lstm,gru}", "the recurrent cell"),
-    "--steps": ("steps", "T", "the number of time steps, unrolled"),
+    "--steps": ("steps", "T", "the number of time steps: a number (unrolled) or T"),
     "--readout": ("readout", "{every,last}", "the loss at every step or at the last only"),
 }
 #: the §1 network's own options: (destination, the value when not given)
@@ -106,7 +106,7 @@ def rnn_options(args):
     """The keyword arguments of ``Network.rnn`` that the options give."""
     given = {key: getattr(args, key) for key in ("cell", "readout") if getattr(args, key)}
     if args.steps is not None:
-        given["steps"] = _int(args.steps, "--steps")
+        given["steps"] = "T" if args.steps == "T" else _int(args.steps, "--steps")
     if args.output_activation:
         given["output"] = args.output_activation
     if args.loss:

@@ -15,7 +15,9 @@ PyTorch's with one bias per gate::
 
 The readout s_t = V h_t + c, ŷ_t = σ_out(s_t) and the loss ℓ_t = ℓ(ŷ_t, y_t) at every step
 (``readout="every"``: J_1 = ℓ_1, J_t = J_{t-1} + ℓ_t) or at t = T only (``"last"``). The
-loss J is J_T (``depth`` = T). One sequence per call; the sizes are concrete for now.
+loss J is J_T (``depth`` = T). One sequence per call; the widths are concrete; ``steps``
+is a number or "T" (symbolic: `derive.engine.through_time` derives the steps T and T − 1
+and the general step t).
 
 >>> net = RNNNetwork("tanh", steps=2, inputs=1, hidden=2, outputs=1)
 >>> [call.op for call in net.blocks[1]]
@@ -25,7 +27,7 @@ loss J is J_T (``depth`` = T). One sequence per call; the sizes are concrete for
 """
 from dataclasses import dataclass
 
-from sympy import Integer
+from sympy import Integer, Symbol
 
 from ..errors import SpecError, shown
 from ..ir.calls import OpCall
@@ -37,6 +39,8 @@ CELLS = ("tanh", "lstm", "gru")
 READOUTS = ("every", "last")
 MAX_SIZE = 4096     # inputs, hidden and output widths are at most this
 MAX_STEPS = 256     # the number of steps T, unrolled
+STEPS = Symbol("T", integer=True, positive=True)    # a symbolic number of steps
+STEP = Symbol("t", integer=True, positive=True)     # a general step, 1 ≤ t < T
 
 
 def _positive(value, what, top):
@@ -74,10 +78,11 @@ class RNNNetwork:
     def __post_init__(self):
         _one_of(self.cell, "cell", CELLS)
         _one_of(self.readout, "readout", READOUTS)
-        if isinstance(self.steps, str):
-            raise SpecError(f"steps must be a concrete number of steps from 1 to {MAX_STEPS} "
-                            f"(a symbolic T is not built yet), got {shown(self.steps)}")
-        _positive(self.steps, "steps", MAX_STEPS)
+        if self.steps != "T":
+            if isinstance(self.steps, str):
+                raise SpecError(f"steps must be 'T' (symbolic) or an integer from 1 to "
+                                f"{MAX_STEPS}, got {shown(self.steps)}")
+            _positive(self.steps, "steps", MAX_STEPS)
         for name in ("inputs", "hidden", "outputs"):
             _positive(getattr(self, name), name, MAX_SIZE)
         out, loss = rules.activation(self.output), rules.loss(self.loss)
@@ -92,9 +97,14 @@ class RNNNetwork:
                 f"loss {self.loss}")
 
     @property
+    def symbolic(self):
+        """Whether the number of steps is the symbol T."""
+        return self.steps == "T"
+
+    @property
     def depth(self):
-        """The layer of the loss J: the last step T."""
-        return self.steps
+        """The layer of the loss J: the last step T (the Symbol T when symbolic)."""
+        return STEPS if self.symbolic else self.steps
 
     L = depth
 
@@ -119,9 +129,13 @@ class RNNNetwork:
 
     @property
     def blocks(self):
-        """One tuple of calls per step, t = 1 first."""
-        return tuple(CELL_CALLS[self.cell](t) + readout_calls(self, t)
-                     for t in range(1, self.steps + 1))
+        """One tuple of calls per step, t = 1 first (a concrete T only)."""
+        if self.symbolic:
+            raise SpecError("a network of T symbolic steps has no unrolled blocks; "
+                            "give steps a number")
+        T = self.steps
+        return tuple(step_calls(self, t, self.readout == "every" or t == T,
+                                self.readout == "last" or t == 1) for t in range(1, T + 1))
 
 
 def _gate(g, t, activation):
@@ -163,18 +177,18 @@ def gru_calls(t):
 CELL_CALLS = {"tanh": tanh_calls, "lstm": lstm_calls, "gru": gru_calls}
 
 
-def readout_calls(net, t):
-    """s_t = V h_t + c, ŷ_t = σ_out(s_t), and the loss: J_t = ℓ_t at the first step read
-    out, J_t = J_{t-1} + ℓ_t after it (nothing before t = T with ``readout="last"``)."""
-    if net.readout == "last" and t < net.steps:
-        return ()
-    first = net.readout == "last" or t == 1
-    calls = (OpCall("dense_bias", {"W": Q("V", 1), "x": Q("ht", t), "b": Q("cy", 1)},
-                    Q("st", t)),
-             OpCall(net.output, {"x": Q("st", t)}, Q("yh", t)),
-             OpCall("loss:" + net.loss, {"x": Q("yh", t), "t": Q("yt", t)},
-                    Q("J" if first else "lt", t)))
+def step_calls(net, t, read, first):
+    """The calls of step t: the cell's, then with ``read`` the readout s_t = V h_t + c,
+    ŷ_t = σ_out(s_t) and the loss, J_t = ℓ_t (``first``: the first step read out) or
+    J_t = J_{t-1} + ℓ_t."""
+    calls = CELL_CALLS[net.cell](t)
+    if not read:
+        return calls
+    calls += (OpCall("dense_bias", {"W": Q("V", 1), "x": Q("ht", t), "b": Q("cy", 1)},
+                     Q("st", t)),
+              OpCall(net.output, {"x": Q("st", t)}, Q("yh", t)),
+              OpCall("loss:" + net.loss, {"x": Q("yh", t), "t": Q("yt", t)},
+                     Q("J" if first else "lt", t)))
     if not first:
         calls += (OpCall("loss_add", {"s": Q("J", t - 1), "e": Q("lt", t)}, Q("J", t)),)
     return calls
-
