@@ -12,14 +12,14 @@ import pytest
 from sympy import Integer
 from sympy.matrices.expressions import MatAdd
 
-from derive import Network, backprop
+from derive import Network, backprop, export_numpy
 from derive.cli.main import main
 from derive.engine.ops import OPS, Shapes, makeop
 from derive.engine.recurrent import RECURRENT_OPS
 from derive.engine.vjp import OpError, check
 from derive.errors import SpecError
 from derive.ir.nodes import MatPartial
-from derive.ir.quantities import GATES, Q
+from derive.ir.quantities import GATES, KINDS, Q
 from derive.ir.time_sum import TimeSum
 from derive.spec.conv import refuse_unbuilt
 from derive.spec.rnn import STEP, RNNNetwork
@@ -428,3 +428,39 @@ def test_the_cli_writes_the_general_step(capsys):
     out = capsys.readouterr().out
     assert "∂J/∂h_t = Wᵀ ∂J/∂a_{t+1} + Vᵀ ∂J/∂s_t" in out
     assert "∂J/∂W = Σ_{t=1}^{T} ∂J/∂a_t h_{t-1}ᵀ" in out
+
+
+# --- the NumPy export: a loop over t only, from the symbolic-T derivation ---------------
+@pytest.mark.parametrize("cell, readout, output, loss", NUMERIC)
+def test_the_export_equals_the_derivation_and_finite_differences(derived, cell, readout,
+                                                                 output, loss):
+    d = derived(cell, readout, 3, output, loss)
+    net = d.net
+    g = export_numpy(net)
+    assert g.param_names == tuple(KINDS[k].claim for k in net.parameters)
+    P, X, Y = point(net)
+    params = [P[k] for k in net.parameters]
+    J, grads = g.loss_and_gradients(params, np.hstack(X), np.hstack(Y))
+    assert J == pytest.approx(forward_loss(net, P, X, Y), rel=1e-12)
+    derived_grads = as_arrays(d.gradients(leaf_values(net, P, X, Y)))
+    numeric = finite_differences(net, P, X, Y)
+    for k, G in zip(net.parameters, grads):
+        assert np.allclose(G, derived_grads[k, 1], rtol=1e-10, atol=1e-13), k
+        assert np.allclose(G, numeric[k], rtol=1e-5, atol=1e-7), k
+    loops = [line.strip() for line in g.source.splitlines() if line.strip().startswith("for ")]
+    assert loops == ["for t in range(1, T + 1):", "for t in range(T, 0, -1):",
+                     "for t in range(1, T + 1):"]      # the only loops are over the steps
+    hidden = g.forward(params, np.hstack(X))
+    assert len(hidden) == net.steps and hidden[-1].shape == (net.hidden, 1)
+
+
+def test_the_export_of_symbolic_steps_is_refused_in_one_line():
+    with pytest.raises(SpecError, match="needs a number of steps, not T"):
+        export_numpy(Network.rnn("tanh", steps="T"))
+
+
+def test_the_cli_exports_an_rnn(tmp_path, capsys):
+    path = tmp_path / "lstm.py"
+    assert main(["export", "--arch", "rnn", "--cell", "lstm", "--steps", "4", "--loss", "mse",
+                 "-o", str(path)]) == 0
+    assert "def loss_and_gradients" in path.read_text()
