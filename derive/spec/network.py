@@ -181,9 +181,10 @@ class Network:
                              head_widths, output, loss)
 
     @staticmethod
-    def rnn(cell="tanh", steps=3, inputs=2, hidden=3, outputs=1, readout="every",
+    def rnn(cell="tanh", steps="T", inputs=2, hidden=3, outputs=1, readout="every",
             output="identity", loss="mse"):
-        """A recurrent network unrolled over ``steps`` (SPEC §1c; `derive.spec.rnn.RNNNetwork`)."""
+        """A recurrent network over ``steps`` (a number, unrolled, or "T"; SPEC §1c;
+        `derive.spec.rnn.RNNNetwork`)."""
         return RNNNetwork(cell, steps, inputs, hidden, outputs, readout, output, loss)
 
     @property

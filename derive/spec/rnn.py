@@ -60,7 +60,7 @@ class RNNNetwork:
     """A validated recurrent network (module docstring)."""
 
     cell: str = "tanh"
-    steps: int = 3
+    steps: object = "T"
     inputs: int = 2
     hidden: int = 3
     outputs: int = 1
@@ -110,9 +110,11 @@ class RNNNetwork:
 
     @property
     def parameters(self):
-        """The kinds of the shared weights, the cell's first, then the readout's."""
-        return tuple(name for name, row in KINDS.items() if row.trained
-                     and row.where == "shared" and row.exists(self, 1, self.steps))
+        """The kinds of the shared weights: the cell's (gate by gate, the GRU's c_n last),
+        then the readout's V and c."""
+        names = [name for name, row in KINDS.items() if row.trained
+                 and row.where == "shared" and row.exists(self, 1, self.depth)]
+        return tuple(sorted(names, key=lambda name: (KINDS[name].needs == "", name == "c_n")))
 
     def size_values(self):
         """{size symbol: Integer}: n_x, n_h, n_y."""
