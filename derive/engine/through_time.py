@@ -88,14 +88,14 @@ class ThroughTime:
 
     def unrolled(self, steps, sizes=None):
         """The derivation of the same network unrolled over ``steps`` concrete steps (at
-        ``sizes`` = (inputs, hidden, outputs) when given: the derivation is the same at
-        every width, its symbols are)."""
+        ``sizes`` = (inputs, hidden, outputs) when given: the derivation is written in the
+        width symbols n_x, n_h, n_y, so it is the same at every width)."""
         widths = dict(zip(("inputs", "hidden", "outputs"), sizes)) if sizes else {}
         return backprop_graph(replace(self.net, steps=steps, **widths))
 
     def instantiates(self, steps, concrete=None):
         """Whether every cotangent and gradient, written at T = ``steps`` (and every t < T),
-        equals the unrolled network's (term by term): the mismatches, empty when so."""
+        equals the unrolled network's (``concrete``, or derived here), term by term."""
         return not self._mismatches(steps, concrete or self.unrolled(steps))[0]
 
     def _mismatches(self, steps, concrete):
