@@ -36,6 +36,7 @@ from .grammar import parse, parse_param
 from .hints import diagnose, diagnose_shape
 from .instances import Claim, ExactBudget, Skip, check_at, layers_of, plan, transposed
 from .network_build import Builder, build
+from .rnn_check import verify_rnn
 from .shapes import ShapeMismatch
 from .verdict import Verdict
 
@@ -111,6 +112,8 @@ def correct_form(net, param, notation="hz"):
 
 def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
     """Check ``claim`` (text in the claim syntax) as ∂J/∂``param`` for ``net``."""
+    if getattr(net, "arch", None) == "rnn":     # a recurrent network: its own names
+        return verify_rnn(net, param, claim, seed=seed, points=points)
     refuse_unbuilt(net, "claims")
     if not isinstance(net, Network):
         raise SpecError(f"verify takes a Network, got {type(net).__name__}")

@@ -40,6 +40,9 @@ OPTIONS = {
     "--size": ("size", "H,W", "the input image's height and width (conv2d)"),
     "--head-widths": ("head_widths", "N1,…", "the dense head's widths after the "
                       "flattening, the last the output's"),
+    "--cell": ("cell", "{tanh,lstm,gru}", "the recurrent cell"),
+    "--steps": ("steps", "T", "the number of time steps: a number (unrolled) or T"),
+    "--readout": ("readout", "{every,last}", "the loss at every step or at the last only"),
 }
 #: the §1 network's own options: (destination, the value when not given)
 MLP_OPTIONS = {"--depth": ("depth", None), "--widths": ("widths", None),
@@ -110,6 +113,18 @@ def conv_options(args, arch):
     return given
 
 
+def rnn_options(args):
+    """The keyword arguments of ``Network.rnn`` that the options give."""
+    given = {key: getattr(args, key) for key in ("cell", "readout") if getattr(args, key)}
+    if args.steps is not None:
+        given["steps"] = "T" if args.steps == "T" else _int(args.steps, "--steps")
+    if args.output_activation:
+        given["output"] = args.output_activation
+    if args.loss:
+        given["loss"] = args.loss
+    return given
+
+
 @dataclass(frozen=True)
 class Arch:
     """One architecture: its own option flags and its network from the arguments."""
@@ -127,6 +142,8 @@ ARCHS = {
     "conv2d": Arch("conv2d", ("--channels", "--kernel", "--pool", "--pool-size", "--size",
                               "--head-widths"),
                    lambda args: Network.conv2d(**conv_options(args, "conv2d"))),
+    "rnn": Arch("rnn", ("--cell", "--steps", "--readout"),
+                lambda args: Network.rnn(**rnn_options(args))),
 }
 
 

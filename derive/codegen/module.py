@@ -52,6 +52,7 @@ from .lines import (
     loss_lines,
     text,
 )
+from .rnn_module import export_rnn
 from .statements import printed
 
 
@@ -328,6 +329,8 @@ class GradientModule:
 def export_numpy(net):
     """Generate the NumPy gradient module of ``net``; see `GradientModule` (a network
     of calls, such as a convolutional one: `derive.codegen.graph_module.GraphModule`)."""
+    if getattr(net, "arch", None) == "rnn":
+        return export_rnn(net)
     if not isinstance(net, Network) and hasattr(net, "blocks"):
         return export_graph(net)
     if not isinstance(net, Network):

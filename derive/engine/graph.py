@@ -51,12 +51,16 @@ GRADIENT_GROUPS = {"W": Group.DW, "b": Group.DB}   # a kernel's gradient has no 
 TOLERANCE = 1e-12
 
 
-def walk(blocks):
+def walk(blocks, later=()):
     """(steps, {Q: cotangent}, {Q: gradient}) of ``blocks`` at symbolic sizes, walking
-    every call in reverse; the cotangents in the order they are named."""
+    every call in reverse; the cotangents in the order they are named. ``later``: calls of
+    a later block whose outputs' cotangents are given, named and not derived here (step
+    t + 1 of a recurrence at a symbolic t): each adds its VJPs into the quantities
+    ``blocks`` write (h_t, c_t), nothing else."""
     sh = Shapes("explicit", False)
-    parts, cotangents, steps = {}, {}, []
-    for call in reversed([c for block in blocks for c in block]):
+    calls = [c for block in blocks for c in block]
+    parts, cotangents, steps = _later_parts(sh, later, {c.out for c in calls}), {}, []
+    for call in reversed(calls):
         op = checked(call.op, "explicit", False)
         bound = op.bound(sh, call)
         G = None
@@ -79,6 +83,19 @@ def walk(blocks):
         steps.append(Step(MatPartial(LOSS, q.var(sh)), value, Rule.MATRIX_FORM, q.layer,
                           "weights", "matrix", GRADIENT_GROUPS.get(q.kind, ""), port=q.kind))
     return steps, cotangents, grads
+
+
+def _later_parts(sh, later, written):
+    """{Q: [VJP]} of the ``later`` calls into the quantities in ``written``."""
+    parts = {}
+    for call in reversed(later):
+        op = checked(call.op, "explicit", False)
+        bound = op.bound(sh, call)
+        for port in op.inputs:
+            if call.args[port] in written:
+                parts.setdefault(call.args[port], []).append(
+                    op.vjps[port](bound, MatPartial(LOSS, bound[op.output])))
+    return parts
 
 
 @lru_cache(maxsize=64)

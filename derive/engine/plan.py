@@ -24,6 +24,7 @@ from ..vocab import DEPTH, LAYER, WIDTH
 from .blocks import other_readers, templates
 from .derivation import Derivation
 from .graph import backprop_graph
+from .through_time import backprop_through_time
 
 
 def _plan(net):
@@ -106,6 +107,8 @@ def _hidden_key(net, layer):
 def backprop(net):
     """Derive the δ-recursion and the gradients of every parameter of ``net`` (a
     network of calls, such as a convolutional one: call by call, `derive.engine.graph`)."""
+    if getattr(net, "arch", None) == "rnn" and net.symbolic:
+        return backprop_through_time(net)
     if isinstance(net, ConvNetwork) or (not isinstance(net, Network) and hasattr(net, "blocks")):
         return backprop_graph(net)
     if not isinstance(net, Network):

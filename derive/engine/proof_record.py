@@ -4,6 +4,7 @@ Every key (row, bias, batch, norm) maps to the hash of the row's math that
 `derive.engine.vjp.check` proved (`derive.engine.proofs`).
 """
 RECORD = {
+    ('affine_plus', 'none', False, 'none'): '25c87ad95a6c460fa76a27fd',
     ('avg_pool', 'none', False, 'none'): 'db4a3b7abecb198f8db62ffe',
     ('avg_pool2d', 'none', False, 'none'): '4499a6b1da21ec4433d2fd06',
     ('batch_norm', 'none', True, 'batch'): '676da2913c403a35483ae10b',
@@ -25,8 +26,11 @@ RECORD = {
     ('dropout_residual', 'none', True, 'none'): '011c21d9e1f1f1c63c4d101a',
     ('flatten', 'none', False, 'none'): 'b18d07cac51bac163b72fbb9',
     ('flatten2d', 'none', False, 'none'): 'e373a464119a2b5e57f216bb',
+    ('gated_sum', 'none', False, 'none'): '327dc0d41bf7634c9c5dead9',
+    ('hadamard', 'none', False, 'none'): 'b7faf3f6b69566c221a7caab',
     ('identity', 'none', False, 'none'): '755c070f2aee06787a44f245',
     ('identity', 'none', True, 'none'): 'd229935b1f1b4ea4e066691a',
+    ('interpolate', 'none', False, 'none'): 'e243301176fa317c00ed1582',
     ('layer_norm', 'none', False, 'layer'): '5529b24be54d2b49b6a8d4a6',
     ('layer_norm', 'none', True, 'layer'): 'd2a2351d94d36cdccf513356',
     ('leaky_relu', 'none', False, 'none'): 'ca12ca6e48481f43381552a9',
@@ -41,6 +45,7 @@ RECORD = {
     ('loss:mse', 'none', True, 'none'): 'ea9e77ef361f63a83bba110a',
     ('loss:sse', 'none', False, 'none'): '4c30af2e114966ee21c80a5f',
     ('loss:sse', 'none', True, 'none'): '4d7373d024eea5dfdb0590a5',
+    ('loss_add', 'none', False, 'none'): '28046c113224e32cfc367e10',
     ('max_pool', 'none', False, 'none'): '068bdc1e9f7cf9d63bc9fc5e',
     ('max_pool2d', 'none', False, 'none'): 'd90d54db09c6107c9124fdca',
     ('penalty', 'augmented', False, 'none'): '3a91ba18f35089b567241bff',
@@ -49,6 +54,7 @@ RECORD = {
     ('penalty', 'explicit', True, 'none'): 'ab021fe57916676514ace8d1',
     ('penalty', 'none', False, 'none'): 'ab021fe57916676514ace8d1',
     ('penalty', 'none', True, 'none'): 'ab021fe57916676514ace8d1',
+    ('recurrent', 'none', False, 'none'): '3777e01a022a167ca22b77d5',
     ('relu', 'none', False, 'none'): '4a9f52475e30e7917699e5de',
     ('relu', 'none', True, 'none'): 'cf55352b0b7de2a2c2a95806',
     ('residual', 'none', False, 'none'): 'ffd68f0a839dea7a79768594',

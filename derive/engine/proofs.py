@@ -23,6 +23,7 @@ from ..vocab import i, r
 from . import (
     conv,  # noqa: F401  (registers the convolution's rows)
     conv2d,  # noqa: F401  (registers the 2-D convolution's rows)
+    recurrent,  # noqa: F401  (registers the recurrent cells' rows)
 )
 from .ops import DENSE, OPS, Shapes, op_row
 from .proof_record import RECORD

@@ -19,6 +19,8 @@ from ..vocab import EPSILON, LAMBDA, WIDTH
 
 #: the Greek and hatted names of the §1b layer quantities and constants
 NAMES = {name: row.text for name, row in KINDS.items() if row.text != name}
+#: the weights a recurrence shares over its steps: one quantity, printed without a step
+SHARED = frozenset(name for name, row in KINDS.items() if row.where == "shared")
 
 
 class TextPrinter(StrPrinter):
@@ -123,6 +125,8 @@ class TextPrinter(StrPrinter):
             return "y"
         if expr.kind == "z" and expr.layer == 0:
             return "x"
+        if expr.kind in SHARED:
+            return kind
         layer = str(expr.layer).replace(" ", "")
         return f"{kind}_{layer}" if expr.layer.is_Atom else f"{kind}_{{{layer}}}"
 

@@ -15,6 +15,7 @@ from ..vocab import BATCH, DEPTH, WIDTH
 from . import blocks, rules
 from .conv import ConvNetwork
 from .conv2d import Conv2dNetwork
+from .rnn import RNNNetwork
 
 BIAS_MODES = ("none", "augmented", "explicit")
 NORMS = ("none", "layer", "batch")
@@ -178,6 +179,13 @@ class Network:
         """A 2-D convolutional network (SPEC §1c; `derive.spec.conv2d.Conv2dNetwork`)."""
         return Conv2dNetwork(channels, kernel, activation, pool, pool_size, size,
                              head_widths, output, loss)
+
+    @staticmethod
+    def rnn(cell="tanh", steps="T", inputs=2, hidden=3, outputs=1, readout="every",
+            output="identity", loss="mse"):
+        """A recurrent network over ``steps`` (a number, unrolled, or "T"; SPEC §1c;
+        `derive.spec.rnn.RNNNetwork`)."""
+        return RNNNetwork(cell, steps, inputs, hidden, outputs, readout, output, loss)
 
     @property
     def symbolic(self):
