@@ -96,8 +96,9 @@ def test_the_export_equals_the_derivation_and_finite_differences(cell, readout,
         assert np.allclose(G, derived_grads[k, 1], rtol=1e-10, atol=1e-13), k
         assert np.allclose(G, numeric[k], rtol=1e-5, atol=1e-7), k
     loops = [line.strip() for line in g.source.splitlines() if line.strip().startswith("for ")]
-    assert loops[1:] == ["for t in range(1, T + 1):", "for t in range(T, 0, -1):",
-                         "for t in range(1, T + 1):"]      # the only loops are over the steps
+    assert loops[1:-1] == ["for t in range(1, T + 1):", "for t in range(T, 0, -1):",
+                           "for t in range(1, T + 1):"]    # the only loops are over the steps
+    assert loops[-1] == "for name, shape in zip(param_names, param_shapes)]"   # init_params
     assert loops[0].startswith("for p, name, shape in zip(params")   # checking the arguments
     hidden = g.forward(params, np.hstack(X))
     assert len(hidden) == net.steps and hidden[-1].shape == (net.hidden, 1)
