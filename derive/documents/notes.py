@@ -33,6 +33,7 @@ from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 from .facts import activations, assumptions
 from .norm import page as norm_page
+from .norm_forms import letters, short_forms, short_rows
 from .one_node import one_node_chain, scalar_steps
 from .rows import ROW_SECTIONS, row, row_results, row_steps, transpose_chain
 from .scalars import applies, scalar
@@ -77,6 +78,7 @@ class _Doc:
         depth = None if d.net.symbolic else Integer(d.net.depth)
         self.p = NotesLatexPrinter(dict(notation=nt, depth=depth, indicator=INDICATOR[fmt],
                                         human=True))
+        self.names = letters(nt, d.net)     # the letters of g_l and σ_l (a normalization)
 
     def tex(self, expr):
         return self.p.doprint(scalar(expr) if self.scalar else expr)
@@ -103,9 +105,9 @@ def _results(steps):
     """The last (matrix) line of every family of the general layer's steps: the results
     the general layer is stated with, without re-deriving them."""
     last = {}
-    for s in steps:
+    for s in steps:     # (the lecturer's σ_l and g_l are results of their own)
         if s.form == "matrix" and s.group not in ("out", "wbar", "dJdz"):
-            last[FAMILY.get(s.group, s.group)] = s
+            last[(FAMILY.get(s.group, s.group), getattr(s.lhs, "letter", ""))] = s
     return list(last.values())
 
 
@@ -186,7 +188,7 @@ def _rows(doc):
     """The summary's results; with a symbolic depth the layer below the output is left
     out, as the general layer gives it by renaming (l = L - 1). In numerator layout the
     results are the row forms (`derive.documents.rows`)."""
-    rows, net = kind_results(doc.d) or doc.d.summary(), doc.d.net
+    rows, net = short_rows(kind_results(doc.d) or doc.d.summary(), doc.names), doc.d.net
     k = 2 + (net.bias == "explicit")
     if not net.kinds and (net.symbolic or net.depth > 4) and len(rows) > 2 * k:
         rows = rows[:k] + rows[-k:]
@@ -229,7 +231,7 @@ def _row_rule(doc):
 def _summary(doc):
     rows = _rows(doc)
     return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs), name=_bp_name(doc, lhs) if
-                 doc.nt.name == "za" else "") for lhs, rhs in rows]
+                 doc.nt.name == "za" else "", pair=(lhs, rhs)) for lhs, rhs in rows]
 
 
 def _bp_name(doc, lhs):
@@ -298,6 +300,8 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
     sec = _sections(doc, detail)
     one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
         if doc.scalar and detail != "brief" else None
+    sec = {name: short_forms(steps, doc.names, compact=name == "rest" and detail != "full")
+           for name, steps in sec.items()}     # a normalized layer's error: g, σ, mean
     if doc.scalar:
         sec = {name: scalar_steps(steps) for name, steps in sec.items()}
     if _rowvec(doc):     # the errors and gradients as rows (SPEC §4, layout)

@@ -15,6 +15,7 @@ from ..ir.nodes import MatPartial, Var
 from ..ir.quantities import KINDS, letter
 from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
+from .group_forms import GroupLatex
 from .human_forms import humanize
 from .penalty_latex import PenaltyLatex, is_penalty
 
@@ -29,7 +30,7 @@ _N = Symbol("N")
 INDICATOR = {"latex": r"\mathbb{1}", "markdown": r"\mathbb{I}"}
 
 
-class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
+class NotesLatexPrinter(GroupLatex, PenaltyLatex, LatexPrinter):
     """Prints Var, Act, Partial, MatPartial, Jacobian, Times and the matrix algebra
     (⊙, ⊘, ᵀ, 1, diag) the way lecture notes write them."""
 
