@@ -61,6 +61,32 @@ def test_fragment_can_be_input(d, tmp_path):
                        runs=1).startswith(b"%PDF")
 
 
+@pytest.mark.parametrize("level,sub", [("chapter", "section"), ("section", "subsection"),
+                                       ("subsection", "subsubsection")])
+def test_section_level(d, level, sub):
+    """--section-level: the sections (and the one subsection) of a fragment at that level;
+    the title at the same level, unnumbered; nothing at another level."""
+    tex = render(d, "latex", "hz", standalone=False, section_level=level)
+    d3 = backprop(Network.uniform(depth=3, activation="sigmoid", loss="bce"))
+    sub_tex = render(d3, "latex", "hz", standalone=False, section_level=level)
+    assert tex.count(f"\\{level}{{") >= 5 and tex.count(f"\\{level}*{{") == 1
+    assert f"\\{sub}*{{Floating point}}" in sub_tex
+    others = {"chapter", "section", "subsection"} - {level, sub}
+    assert not any(f"\\{o}{{" in tex + sub_tex for o in others)
+
+
+def test_bad_section_level_and_prefix(d, capsys):
+    from derive.cli.main import main
+    for bad in (dict(section_level="part"), dict(tag_prefix="1x"), dict(tag_prefix="a b"),
+                dict(tag_prefix="a}b"), dict(section_level="chapter")):    # chapter: article
+        with pytest.raises(SpecError):
+            render(d, "latex", **bad)
+    assert render(d, "latex", tag_prefix="mine").count(r"\label{mine:") >= 1
+    assert main(["notes", "--depth", "2", "--tag-prefix", "a}b"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tag prefix 'a}b' is not allowed" in err
+
+
 def test_template_override(d, tmp_path):
     steps = tmp_path / "notes" / "steps"
     steps.mkdir(parents=True)

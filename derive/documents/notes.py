@@ -32,6 +32,7 @@ from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 from .facts import activations, assumptions
+from .fragment import check_prefix, default_prefix, levels
 from .norm import page as norm_page
 from .norm_forms import letters, short_forms, short_rows
 from .one_node import one_node_chain, scalar_steps
@@ -335,7 +336,8 @@ def _diagram(doc):
 
 
 def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", title=None,
-           detail="standard", standalone=True, templates=None):
+           detail="standard", standalone=True, templates=None, tag_prefix=None,
+           section_level="section"):
     """A complete document: ``fmt`` is ``"latex"`` (a .tex file) or ``"markdown"``;
     ``title`` names the network in the heading (by default one is made from the network).
 
@@ -345,6 +347,9 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
     ``standalone=False`` gives a fragment: no preamble (LaTeX: to ``\\input`` into a
     document that loads amsmath, amssymb, xcolor and tikz), no title block (Markdown).
     ``templates`` is a folder whose files replace the shipped templates of the same name.
+    LaTeX: ``tag_prefix`` names the labels of the numbered displays (default: one made
+    from the document, so two fragments in one host never clash); ``section_level``
+    (``chapter``, ``section``, ``subsection``) is the command of the sections.
 
     ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
     derivatives, for ``gh``; ``denominator`` otherwise).
@@ -358,12 +363,20 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
         raise SpecError(f"detail {detail!r} is not allowed; allowed: {', '.join(DETAILS)}")
     if templates is not None and not os.path.isdir(templates):
         raise SpecError(f"templates: {templates!r} is not a folder")
+    level, sublevel = levels(section_level)
+    if level == "chapter" and standalone and fmt == "latex":
+        raise SpecError("section level 'chapter' needs a fragment (standalone=False, "
+                        "--body-only): the standalone document is an article")
+    prefix = check_prefix(tag_prefix) if tag_prefix is not None else \
+        default_prefix(d.net, notation, layout, detail, title)
     ctx = context(d, notation, layout, fmt, svg_name, title, detail)
-    ctx["standalone"] = bool(standalone)
+    ctx.update(standalone=bool(standalone), level=level, sublevel=sublevel, tag_prefix=prefix)
+    if fmt == "latex":     # "by (n)" cites the labelled display
+        ctx["ref"] = lambda n: rf"\eqref{{{ctx['tag_prefix']}:{n}}}"
     template = environment("latex", templates).get_template(f"notes/{fmt}/document.j2")
     text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
     if fmt == "latex":    # a lead-in and its display are one paragraph: no page break
-        text = re.sub(r"(\S)\n\n(\\begin\{equation\*\})", r"\1\n\2", text)   # between
+        text = re.sub(r"(\S)\n\n(\\begin\{equation\*?\})", r"\1\n\2", text)   # between
     return text
 
 
