@@ -62,7 +62,7 @@ def test_sections_in_order():
     assert heads == ["The network", "Forward pass", "The loss", "The output layer",
                      "The layer before the output",
                      "From the last weight matrix to the one before", "The general layer",
-                     "The update rule",
+                     "The update rule", "A worked example",
                      "Summary", "The algorithm"]
     # every layer appears: layer 1 and 2 through the recursion, 3 and 4 in detail
     for l in (1, 2):

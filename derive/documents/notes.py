@@ -40,6 +40,7 @@ from .rows import ROW_SECTIONS, row, row_results, row_steps, transpose_chain
 from .scalars import applies, scalar
 from .sections import ORDER, kind_results, squashed_input
 from .sections import sections as _sections
+from .worked import example
 
 FORMATS = ("latex", "markdown")
 DETAILS = ("brief", "standard", "full")
@@ -326,6 +327,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         answer=hz_answer(doc) if detail != "brief" else None, row_rule=_row_rule(doc),
         one_node=one_node, norm_page=norm_page(doc) if detail != "brief" else None,
+        worked=example(doc) if detail != "brief" else None,
         assumptions=assumptions(doc, lambda fact: plain(fact, fmt)), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")
