@@ -1,5 +1,6 @@
 """render's options: detail levels, fragments (standalone=False / --body-only) and
 template overrides (templates=DIR / --templates DIR)."""
+import re
 import shutil
 
 import pytest
@@ -151,3 +152,24 @@ def test_za_names_bp1_to_bp4_at_every_depth_and_layout(spec, layout):
     md = render(backprop(net), "markdown", "za", layout=layout)
     box = md.split(r"\boxed{")[1].split("}\n$$")[0]
     assert all(rf"\text{{(BP{k})}}" in box for k in range(1, 5))
+
+
+@pytest.mark.parametrize("net", [
+    Network.uniform(depth=3, activation="sigmoid", loss="bce", batch=True, bias="explicit"),
+    Network.uniform(depth="L", activation="tanh", loss="mse", residual=True, dropout=True),
+    Network.uniform(depth=3, activation="tanh", loss="mse", norm="batch", batch=True)],
+    ids=["plain", "symbolic-kinds", "batch-norm"])
+def test_shapes_under_the_factors_multiply(net):
+    """--shapes: every factor of a product has its shape under it, and the shapes of
+    neighbours agree (inner sizes of a matrix product equal, an entrywise product's
+    factors the same shape); off by default."""
+    d = backprop(net)
+    plain, tex = render(d, "latex"), render(d, "latex", shapes=True)
+    assert r"\underset" not in plain and tex.count(r"\underset") > 20
+    shape = r"\\underset\{([^{}]+(?:\{[^{}]*\}[^{}]*)*) \\times ([^{}]+(?:\{[^{}]*\}[^{}]*)*)\}"
+    body = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
+    pairs = re.findall(shape + body + r" (\\odot )?" + shape, tex)
+    assert len(pairs) > 10
+    for rows, cols, hadamard, rows2, cols2 in pairs:
+        assert ((rows, cols) == (rows2, cols2)) if hadamard else cols == rows2, (rows, cols,
+                                                                                  rows2, cols2)

@@ -34,7 +34,9 @@ def test_every_network_document_has_a_checked_example(entry):
     Network.uniform(depth=3, activation="sigmoid", loss="bce"),
     Network.uniform(depth="L", activation="tanh", loss="mse", weight_decay=True),
     Network.uniform(depth=3, activation="tanh", loss="mse", norm="layer", batch=True,
-                    dropout=True, residual=True)], ids=["plain", "symbolic", "kinds"])
+                    dropout=True, residual=True),
+    Network.uniform(depth="L", activation="relu", output="sigmoid", loss="bce",
+                    residual=True)], ids=["plain", "symbolic", "kinds", "symbolic-residual"])
 def test_the_numbers_are_the_engines_and_the_check_can_fail(net):
     """The derived ∂J/∂W_1 the example shows is the central difference of J (to 10⁻¹¹,
     its O(η²) error), which a gradient off by 10⁻⁶ would not be; the forward
@@ -54,7 +56,8 @@ def test_the_numbers_are_the_engines_and_the_check_can_fail(net):
     finally:
         worked.set_numbers(worked_numbers.numbers)
     dd = worked_numbers.concrete(d)
-    assert dd.net.depth == (2 if net.symbolic else 3) and not dd.net.symbolic
+    assert dd.net.depth == (3 if net.residual or not net.symbolic else 2)
+    assert not dd.net.symbolic and dd.net.activations[-1] == net.activations[-1]
     inst = Instance(dd.net, n["widths"], m=n["m"] if dd.net.batch else None, symbolic=False)
     env = inst.at(random_point(inst, random.Random(worked_numbers.SEED)), worked_numbers.DIGITS)
     assert all(Matrix(env[k]) == Matrix(v) for k, v in n["forward"])

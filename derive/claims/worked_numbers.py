@@ -7,7 +7,8 @@ The network is built at small concrete widths (2, or its own) as the engine's
 small fractions), the forward pass run by `Instance.at`; the results are evaluated,
 from the output down, with the one evaluator (a written form, a `Shorthand`, by its
 meaning); the check moves the first entry of W_1 by ±η and reruns the forward pass. A
-derivation with a symbolic depth is taken at depth 2, as the engine derives it there.
+derivation with a symbolic depth is taken at depth 2 (3 with skip connections), as the
+engine derives it there.
 This is the numeric check a claim gets (`network_check`), made at one printed point.
 """
 import dataclasses
@@ -41,8 +42,15 @@ def number(e):
 
 
 def concrete(d):
-    """``d`` itself, or the engine's derivation at depth 2 for a symbolic depth."""
-    return backprop(dataclasses.replace(d.net, depth=2)) if d.net.symbolic else d
+    """``d`` itself, or for a symbolic depth the engine's derivation at the smallest
+    depth with a hidden layer of every kind: 2, or 3 with skip connections (they join
+    layers 2 … L − 1)."""
+    if not d.net.symbolic:
+        return d
+    depth = 3 if d.net.residual else 2
+    hidden, output = d.net.activations           # a symbolic depth: (hidden, output)
+    return backprop(dataclasses.replace(d.net, depth=depth,
+                                        activations=(hidden,) * (depth - 1) + (output,)))
 
 
 def key(lhs):

@@ -52,6 +52,8 @@ def register(subparsers):
                    help="brief: the boxed results; full: every layer derived")
     p.add_argument("--body-only", action="store_true",
                    help="a fragment: no preamble (LaTeX) or title block (Markdown)")
+    p.add_argument("--shapes", action="store_true",
+                   help="write each matrix factor's shape (rows × columns) under it")
     p.add_argument("--section-level", default="section", choices=SECTION_LEVELS,
                    help="LaTeX: the command of the document's sections (chapter only "
                         "with --body-only), so a fragment nests under the host's headings")
@@ -85,8 +87,9 @@ def warn_unmatched(folder):
 
 
 def _placing(args):
-    """The LaTeX options that place the document in a host."""
-    return dict(tag_prefix=args.tag_prefix, section_level=args.section_level)
+    """The options of the document's form: its place in a host, the shapes."""
+    return dict(tag_prefix=args.tag_prefix, section_level=args.section_level,
+                shapes=args.shapes)
 
 
 def run(args):

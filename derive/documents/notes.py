@@ -74,12 +74,12 @@ def code(value, fmt):
 class _Doc:
     """The printer of one document, with the helpers the displays need."""
 
-    def __init__(self, d, nt, fmt="latex"):
+    def __init__(self, d, nt, fmt="latex", shapes=False):
         self.d, self.nt = d, nt
         self.scalar = applies(d.net, nt)     # a one-node chain: written with numbers
         depth = None if d.net.symbolic else Integer(d.net.depth)
         self.p = NotesLatexPrinter(dict(notation=nt, depth=depth, indicator=INDICATOR[fmt],
-                                        human=True))
+                                        human=True, shapes=shapes and not self.scalar))
         self.names = letters(nt, d.net)     # the letters of g_l and σ_l (a normalization)
 
     def tex(self, expr):
@@ -280,9 +280,9 @@ def _algorithm(doc):
 
 
 def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", title=None,
-            detail="standard"):
+            detail="standard", shapes=False):
     nt = _notation.get(notation, layout)
-    doc = _Doc(d, nt, fmt)
+    doc = _Doc(d, nt, fmt, shapes)
     net = d.net
     sym = dict(loss=nt.loss, rate=doc.tex(Var("W", 1, 1, 1)) and nt.rate,
                x=doc.var("z", 0), y=doc.var("y", net.L),
@@ -339,7 +339,7 @@ def _diagram(doc):
 
 def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", title=None,
            detail="standard", standalone=True, templates=None, tag_prefix=None,
-           section_level="section"):
+           section_level="section", shapes=False):
     """A complete document: ``fmt`` is ``"latex"`` (a .tex file) or ``"markdown"``;
     ``title`` names the network in the heading (by default one is made from the network).
 
@@ -352,6 +352,7 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
     LaTeX: ``tag_prefix`` names the labels of the numbered displays (default: one made
     from the document, so two fragments in one host never clash); ``section_level``
     (``chapter``, ``section``, ``subsection``) is the command of the sections.
+    ``shapes=True`` writes each matrix factor's shape under it.
 
     ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
     derivatives, for ``gh``; ``denominator`` otherwise).
@@ -371,7 +372,7 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
                         "--body-only): the standalone document is an article")
     prefix = check_prefix(tag_prefix) if tag_prefix is not None else \
         default_prefix(d.net, notation, layout, detail, title)
-    ctx = context(d, notation, layout, fmt, svg_name, title, detail)
+    ctx = context(d, notation, layout, fmt, svg_name, title, detail, bool(shapes))
     ctx.update(standalone=bool(standalone), level=level, sublevel=sublevel, tag_prefix=prefix)
     if fmt == "latex":     # "by (n)" cites the labelled display
         ctx["ref"] = lambda n: rf"\eqref{{{ctx['tag_prefix']}:{n}}}"
