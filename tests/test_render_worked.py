@@ -30,6 +30,13 @@ def test_every_network_document_has_a_checked_example(entry):
         assert "A worked example" not in render(d, "markdown", entry.notation, detail="brief")
 
 
+def test_no_example_past_six_layers():
+    deep = backprop(Network.uniform(depth=7, activation="tanh", loss="mse"))
+    assert "A worked example" not in render(deep, "markdown")
+    assert "A worked example" in render(backprop(Network.uniform(depth=6, activation="tanh",
+                                                                 loss="mse")), "markdown")
+
+
 @pytest.mark.parametrize("net", [
     Network.uniform(depth=3, activation="sigmoid", loss="bce"),
     Network.uniform(depth="L", activation="tanh", loss="mse", weight_decay=True),

@@ -21,6 +21,7 @@ SHOWN = 4                          # significant digits of a computed value
 CHECKED = 8                        # … of the two sides of the check
 TINY = 1e-20                       # rounding noise of an exact zero, shown as 0
 PER_DISPLAY = 6                    # lines of one display (a taller one cannot break)
+MAX_DEPTH = 6                      # deeper networks: no example (a page of numbers per layer)
 _NUMBERS = []                      # the calculator the face installs
 
 
@@ -38,8 +39,9 @@ def shown(value, digits=SHOWN):
 
 def example(doc):
     """The worked example, printed (None for a one-node chain, which the chain with
-    numbers works through already, and without a calculator)."""
-    if doc.scalar or not _NUMBERS:
+    numbers works through already, past MAX_DEPTH layers, and without a calculator)."""
+    net = doc.d.net
+    if doc.scalar or not _NUMBERS or (not net.symbolic and net.depth > MAX_DEPTH):
         return None
     n = _NUMBERS[0](doc.d, lambda d: short_rows(kind_results(d) or d.summary(), doc.names))
     backward = [_line(doc, lhs, v) for lhs, v in n["backward"]]
