@@ -15,7 +15,7 @@ import inspect
 
 from sympy import Integer
 
-from .claims import identity_check, network_check
+from .claims import identity_check, network_check, worked_numbers
 from .claims.chain_check import check_steps as check_steps  # the face of SPEC §3b
 from .claims.free_build import build_scalar
 from .claims.free_names import parse_free, parse_wrt
@@ -23,7 +23,7 @@ from .claims.grammar import parse
 from .claims.network_build import build
 from .codegen.catalogue_module import export_derivative
 from .codegen.targets import export_network
-from .documents import cards, ipython, notebook
+from .documents import cards, ipython, notebook, worked
 from .documents.catalogue import ENTRIES, render_catalogue
 from .engine import plan
 from .errors import ClaimError, DeriveError
@@ -41,6 +41,7 @@ display.set_latex_display("Step", cards.step_latex)
 display.set_latex("network", notebook.node_latex)
 display.set_latex("catalogue", notebook.catalogue_latex)
 display.set_document(notebook.document)
+worked.set_numbers(worked_numbers.numbers)     # the worked example's numbers
 display.set_equation(notebook.equation_latex)
 use_notation = notebook.use_notation
 #: True where a Jupyter (IPython) shell runs this process: its text/latex formatter

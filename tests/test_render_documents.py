@@ -28,10 +28,14 @@ def test_every_pair_renders(act, loss, notation):
     assert r"\boxed{" in tex and r"\boxed{" in md
     assert r"\begin{tikzpicture}" in tex
     tags = re.findall(r"\\tag\{(\d+)\}", md)
-    assert tags == re.findall(r"\\tag\{(\d+)\}", tex)         # the same numbers in both
+    # LaTeX: the same displays numbered by LaTeX's counter, each labelled under the
+    # document's prefix and cited with \eqref (so a host's numbering goes on)
+    labels = re.findall(r"\\label\{([\w.-]+):(\d+)\}", tex)
+    assert [n for _, n in labels] == tags and len({p for p, _ in labels}) == 1
     assert tags == [str(k) for k in range(1, len(tags) + 1)] and tags
-    for n in tags:                                   # numbered only where referred to
-        assert f"by ({n})" in md and f"by ({n})" in tex
+    assert r"\tag{" not in tex and tex.count(r"\begin{equation}") == len(tags)
+    for prefix, n in labels:                         # numbered only where referred to
+        assert f"by ({n})" in md and f"by \\eqref{{{prefix}:{n}}}" in tex
     assert r"\mathbb{1}" not in md                  # KaTeX would draw a plain digit 1
 
 
@@ -58,7 +62,7 @@ def test_sections_in_order():
     assert heads == ["The network", "Forward pass", "The loss", "The output layer",
                      "The layer before the output",
                      "From the last weight matrix to the one before", "The general layer",
-                     "The update rule",
+                     "The update rule", "A worked example",
                      "Summary", "The algorithm"]
     # every layer appears: layer 1 and 2 through the recursion, 3 and 4 in detail
     for l in (1, 2):

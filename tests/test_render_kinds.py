@@ -11,11 +11,22 @@ from pairwise import missing_pairs, pairwise
 from sympy import Integer, KroneckerDelta, Sum, Symbol
 
 from derive import Network, backprop, render
-from derive.documents.norm import Group, contract, jacobian_chain, mean_back, name_statistics, standardize, vjp_chain
+from derive.documents.norm import (
+    Group,
+    contract,
+    cotangent,
+    jacobian_chain,
+    mean_back,
+    name_statistics,
+    standardize,
+    statistics_lines,
+    vjp_chain,
+)
+from derive.documents.norm_forms import letters, short_rows
 from derive.documents.pdf import compile_pdf, pdflatex_available
 from derive.documents.rows import row_results
 from derive.documents.sections import kind_results
-from derive.ir.nodes import MatPartial
+from derive.ir.nodes import MatPartial, Partial
 from derive.printing.latex import NotesLatexPrinter
 from derive.printing.notation import PRESETS
 from derive.printing.notation import get as get_notation
@@ -45,7 +56,8 @@ def _printed(d, notation, layout, fmt):
     indicator = r"\mathbb{1}" if fmt == "latex" else r"\mathbb{I}"
     p = NotesLatexPrinter(dict(notation=get_notation(notation, layout),
                                depth=Integer(d.net.depth), human=True, indicator=indicator))
-    results = kind_results(d) or []
+    nt = get_notation(notation, layout)
+    results = short_rows(kind_results(d) or [], letters(nt, d.net))
     if layout == "numerator":      # rows, the transposes of the columns
         results = row_results(results)
     return [(p.doprint(lhs), p.doprint(rhs)) for lhs, rhs in results]
@@ -153,9 +165,10 @@ PAGES = [("layer", True, 3), ("batch", True, 3), ("layer", False, 3), ("layer", 
 
 @pytest.mark.parametrize("norm,batch,depth", PAGES)
 def test_the_jacobian_and_the_vjp_match_finite_differences(norm, batch, depth):
-    """Every line of the page's Jacobian chain and of its VJP chain, evaluated for a
+    """Every line of the page's statistics, Jacobian and VJP chains, evaluated for a
     group of four numbers, against central differences of the standardization (typed
-    here as the oracle: x̂ = (h − mean) / sqrt(var + ε), the biased variance)."""
+    here as the oracle: x̂ = (h − mean) / sqrt(var + ε), the biased variance); the
+    cotangent ∂J/∂x̂ gets random values c."""
     grp = _group(norm, batch, depth)
     rng = np.random.default_rng(0)
     h, c, eps, n = rng.normal(size=4), rng.normal(size=4), 0.1, 4
@@ -163,15 +176,19 @@ def test_the_jacobian_and_the_vjp_match_finite_differences(norm, batch, depth):
     def standardized(x):
         return (x - x.mean()) / np.sqrt(x.var() + eps)
 
-    fd = np.array([(standardized(h + 1e-6 * e) - standardized(h - 1e-6 * e)) / 2e-6
-                   for e in np.eye(n)]).T           # fd[a, b] = ∂x̂_a/∂h_b
+    def central(f):     # fd[a, b] = ∂f_a/∂h_b
+        return np.array([(f(h + 1e-6 * e) - f(h - 1e-6 * e)) / 2e-6 for e in np.eye(n)]).T
+    fd = central(standardized)
+    stats = central(lambda x: np.array([x.mean(), x.var()]))
     jacobians = jacobian_chain(grp)
     vjps = vjp_chain(grp, jacobians[-1])
     x = standardized(h)
     values = {grp.mu: h.mean(), grp.v: h.var(), Symbol("epsilon", positive=True): eps}
     entries = {**{grp.at("xhat", Integer(a + 1)): x[a] for a in range(n)},
                **{grp.at("h", Integer(a + 1)): h[a] for a in range(n)},
-               **{grp.g(Integer(a + 1)): c[a] for a in range(n)}}
+               **{cotangent(grp, Integer(a + 1)): c[a] for a in range(n)},
+               **{Partial(grp.at("xhat", Integer(a + 1)), grp.at("h", Integer(b + 1))):
+                  fd[a, b] for a in range(n) for b in range(n)}}
 
     def written_out(e):     # a group sum as its n terms
         return Sum(e.function, (e.limits[0][0], 1, n)).doit()
@@ -179,7 +196,10 @@ def test_the_jacobian_and_the_vjp_match_finite_differences(norm, batch, depth):
     def number(expr):     # components first: the size also sits in the Vars' shapes
         expr = expr.replace(lambda e: isinstance(e, Sum), written_out)
         return float(expr.xreplace(entries).xreplace(values).xreplace({grp.size: n}).doit())
-    assert len(jacobians) == 4 and len(vjps) == 2
+    assert len(jacobians) == 4 and len(vjps) == 3
+    for k, (_, rhs) in enumerate(statistics_lines(grp)):
+        for b in range(n):
+            assert abs(number(rhs.xreplace({grp.b: Integer(b + 1)})) - stats[k, b]) < 1e-6
     for jac in jacobians:
         for a, b in itertools.product(range(n), repeat=2):
             at = jac.xreplace({grp.a: Integer(a + 1), grp.b: Integer(b + 1)})

@@ -20,6 +20,7 @@ from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, M
 from test_render_kinds import COMBOS
 
 from derive import Network, backprop
+from derive.documents.norm_forms import letters, short_rows
 from derive.documents.notes import context
 from derive.documents.rows import ROW_SECTIONS, row, row_results, row_steps
 from derive.documents.sections import kind_results
@@ -148,12 +149,15 @@ def test_gh_rows_are_the_transposed_columns(combo):
         transposed = row_results([(lhs, rhs)])
         assert len(transposed) == 1, lhs       # no extra rows: ∂J/∂z_l has its own line
         _check(lhs, rhs, *transposed[0], point)
-    # the document prints exactly these rows: the summary, and every derivation line
+    # the document prints exactly these rows: the summary (a normalized layer's error
+    # in the lecturer's form, whose group-wise lines are columns in either layout), and
+    # every derivation line
     p = NotesLatexPrinter(dict(notation=get_notation("gh"), depth=Integer(d.net.depth),
                                human=True, indicator=r"\mathbb{1}"))
     ctx = context(d, "gh")
+    written = short_rows(columns, letters(get_notation("gh"), d.net))
     assert [(r["lhs"], r["rhs"]) for r in ctx["summary"]] == [
-        (p.doprint(a), p.doprint(b)) for a, b in row_results(columns)]
+        (p.doprint(a), p.doprint(b)) for a, b in row_results(written)]
     printed = {p.doprint(s.rhs) for s in rows}
     column_only = {p.doprint(s.rhs) for s in steps} - printed
     shown = [line["rhs"] for name in ROW_SECTIONS for b in ctx["sections"][name]

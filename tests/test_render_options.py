@@ -1,5 +1,6 @@
 """render's options: detail levels, fragments (standalone=False / --body-only) and
 template overrides (templates=DIR / --templates DIR)."""
+import re
 import shutil
 
 import pytest
@@ -59,6 +60,32 @@ def test_fragment_can_be_input(d, tmp_path):
     preamble = render(d, "latex", "gh").split(r"\begin{document}")[0]
     assert compile_pdf(preamble + "\\begin{document}\n" + body + "\\end{document}\n",
                        runs=1).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("level,sub", [("chapter", "section"), ("section", "subsection"),
+                                       ("subsection", "subsubsection")])
+def test_section_level(d, level, sub):
+    """--section-level: the sections (and the one subsection) of a fragment at that level;
+    the title at the same level, unnumbered; nothing at another level."""
+    tex = render(d, "latex", "hz", standalone=False, section_level=level)
+    d3 = backprop(Network.uniform(depth=3, activation="sigmoid", loss="bce"))
+    sub_tex = render(d3, "latex", "hz", standalone=False, section_level=level)
+    assert tex.count(f"\\{level}{{") >= 5 and tex.count(f"\\{level}*{{") == 1
+    assert f"\\{sub}*{{Floating point}}" in sub_tex
+    others = {"chapter", "section", "subsection"} - {level, sub}
+    assert not any(f"\\{o}{{" in tex + sub_tex for o in others)
+
+
+def test_bad_section_level_and_prefix(d, capsys):
+    from derive.cli.main import main
+    for bad in (dict(section_level="part"), dict(tag_prefix="1x"), dict(tag_prefix="a b"),
+                dict(tag_prefix="a}b"), dict(section_level="chapter")):    # chapter: article
+        with pytest.raises(SpecError):
+            render(d, "latex", **bad)
+    assert render(d, "latex", tag_prefix="mine").count(r"\label{mine:") >= 1
+    assert main(["notes", "--depth", "2", "--tag-prefix", "a}b"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tag prefix 'a}b' is not allowed" in err
 
 
 def test_template_override(d, tmp_path):
@@ -125,3 +152,24 @@ def test_za_names_bp1_to_bp4_at_every_depth_and_layout(spec, layout):
     md = render(backprop(net), "markdown", "za", layout=layout)
     box = md.split(r"\boxed{")[1].split("}\n$$")[0]
     assert all(rf"\text{{(BP{k})}}" in box for k in range(1, 5))
+
+
+@pytest.mark.parametrize("net", [
+    Network.uniform(depth=3, activation="sigmoid", loss="bce", batch=True, bias="explicit"),
+    Network.uniform(depth="L", activation="tanh", loss="mse", residual=True, dropout=True),
+    Network.uniform(depth=3, activation="tanh", loss="mse", norm="batch", batch=True)],
+    ids=["plain", "symbolic-kinds", "batch-norm"])
+def test_shapes_under_the_factors_multiply(net):
+    """--shapes: every factor of a product has its shape under it, and the shapes of
+    neighbours agree (inner sizes of a matrix product equal, an entrywise product's
+    factors the same shape); off by default."""
+    d = backprop(net)
+    plain, tex = render(d, "latex"), render(d, "latex", shapes=True)
+    assert r"\underset" not in plain and tex.count(r"\underset") > 20
+    shape = r"\\underset\{([^{}]+(?:\{[^{}]*\}[^{}]*)*) \\times ([^{}]+(?:\{[^{}]*\}[^{}]*)*)\}"
+    body = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
+    pairs = re.findall(shape + body + r" (\\odot )?" + shape, tex)
+    assert len(pairs) > 10
+    for rows, cols, hadamard, rows2, cols2 in pairs:
+        assert ((rows, cols) == (rows2, cols2)) if hadamard else cols == rows2, (rows, cols,
+                                                                                  rows2, cols2)

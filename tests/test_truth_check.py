@@ -11,7 +11,7 @@ false chain fails the check, which shows the check can fail.
 from functools import lru_cache
 
 import pytest
-from sympy import Transpose
+from sympy import MatAdd, Transpose
 from truthcheck import World, false_links, links
 
 from derive import Network, backprop
@@ -19,6 +19,7 @@ from derive.cli.gallery import entries
 from derive.documents.notes import context
 from derive.ir.nodes import MatPartial, Var
 from derive.ir.steps import Rule, Step
+from derive.printing.group_forms import GroupMean, PerGroup
 from derive.printing.notation import PRESETS
 from derive.vocab import LAMBDA, LOSS
 
@@ -46,8 +47,15 @@ def world(name, seed=0):
 
 
 def blocks(name, notation, detail):
+    """The document's chains: its sections' displays, the normalization page's and the
+    summary's results (each result a link of its own)."""
     ctx = context(derivation(name), notation, detail=detail)
-    return [(sec, b) for sec, bs in ctx["sections"].items() for b in bs]
+    out = [(sec, b) for sec, bs in ctx["sections"].items() for b in bs]
+    page = ctx["norm_page"] or {}
+    out += [(f"norm_page.{k}", dict(b, number=0)) for k, b in page.items()
+            if isinstance(b, dict) and "steps" in b]
+    summary = [Step(*r["pair"], Rule.DEFINITION, 0, "hidden") for r in ctx["summary"]]
+    return out + [("summary", dict(steps=summary, lines=[], number=0, own_lines=True))]
 
 
 def _problems(name, notation, detail):
@@ -138,3 +146,26 @@ def test_a_planted_false_chain_fails():
     assert not false_links({"steps": true}, w)
     wrong = [Step(MatPartial(LOSS, W3), full + LAMBDA * W3, Rule.ACCUMULATION, 3, "weights")]
     assert false_links({"steps": wrong}, w)
+
+
+@pytest.mark.parametrize("name", ["kinds_layer_norm", "kinds_batch_norm"])
+def test_the_lecturer_forms_are_checked(name):
+    """The normalization's lecturer lines (σ_l, g_l, δ_l with mean over the group) are
+    among the checked links, on the normalization page and in the walk; the same δ with
+    its variance term left out, or with the mean taken over the other axis, fails."""
+    w = world(name)
+    shown = blocks(name, GALLERY[name].notation, "standard")
+    page = [b for sec, b in shown if sec.startswith("norm_page.")]
+    assert sum(len(links(b)) for b in page) >= 10
+    walk = [s for _, b in shown for s in b["steps"] if isinstance(s.rhs, PerGroup)]
+    assert walk, "no lecturer's δ in the document"
+    good = walk[0]
+    assert not false_links({"steps": [good]}, w)
+    body = good.rhs.body
+    dropped = PerGroup(good.rhs.sigma, MatAdd(*body.args[:2], evaluate=False))
+    other = "rows" if name == "kinds_layer_norm" else "columns"
+    swapped = good.rhs.xreplace({m: GroupMean(m.arg, other)
+                                 for m in good.rhs.atoms(GroupMean)})
+    for wrong in (dropped, swapped):
+        assert false_links({"steps": [Step(good.lhs, wrong, Rule.MATRIX_FORM, 2, "hidden")]},
+                           w)

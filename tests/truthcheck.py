@@ -203,6 +203,11 @@ class Values(NetworkEvaluator):
     def _eval_OneMatrix(self, e):
         return ones(*(int(s) for s in e.shape))
 
+    def _eval_Shorthand(self, e):
+        """A lecturer's written form (g_l, σ_l, mean, a spread γ_l): the engine-form
+        expression it stands for."""
+        return self(self.world.concrete(e.meaning()))
+
 
 def entry_of(world, e):
     """The value of an Indexed / MatrixElement entry of a layer quantity, as a position."""
@@ -210,6 +215,8 @@ def entry_of(world, e):
         var, idx = e.base.label, [int(i) - 1 for i in e.indices]
     else:
         var, idx = e.parent, [int(e.i) - 1, int(e.j) - 1]
+    if len(idx) == 1 and var.shape[0] == 1:     # a row (layer norm's μ_l, v_l): (μ_l)_s
+        return _key(var), 0, idx[0]
     return _key(var), idx[0], (idx[1] if len(idx) > 1 else 0)
 
 

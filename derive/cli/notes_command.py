@@ -3,6 +3,7 @@ import os
 import sys
 
 from .. import backprop
+from ..documents.fragment import SECTION_LEVELS
 from ..documents.notes import DETAILS, render, render_svg
 from ..documents.pdf import compile_pdf
 from ..errors import DeriveError
@@ -58,6 +59,15 @@ def register(subparsers):
                    help="brief: the boxed results; full: every layer derived")
     p.add_argument("--body-only", action="store_true",
                    help="a fragment: no preamble (LaTeX) or title block (Markdown)")
+    p.add_argument("--shapes", action="store_true",
+                   help="write each matrix factor's shape (rows × columns) under it")
+    p.add_argument("--section-level", default="section", choices=SECTION_LEVELS,
+                   help="LaTeX: the command of the document's sections (chapter only "
+                        "with --body-only), so a fragment nests under the host's headings")
+    p.add_argument("--tag-prefix", default=None, metavar="PREFIX",
+                   help="LaTeX: the \\label prefix of the numbered equations, cited with "
+                        "\\eqref (default: one made from the document, so two different "
+                        "fragments in one host never clash)")
     p.add_argument("--templates", default=None, metavar="DIR",
                    help="folder whose templates replace the shipped ones of the same name "
                         "(DIR/notes/steps/delta.j2 replaces notes/steps/delta.j2); they "
@@ -81,6 +91,12 @@ def warn_unmatched(folder):
                   "only where another template includes it", file=sys.stderr)
         except (OSError, ValueError):      # stderr closed: the document still gets written
             return
+
+
+def _placing(args):
+    """The options of the document's form: its place in a host, the shapes."""
+    return dict(tag_prefix=args.tag_prefix, section_level=args.section_level,
+                shapes=args.shapes)
 
 
 def run(args):
@@ -112,11 +128,13 @@ def run(args):
     if args.format == "pdf":
         write_atomic(out or STDOUT, compile_pdf(render(d, "latex", args.notation, args.layout,
                                                        detail=args.detail,
-                                                       templates=args.templates)),
+                                                       templates=args.templates,
+                                                       **_placing(args))),
                      args.force)
         return 0
     text = render(d, args.format, args.notation, args.layout, svg_name=svg_name,
-                  detail=args.detail, standalone=not args.body_only, templates=args.templates)
+                  detail=args.detail, standalone=not args.body_only, templates=args.templates,
+                  **_placing(args))
     if not out:
         sys.stdout.write(text)
         return 0

@@ -34,9 +34,10 @@ def _matrix_step(d, layer, group, rule=None):
 
 def hz_answer(doc):
     """The displays and symbols of the answer, or None when the question does not arise
-    (another preset, a single layer, or no cancellation at the output)."""
+    (another preset, a single layer, no cancellation at the output, or a network with
+    the §1b options, whose hidden error is not the thread's W_Lᵀ δ_L ⊙ σ'(h_{L−1}))."""
     d, net = doc.d, doc.d.net
-    if doc.nt.name != "hz" or not (net.symbolic or net.depth > 1):
+    if doc.nt.name != "hz" or net.kinds or not (net.symbolic or net.depth > 1):
         return None
     L = net.L
     cancel = _matrix_step(d, L, "delta_matrix", Rule.CANCELLATION)

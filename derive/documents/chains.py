@@ -187,7 +187,8 @@ def displays(steps, printer, numbers):
                     s.rhs == prev.rhs or printer.tex(s.rhs) == lines[-1]["rhs"]):
                 continue        # a line identical to the one before says nothing
             shown.append(s)
-            why = [] if prev is None else justify(prev, s, numbers.known)
+            why = [] if prev is None or (s.lhs != prev.lhs and s.group == "norm_delta") \
+                else justify(prev, s, numbers.known)
             for code, n in why:
                 if code == "ref":
                     numbers.used.add(n)

@@ -13,19 +13,22 @@ named rules make the result readable:
 * `standardize`: a pre-activation is μ + sqrt(v + ε) x̂ (the forward solved for h).
 
 The vector-Jacobian product then follows by the chain rule through the scale γ, and the
-same rules turn it into the three-term form the engine states as a matrix. Layer norm
-groups the features of one sample; batch norm the samples of one feature.
+same rules turn it into three terms; the page ends with them as a lecturer writes them,
+one line per group (`derive.documents.norm_forms`, built from the engine's own step).
+Layer norm groups the features of one sample; batch norm the samples of one feature.
 """
-from sympy import Add, Basic, Identity, IndexedBase, KroneckerDelta, Mul, Pow, Sum, Symbol, diff, expand, sqrt
+from sympy import Add, Basic, Identity, KroneckerDelta, Mul, Pow, Sum, Symbol, diff, expand, sqrt
 from sympy.matrices.expressions import HadamardPower, HadamardProduct, MatAdd, MatMul
 
 from ..ir.nodes import Partial, Var, component
+from ..ir.steps import Rule, Step
+from ..printing.group_forms import GroupMean, Named
 from ..vocab import EPSILON, LAYER, LOSS
+from .norm_forms import lecturer_lines
 from .scalars import Scalar
 
 _i, _k, _s = (Symbol(c, integer=True, positive=True) for c in "iks")
 _j, _r, _t = (Symbol(c, integer=True, positive=True) for c in "jrt")
-G = IndexedBase(Symbol("c"))        # c = γ ⊙ ∂J/∂ĥ, the cotangent the standardization gets
 _DUMMIES = tuple(Symbol(c, integer=True, positive=True) for c in "pquvw")
 
 
@@ -123,9 +126,6 @@ class Group:
         var = self.definition("var", self.a).xreplace({self.mu: mu})
         return self.definition(kind, self.a).xreplace({self.mu: mu, self.v: var})
 
-    def g(self, idx):
-        return G[idx] if self.single else G[self._pos(idx)]
-
 
 def name_statistics(expr, grp):
     """Write the group sums that define μ and v by their names: Σ h = (group size) μ
@@ -182,8 +182,18 @@ def _index(e, grp):
     return e.indices[0] if grp.feature else e.indices[1]
 
 
+def statistics_lines(grp):
+    """∂μ/∂h_b and ∂v/∂h_b from the engine's definitions, indicators summed out (the
+    mean's share in v drops: the centred values sum to zero over the group)."""
+    h_b = grp.at("h", grp.b)
+    mu = name_statistics(contract(diff(grp.definition("mu", grp.a), h_b)), grp)
+    var = name_statistics(contract(diff(grp.definition("var", grp.a), h_b)), grp)
+    return [(Partial(grp.mu, h_b), mu), (Partial(grp.v, h_b), var)]
+
+
 def jacobian_chain(grp):
-    """∂x̂_a/∂h_b: differentiated from the engine's forward, then made readable."""
+    """∂x̂_a/∂h_b: differentiated from the engine's forward, then made readable (the
+    first two forms are kept for the derivation, the last two are printed)."""
     raw = diff(grp.expanded("xhat"), grp.at("h", grp.b))
     named = name_statistics(raw, grp)
     summed = name_statistics(contract(named), grp)
@@ -196,22 +206,31 @@ def _scaled(expr, grp):
     return Mul(1 / root, expand(expr * root), evaluate=False)
 
 
+def cotangent(grp, idx):
+    """∂J/∂x̂ at group index ``idx``: the cotangent the standardization receives."""
+    return Partial(LOSS, grp.at("xhat", idx))
+
+
 def vjp_chain(grp, jac):
-    """δ_b = Σ_a c_a ∂x̂_a/∂h_b, with the indicator summed out."""
-    total = Sum(grp.g(grp.a) * jac, (grp.a, 1, grp.size))
-    return [total, _scaled(contract(total), grp)]
+    """δ_b = Σ_a ∂J/∂x̂_a ∂x̂_a/∂h_b: the chain rule, the Jacobian put in, the indicator
+    summed out."""
+    lhs_jac = Partial(grp.at("xhat", grp.a), grp.at("h", grp.b))
+    chain = Sum(cotangent(grp, grp.a) * lhs_jac, (grp.a, 1, grp.size))
+    total = Sum(cotangent(grp, grp.a) * jac, (grp.a, 1, grp.size))
+    return [chain, total, _scaled(contract(total), grp)]
 
 
 def scale_line(grp):
-    """c_a = γ_a ∂J/∂ĥ_a: the chain rule through ĥ = γ x̂ + β, differentiated."""
+    """∂J/∂x̂_a = γ_a ∂J/∂ĥ_a: the chain rule through ĥ = γ x̂ + β, differentiated."""
     hhat = grp.definition("hhat", grp.a)
-    return grp.g(grp.a), diff(hhat, grp.at("xhat", grp.a)) * \
+    return cotangent(grp, grp.a), diff(hhat, grp.at("xhat", grp.a)) * \
         Partial(LOSS, grp.at("hhat", grp.a))
 
 
 def page(doc):
     """The printed displays of the page (None when the network has no normalization):
-    derived at the layer below the output, the general layer l with a symbolic depth."""
+    derived at the layer below the output, the general layer l with a symbolic depth.
+    Every display carries its ``steps`` (lhs, rhs as SymPy objects) for the truth check."""
     net = doc.d.net
     if net.norm == "none":
         return None
@@ -222,29 +241,37 @@ def page(doc):
             (grp.at("hhat", grp.a), "hhat")]
     jac = jacobian_chain(grp)
     vjp = vjp_chain(grp, jac[-1])
-    delta = [s for s in doc.d.steps if s.layer == layer and s.rule == "matrix form"]
+    delta = [s for s in doc.d.steps if s.layer == layer and s.rule == "matrix form"][-1]
     lhs_jac = Partial(grp.at("xhat", grp.a), grp.at("h", grp.b))
     lhs_delta = grp.at("delta", grp.b)
+    g = Named(doc.names[0], layer, delta.lhs)
+    along = "rows" if net.norm == "batch" else "columns"
     return dict(
         layer=doc.layer(layer), batch=net.norm == "batch", single=grp.single,
         group=doc.tex(grp.a), other=doc.tex(grp.b), fixed=doc.tex(grp.fixed),
-        size=doc.tex(grp.size), c=doc.tex(grp.g(grp.a)),
-        defs=_lines(doc, [(doc.tex(lhs), grp.definition(k, grp.a)) for lhs, k in defs]),
-        jacobian=_lines(doc, [(doc.tex(lhs_jac), e) for e in jac],
-                        ("name the mean and the variance", "indicators summed out",
-                         "in terms of the standardized values")),
-        scale=_lines(doc, [(doc.tex(scale_line(grp)[0]), scale_line(grp)[1])]),
-        vjp=_lines(doc, [(doc.tex(lhs_delta), e) for e in vjp], ("indicator summed out",)),
-        matrix=_lines(doc, [(doc.tex(s.lhs), s.rhs) for s in delta[-1:]]))
+        size=doc.tex(grp.size), g=doc.tex(g), mean=doc.tex(GroupMean(g, along)),
+        sigma=doc.tex(Named(doc.names[1], layer, grp.defs["var"].lhs, bold=False)),
+        defs=_lines(doc, [(lhs, grp.definition(k, grp.a)) for lhs, k in defs]),
+        stats=_lines(doc, statistics_lines(grp)),
+        jacobian=_lines(doc, [(lhs_jac, e) for e in jac[2:]],
+                        ("in terms of the standardized values",)),
+        scale=_lines(doc, [scale_line(grp)]),
+        vjp=_lines(doc, [(lhs_delta, e) for e in vjp], (r"by the Jacobian above",
+                                                        "indicator summed out")),
+        matrix=_lines(doc, lecturer_lines(delta.lhs, delta.rhs, doc.names) or
+                      [(delta.lhs, delta.rhs)]))
 
 
 def _lines(doc, pairs, why=()):
     """A display for the templates' ``display`` macro: ``why`` holds the words of the
-    lines after the first; a line's left side is printed only when it changes."""
+    lines after the first; a line's left side is printed only when it changes. The
+    pairs themselves are kept as ``steps`` (a line with the same left side continues
+    the chain of the one before)."""
     lines, prev = [], None
     for n, (lhs, rhs) in enumerate(pairs):
         words = [("words", why[n - 1])] if 0 < n <= len(why) else []
-        lines.append(dict(lhs="" if lhs == prev else lhs, rhs=doc.tex(rhs), rel="=",
+        lines.append(dict(lhs="" if lhs == prev else doc.tex(lhs), rhs=doc.tex(rhs), rel="=",
                           why=words))
         prev = lhs
-    return dict(lines=lines, number=0)
+    return dict(lines=lines, number=0, steps=[Step(lhs, rhs, Rule.DEFINITION, 0, "hidden")
+                                              for lhs, rhs in pairs])

@@ -32,12 +32,15 @@ from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 from .facts import activations, assumptions
+from .fragment import check_prefix, default_prefix, levels
 from .norm import page as norm_page
+from .norm_forms import letters, short_forms, short_rows
 from .one_node import one_node_chain, scalar_steps
 from .rows import ROW_SECTIONS, row, row_results, row_steps, transpose_chain
 from .scalars import applies, scalar
 from .sections import ORDER, kind_results, squashed_input
 from .sections import sections as _sections
+from .worked import example
 
 FORMATS = ("latex", "markdown")
 DETAILS = ("brief", "standard", "full")
@@ -71,12 +74,13 @@ def code(value, fmt):
 class _Doc:
     """The printer of one document, with the helpers the displays need."""
 
-    def __init__(self, d, nt, fmt="latex"):
+    def __init__(self, d, nt, fmt="latex", shapes=False):
         self.d, self.nt = d, nt
         self.scalar = applies(d.net, nt)     # a one-node chain: written with numbers
         depth = None if d.net.symbolic else Integer(d.net.depth)
         self.p = NotesLatexPrinter(dict(notation=nt, depth=depth, indicator=INDICATOR[fmt],
-                                        human=True))
+                                        human=True, shapes=shapes and not self.scalar))
+        self.names = letters(nt, d.net)     # the letters of g_l and σ_l (a normalization)
 
     def tex(self, expr):
         return self.p.doprint(scalar(expr) if self.scalar else expr)
@@ -103,9 +107,9 @@ def _results(steps):
     """The last (matrix) line of every family of the general layer's steps: the results
     the general layer is stated with, without re-deriving them."""
     last = {}
-    for s in steps:
+    for s in steps:     # (the lecturer's σ_l and g_l are results of their own)
         if s.form == "matrix" and s.group not in ("out", "wbar", "dJdz"):
-            last[FAMILY.get(s.group, s.group)] = s
+            last[(FAMILY.get(s.group, s.group), getattr(s.lhs, "letter", ""))] = s
     return list(last.values())
 
 
@@ -186,7 +190,7 @@ def _rows(doc):
     """The summary's results; with a symbolic depth the layer below the output is left
     out, as the general layer gives it by renaming (l = L - 1). In numerator layout the
     results are the row forms (`derive.documents.rows`)."""
-    rows, net = kind_results(doc.d) or doc.d.summary(), doc.d.net
+    rows, net = short_rows(kind_results(doc.d) or doc.d.summary(), doc.names), doc.d.net
     k = 2 + (net.bias == "explicit")
     if not net.kinds and (net.symbolic or net.depth > 4) and len(rows) > 2 * k:
         rows = rows[:k] + rows[-k:]
@@ -229,7 +233,7 @@ def _row_rule(doc):
 def _summary(doc):
     rows = _rows(doc)
     return [dict(lhs=doc.tex(lhs), rhs=doc.tex(rhs), name=_bp_name(doc, lhs) if
-                 doc.nt.name == "za" else "") for lhs, rhs in rows]
+                 doc.nt.name == "za" else "", pair=(lhs, rhs)) for lhs, rhs in rows]
 
 
 def _bp_name(doc, lhs):
@@ -276,9 +280,9 @@ def _algorithm(doc):
 
 
 def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", title=None,
-            detail="standard"):
+            detail="standard", shapes=False):
     nt = _notation.get(notation, layout)
-    doc = _Doc(d, nt, fmt)
+    doc = _Doc(d, nt, fmt, shapes)
     net = d.net
     sym = dict(loss=nt.loss, rate=doc.tex(Var("W", 1, 1, 1)) and nt.rate,
                x=doc.var("z", 0), y=doc.var("y", net.L),
@@ -298,6 +302,8 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
     sec = _sections(doc, detail)
     one_node = one_node_chain(doc, [s for s in sec["forward"] if isinstance(s.lhs, Var)]) \
         if doc.scalar and detail != "brief" else None
+    sec = {name: short_forms(steps, doc.names, compact=name == "rest" and detail != "full")
+           for name, steps in sec.items()}     # a normalized layer's error: g, σ, mean
     if doc.scalar:
         sec = {name: scalar_steps(steps) for name, steps in sec.items()}
     if _rowvec(doc):     # the errors and gradients as rows (SPEC §4, layout)
@@ -321,6 +327,7 @@ def context(d, notation="hz", layout=None, fmt="latex", svg_name="diagram.svg", 
         summary=_summary(doc), algorithm=_algorithm(doc), cancel=cancel,
         answer=hz_answer(doc) if detail != "brief" else None, row_rule=_row_rule(doc),
         one_node=one_node, norm_page=norm_page(doc) if detail != "brief" else None,
+        worked=example(doc) if detail != "brief" else None,
         assumptions=assumptions(doc, lambda fact: plain(fact, fmt)), diagram=_diagram(doc), svg_name=svg_name,
         title=title, detail=detail, m=lambda tex: f"${tex}$", t=lambda value: plain(value, fmt),
         c=lambda value: code(value, fmt), ref=lambda n: f"({n})")
@@ -331,7 +338,8 @@ def _diagram(doc):
 
 
 def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", title=None,
-           detail="standard", standalone=True, templates=None):
+           detail="standard", standalone=True, templates=None, tag_prefix=None,
+           section_level="section", shapes=False):
     """A complete document: ``fmt`` is ``"latex"`` (a .tex file) or ``"markdown"``;
     ``title`` names the network in the heading (by default one is made from the network).
 
@@ -341,6 +349,10 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
     ``standalone=False`` gives a fragment: no preamble (LaTeX: to ``\\input`` into a
     document that loads amsmath, amssymb, xcolor and tikz), no title block (Markdown).
     ``templates`` is a folder whose files replace the shipped templates of the same name.
+    LaTeX: ``tag_prefix`` names the labels of the numbered displays (default: one made
+    from the document, so two fragments in one host never clash); ``section_level``
+    (``chapter``, ``section``, ``subsection``) is the command of the sections.
+    ``shapes=True`` writes each matrix factor's shape under it.
 
     ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
     derivatives, for ``gh``; ``denominator`` otherwise).
@@ -354,12 +366,20 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
         raise SpecError(f"detail {detail!r} is not allowed; allowed: {', '.join(DETAILS)}")
     if templates is not None and not os.path.isdir(templates):
         raise SpecError(f"templates: {templates!r} is not a folder")
-    ctx = context(d, notation, layout, fmt, svg_name, title, detail)
-    ctx["standalone"] = bool(standalone)
+    level, sublevel = levels(section_level)
+    if level == "chapter" and standalone and fmt == "latex":
+        raise SpecError("section level 'chapter' needs a fragment (standalone=False, "
+                        "--body-only): the standalone document is an article")
+    prefix = check_prefix(tag_prefix) if tag_prefix is not None else \
+        default_prefix(d.net, notation, layout, detail, title)
+    ctx = context(d, notation, layout, fmt, svg_name, title, detail, bool(shapes))
+    ctx.update(standalone=bool(standalone), level=level, sublevel=sublevel, tag_prefix=prefix)
+    if fmt == "latex":     # "by (n)" cites the labelled display
+        ctx["ref"] = lambda n: rf"\eqref{{{ctx['tag_prefix']}:{n}}}"
     template = environment("latex", templates).get_template(f"notes/{fmt}/document.j2")
     text = re.sub(r"\n{3,}", "\n\n", template.render(**ctx))
     if fmt == "latex":    # a lead-in and its display are one paragraph: no page break
-        text = re.sub(r"(\S)\n\n(\\begin\{equation\*\})", r"\1\n\2", text)   # between
+        text = re.sub(r"(\S)\n\n(\\begin\{equation\*?\})", r"\1\n\2", text)   # between
     return text
 
 

@@ -25,6 +25,7 @@ from sympy.matrices.expressions import HadamardProduct, MatMul
 
 from ..ir.nodes import MatPartial, Var
 from ..ir.steps import Step
+from ..printing.group_forms import Shorthand
 from ..vocab import LOSS
 
 
@@ -63,6 +64,8 @@ def transposed(lhs, rhs):
     respect to a vector is transposed; a weight gradient keeps its shape, with δ_l
     written (∂J/∂h_l)ᵀ."""
     extra = []
+    if _written(lhs, rhs):
+        return [(lhs, rhs)]
     if _walked(rhs) or (isinstance(lhs, MatPartial) and lhs.wrt.kind in WALKED):
         return [_row_line(lhs, rhs)]
     if isinstance(lhs, Var) and lhs.kind == "delta":
@@ -117,12 +120,18 @@ def row_steps(steps):
     out = []
     for s in steps:
         lhs = s.lhs
-        if s.form == "matrix" and (isinstance(lhs, MatPartial) or
+        if s.form == "matrix" and not _written(lhs, s.rhs) and (isinstance(lhs, MatPartial) or
                                    (isinstance(lhs, Var) and lhs.kind == "delta")):
             s = Step(*_row_line(s.lhs, s.rhs), s.rule, s.layer, s.topic, s.form, s.group,
                      s.note)
         out.append(s)
     return out
+
+
+def _written(lhs, rhs):
+    """A line of the normalization's lecturer form (`derive.documents.norm_forms`): its
+    group-wise quantities are columns in either layout, so it stays as written."""
+    return isinstance(lhs, Shorthand) or isinstance(rhs, Shorthand)
 
 
 def _row_line(lhs, rhs):

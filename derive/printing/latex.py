@@ -15,8 +15,10 @@ from ..ir.nodes import MatPartial, Var
 from ..ir.quantities import KINDS, letter
 from ..vocab import DATA_LOSS, DEPTH, ETA, LAYER, LOSS, WIDTH
 from . import notation as _notation
+from .group_forms import GroupLatex
 from .human_forms import humanize
 from .penalty_latex import PenaltyLatex, is_penalty
+from .shape_latex import ShapeLatex
 
 VECTOR_KINDS = tuple(name for name, row in KINDS.items() if row.bold)
 #: elementary functions printed name(arg) in human forms (SymPy braces the argument)
@@ -29,14 +31,14 @@ _N = Symbol("N")
 INDICATOR = {"latex": r"\mathbb{1}", "markdown": r"\mathbb{I}"}
 
 
-class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
+class NotesLatexPrinter(GroupLatex, ShapeLatex, PenaltyLatex, LatexPrinter):
     """Prints Var, Act, Partial, MatPartial, Jacobian, Times and the matrix algebra
     (⊙, ⊘, ᵀ, 1, diag) the way lecture notes write them."""
 
     printmethod = "_notes_latex"
     _default_settings = dict(LatexPrinter._default_settings, notation=None, depth=None,
                              indicator=INDICATOR["latex"], order="none",
-                             mat_str="bmatrix", mat_delim="", human=False)
+                             mat_str="bmatrix", mat_delim="", human=False, shapes=False)
 
     def __init__(self, settings=None):
         settings = dict(settings or {})
@@ -294,7 +296,7 @@ class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
                  (len(factors) > 1 and isinstance(f, HadamardPower) and f.exp < 0) or
                  (f.is_Add if hasattr(f, "is_Add") else False) else self._print(f)
                  for f in factors]
-        parts = [r"\mathbf{1} \mathbf{1}^{\top}" if _ones_block(f) else p
+        parts = [r"\mathbf{1} \mathbf{1}^{\top}" if _ones_block(f) else self.shaped(f, p)
                  for f, p in zip(factors, parts)]     # a block of ones spreads a sum back
         body = " ".join(parts)
         if coeff == 1:
@@ -309,7 +311,7 @@ class NotesLatexPrinter(PenaltyLatex, LatexPrinter):
     def _print_HadamardProduct(self, expr):
         num = [a for a in expr.args if not (isinstance(a, HadamardPower) and a.exp == -1)]
         den = [a.base for a in expr.args if isinstance(a, HadamardPower) and a.exp == -1]
-        top = r" \odot ".join(self._wrap(a) for a in num) if num else r"\mathbf{1}"
+        top = r" \odot ".join(self.shaped(a, self._wrap(a)) for a in num) if num else r"\mathbf{1}"
         if not den:
             return top
         bottom = r" \odot ".join(self._wrap(a) for a in den)
