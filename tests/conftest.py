@@ -72,7 +72,47 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def built_gallery(tmp_path_factory):
+def gallery_memo():
+    """The gallery's content computed once per test worker: its derivations, rendered
+    documents, diagrams, catalogue and errata page, each kept on its first (real) call.
+    The tests that build the gallery again and again are about its files (which it
+    writes, replaces, adopts or leaves alone), not about computing the same documents
+    anew; the first build (``built_gallery``, compared with the committed output by
+    tests/test_gallery.py) fills the memo. Tests using it carry
+    ``pytest.mark.xdist_group("gallery")``, so that one worker computes it once."""
+    from derive.cli import gallery
+
+    kept = {}
+
+    def memo(name, real, key):
+        def wrapper(*args, **kwargs):
+            k = (name, key(*args, **kwargs))
+            if k not in kept:
+                kept[k] = (real(*args, **kwargs), args)    # args kept: ids stay unique
+            return kept[k][0]
+        return wrapper
+
+    def ids(*args, **kwargs):
+        """The arguments as a key: by value where hashable, else by identity (the
+        arguments are kept with the result, so an identity is never reused)."""
+        def one(a):
+            try:
+                hash(a)
+            except TypeError:
+                return id(a)
+            return a
+        return tuple(map(one, args)), tuple(sorted(kwargs.items()))
+
+    patch = pytest.MonkeyPatch()
+    for name in ("backprop", "render", "render_svg", "errata_markdown",
+                 "catalogue_derivations", "render_catalogue"):
+        patch.setattr(gallery, name, memo(name, getattr(gallery, name), ids))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def built_gallery(tmp_path_factory, gallery_memo):
     """The gallery built once per test worker (no PDFs), for the tests that read it; a
     test that changes files copies it first. Tests using it carry
     ``pytest.mark.xdist_group("gallery")`` so that one worker builds it once."""

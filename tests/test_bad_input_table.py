@@ -502,7 +502,9 @@ def test_case5_dash_is_stdout(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_case6_the_gallery_leaves_a_users_file_alone(tmp_path, monkeypatch, capsys):
+@pytest.mark.xdist_group("gallery")      # the worker that computed the gallery's content
+def test_case6_the_gallery_leaves_a_users_file_alone(tmp_path, monkeypatch, capsys,
+                                                     gallery_memo):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(gallery, "pdflatex_available", lambda: False)
     (tmp_path / "output").mkdir()

@@ -3,6 +3,7 @@ own certification over every activation × loss × bias mode."""
 import random
 
 import pytest
+from differences import CentralDifferences
 from nets import BIASES, net_for, small_widths, valid_pairs
 from sympy import Integer, Rational, cancel, diff, together
 from sympy.matrices.expressions import HadamardProduct, Transpose
@@ -187,21 +188,35 @@ def test_expanded_gradient_matches_finite_differences(act, loss, bias):
         col = [c / sum(col) for c in col]
     values.update({y[r, 0]: col[r] for r in range(y.rows)})
     eps = Rational(1, 10 ** 12)
+    differences = CentralDifferences(inst.loss)
     for kind, layer, symbols in inst.params:
         grad = inst.evaluate(d.substitute_deltas(d.grad(kind, layer)))
         for r in range(symbols.rows):
             for c in range(symbols.cols):
                 w = symbols[r, c]
-                up = inst.loss.xreplace({**values, w: values[w] + eps}).evalf(40)
-                down = inst.loss.xreplace({**values, w: values[w] - eps}).evalf(40)
-                numeric = (up - down) / (2 * eps)
+                numeric = differences(w, values, eps)
                 claimed = grad[r, c].xreplace(values).evalf(40)
                 assert abs(numeric - claimed) <= Rational(1, 10 ** 15) * max(1, abs(numeric))
 
 
 # --- certification, generated over the tables ------------------------------------------
-CASES = [(act, loss, bias, depth) for act, loss in valid_pairs() for bias in BIASES
-         for depth in (1, 2, 3)]
+# The engine derives the output layer once per (output activation, loss, bias) and a hidden
+# block once per (hidden activation, bias); depth 2 adds one hidden layer under the output,
+# depth 3 a hidden layer under a hidden one. So every (pair, bias) is certified once, at
+# depth 1 + (pair + bias) mod 3: each pair meets every depth (over the three biases), and
+# each (activation, bias) every depth (each activation has at least three pairs, in a row).
+PAIRS = valid_pairs()
+CASES = [(act, loss, bias, 1 + (i + j) % 3) for i, (act, loss) in enumerate(PAIRS)
+         for j, bias in enumerate(BIASES)]
+
+
+def test_the_certified_cases_cover_what_the_engine_derives():
+    assert {(a, lo, b) for a, lo, b, _ in CASES} == {(a, lo, b) for a, lo in PAIRS
+                                                     for b in BIASES}
+    assert {(a, lo, d) for a, lo, _, d in CASES} == {(a, lo, d) for a, lo in PAIRS
+                                                     for d in (1, 2, 3)}
+    assert {(a, b, d) for a, _, b, d in CASES} == {(a, b, d) for a, _ in PAIRS
+                                                   for b in BIASES for d in (1, 2, 3)}
 
 
 @pytest.mark.parametrize("act,loss,bias,depth", CASES,

@@ -23,7 +23,6 @@ import random
 
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from ..engine.plan import backprop
 from ..errors import ClaimError, SpecError
 from ..printing.claim_text import shape_text
 from ..spec.network import Network
@@ -33,7 +32,7 @@ from .chain_repairs import NAMES, Repairs, nodes, put
 from .chain_report import StepsReport, StepVerdict
 from .chain_text import Spelling
 from .grammar import parse
-from .instances import Claim, Skip, check_at, plan
+from .instances import Claim, Skip, check_at, concrete_backprop, plan
 from .network_build import Builder, build
 from .network_check import correct_form, sweep, verify
 from .shapes import ShapeMismatch
@@ -48,7 +47,7 @@ class Judge:
 
     def __init__(self, net, seed=0, layout="denominator"):
         self.net, self.seed, self.layout = net, seed, layout
-        self.derivation = backprop(net)
+        self.derivation = concrete_backprop(net)
 
     def reading(self, kind):
         return Reading(self.net, self.derivation, vector_target=kind in VECTORS,

@@ -20,10 +20,11 @@ Every Jacobian becomes a claim tree the §3 grammar already builds (``diag``, ``
 >>> Reading(net).plain(tree)
 ('matmul', ('T', ('T', ('var', 'delta', ('L', 0)))), ('T', ('var', 'z', ('L', -1))))
 """
-from ..engine.plan import backprop
+
 from ..errors import ClaimError
 from ..printing.claim_text import to_claim
 from .grammar import parse
+from .instances import concrete_backprop
 
 TENSOR_KINDS = ("W", "b", "gamma", "beta")
 
@@ -147,7 +148,7 @@ class Reading:
     def loss_tree(self):
         """∂J/∂z_L from the engine, printed in the claim syntax and read back."""
         if self.derivation is None:
-            self.derivation = backprop(self.net)
+            self.derivation = concrete_backprop(self.net)
         return parse(to_claim(self.derivation.dJdz("L" if self.net.symbolic else
                                                    self.net.depth)))
 

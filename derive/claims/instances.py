@@ -90,8 +90,11 @@ class Claim:
 
 @lru_cache(maxsize=64)
 def concrete_backprop(net):
-    """The engine's derivation of a network at concrete widths, kept: a claim and the
-    repairs its hints try are checked at the same instances."""
+    """The engine's derivation of a network (at concrete widths or not), kept: a claim
+    and the repairs its hints try are checked at the same instances, and a verdict, its
+    correct form and a chain's steps asked again for the same network (another
+    parameter, another notation) do not derive it again. A `Derivation` is never
+    changed after it is built, so sharing it is safe."""
     return backprop(net)
 
 

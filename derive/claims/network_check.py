@@ -25,7 +25,6 @@ True
 import random
 from dataclasses import replace
 
-from ..engine.plan import backprop
 from ..errors import ClaimError, SpecError
 from ..printing.claim_forms import readable
 from ..printing.claim_text import shape_text, to_claim, to_latex
@@ -34,7 +33,16 @@ from ..spec.network import Network
 from ..vocab import LAYER
 from .grammar import parse, parse_param
 from .hints import diagnose, diagnose_shape
-from .instances import Claim, ExactBudget, Skip, check_at, layers_of, plan, transposed
+from .instances import (
+    Claim,
+    ExactBudget,
+    Skip,
+    check_at,
+    concrete_backprop,
+    layers_of,
+    plan,
+    transposed,
+)
 from .network_build import Builder, build
 from .rnn_check import verify_rnn
 from .shapes import ShapeMismatch
@@ -107,7 +115,7 @@ def correct_form(net, param, notation="hz"):
     ('2 (z_L - y) z_{L-1}^T', '2 (z_L - y) z_{L-1}^\\\\top')
     """
     kind, pspec = parse_param(param, notation)
-    return _correct_texts(backprop(net), kind, pspec, net, notation)
+    return _correct_texts(concrete_backprop(net), kind, pspec, net, notation)
 
 
 def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
@@ -129,7 +137,7 @@ def verify(net, param, claim, notation="hz", seed=0, points=2, exact=True):
         raise ClaimError("∂J/∂x is not a gradient the engine derives; ask for z_1 … z_L")
     if not net.symbolic and "l" in [b for b, _ in layers_of(tree) + [pspec]]:
         raise ClaimError("a general layer l needs a network of symbolic depth")
-    d = backprop(net)
+    d = concrete_backprop(net)
     name = _param_name(kind, pspec)
     text, tex = _correct_texts(d, kind, pspec, net, notation)
     verdict = Verdict(False, "", correct=text, correct_latex=tex)

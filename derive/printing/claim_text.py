@@ -25,6 +25,7 @@ Trace, Identity, sizes) and raises ValueError for what the claim syntax cannot s
 '\\\\frac{1}{2} n A^\\\\top'
 """
 import re
+from functools import lru_cache
 
 from sympy import (
     Add,
@@ -106,6 +107,14 @@ NODES = {"network": (Var, Act, DiagMatrix, Transpose, OneMatrix, HadamardPower,
 ATOMIC = {"network": (Var, Act, OneMatrix), "free": (MatrixSymbol, Elem, Identity, AsScalar,
                                                      SqNorm, Trace, MatPow, Determinant)}
 NAMED = {"network": Var, "free": MatrixSymbol}
+
+
+@lru_cache(maxsize=4096)
+def _negated(term):
+    """−term, kept: SymPy's ``-term`` runs ``doit`` through every factor, most of the
+    time of printing a long correct form, and a form is printed again in every
+    notation, as text and as LaTeX."""
+    return -term
 
 
 def _negative(term):
@@ -237,7 +246,8 @@ class ClaimPrinter(NetworkNames, StrPrinter):
         terms = sorted(e.args, key=lambda t: (self._negative(t), self._constant_term(t)))
         out = self._term(terms[0])
         for a in terms[1:]:
-            out += f" - {self._term(-a)}" if self._negative(a) else f" + {self._term(a)}"
+            out += f" - {self._term(_negated(a))}" if self._negative(a) else \
+                f" + {self._term(a)}"
         return out
 
     @staticmethod
