@@ -32,6 +32,8 @@ from .answers import hz_answer
 from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 from .facts import activations, assumptions
+from .graph_diagram import graph_svg
+from .graph_notes import is_graph, render_graph
 from .norm import page as norm_page
 from .one_node import one_node_chain, scalar_steps
 from .rows import ROW_SECTIONS, row, row_results, row_steps, transpose_chain
@@ -345,6 +347,9 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
     ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
     derivatives, for ``gh``; ``denominator`` otherwise).
     """
+    if is_graph(d):      # a network of calls (conv1d, conv2d, …): documents/graph_notes.py
+        return render_graph(d, fmt, notation, layout, svg_name, title, detail, standalone,
+                            templates)
     refuse_unbuilt(getattr(d, "net", None), "documents")
     if not isinstance(d, Derivation):
         raise SpecError(f"render takes a Derivation (from backprop), got {type(d).__name__}")
@@ -365,5 +370,7 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
 
 def render_svg(d, notation="hz"):
     """The network diagram as a standalone SVG (forward chain above, δ chain below)."""
+    if is_graph(d):
+        return graph_svg(d)
     nt = _notation.get(notation)
     return svg(_Doc(d, nt))
