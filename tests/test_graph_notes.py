@@ -1,0 +1,365 @@
+"""The notes of a network of calls (documents/graph_notes.py): every displayed equation is
+the walker's own object and holds at random values of the network (GraphDerivation.values),
+every lead-in claims only what its display shows, both formats render (KaTeX, MathJax,
+pdflatex without an overfull box), and a network of calls the convolution helpers never
+built (a dense net with a residual add: the accumulation step) renders unchanged."""
+import random
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import pytest
+from conftest import IN_CI
+from mathcheck import check, fragments, node_ready
+from sympy import Indexed, Integer, Matrix
+from sympy.matrices.expressions import MatAdd
+
+from derive import Network, backprop, render
+from derive.calculus.evaluate import evaluate
+from derive.cli.main import main
+from derive.documents.graph_lesson import lesson
+from derive.documents.graph_notes import render_graph
+from derive.engine.graph import backprop_graph, leaves
+from derive.errors import SpecError
+from derive.ir.calls import OpCall
+from derive.ir.nodes import MatPartial, Var
+from derive.ir.quantities import IMAGE_DIMS, KINDS, Q, Sizes
+from derive.printing.graph_latex import GraphLatexPrinter
+from derive.vocab import LOSS, WIDTH
+
+TOLERANCE = 1e-12     # the inputs are doubles; a wrong formula is off by O(1)
+
+
+@dataclass(frozen=True)
+class SkipNet:
+    """A dense network of calls whose z_1 is read twice (by layer 2's weights and by the
+    skip of its residual add), written here and nowhere in derive: the accumulation."""
+
+    arch = "skipnet"
+    depth = 3
+    bias, batch, norm, dropout, weight_decay = "explicit", False, "none", False, False
+
+    @property
+    def blocks(self):
+        def dense(l, act, out="z"):
+            return (OpCall("dense_bias", {"W": Q("W", l), "x": Q("z", l - 1), "b": Q("b", l)},
+                           Q("h", l)), OpCall(act, {"x": Q("h", l)}, Q(out, l)))
+        skip = OpCall("residual", {"x": Q("a", 2), "skip": Q("z", 1)}, Q("z", 2))
+        loss = OpCall("loss:mse", {"x": Q("z", 3), "t": Q("y", 3)}, Q("J", 3))
+        return dense(1, "tanh"), dense(2, "tanh", "a") + (skip,), dense(3, "identity") + (loss,)
+
+    def size_values(self):
+        return {WIDTH[l]: Integer(w) for l, w in enumerate((2, 2, 2, 1))}
+
+    def pre_activation(self, layer):
+        return Q("h", layer)
+
+    def describe(self):
+        return "a dense network with one residual add"
+
+
+NETS = {
+    "conv1d_max": lambda: Network.conv1d(channels=(1, 2), kernel=2, pool="max", length=5,
+                                         head_widths=(2,)),
+    "conv1d_avg": lambda: Network.conv1d(channels=(1, 2, 2), kernel=2, pool="avg", length=8,
+                                         head_widths=(2,)),
+    "conv2d_max": lambda: Network.conv2d(channels=(1, 2), kernel=2, pool="max", size=(4, 4),
+                                         head_widths=(2,)),
+    "skipnet": SkipNet,
+}
+
+
+@pytest.fixture(scope="module", params=sorted(NETS))
+def case(request):
+    """(name, derivation, lesson, values of every quantity and cotangent at a random point)."""
+    net = NETS[request.param]()
+    d = backprop_graph(net) if request.param == "skipnet" else backprop(net)
+    rng = random.Random(7)
+    given = {key: [[rng.uniform(-1, 1) for _ in range(cols)] for _ in range(rows)]
+             for key, (rows, cols) in leaves(net, d.sizes()).items()}
+    return request.param, d, lesson(d), d.values(given)
+
+
+def _value(expr, env, d):
+    """A matrix expression at the point: a cotangent from the walk's values, else evaluated."""
+    if isinstance(expr, MatPartial):
+        return env["d" + expr.wrt.kind, int(expr.wrt.layer)]
+    if isinstance(expr, Var):
+        return env[expr.kind, int(expr.layer)]
+    value = evaluate(expr.xreplace(d.sizes()), env)
+    return value if hasattr(value, "shape") else Matrix([[value]])
+
+
+def _close(a, b):
+    assert a.shape == b.shape
+    return all(abs(float(x - y)) < TOLERANCE * (1 + abs(float(y))) for x, y in zip(a, b))
+
+
+def _matrix_lines(les):
+    for disp in les["forward"] + les["backward"] + les["gradients"]:
+        for lhs, rhs in disp.lines:
+            if isinstance(lhs, (Var, MatPartial)):
+                yield lhs, rhs
+    yield from les["summary"]
+
+
+def test_every_matrix_form_is_the_walkers_object(case):
+    """Each cotangent's and gradient's last line is the walker's own (lhs, rhs): the rhs
+    is the very object of ``d.cotangents`` / ``d.grads``; the summary and the algorithm
+    list every one of them once, and the forward lines are ``d.forward``'s."""
+    _, d, les, _ = case
+    walked = {(s.lhs, s.rhs) for s in d.steps if s.form == "matrix"}
+    results = {**d.cotangents, **d.grads}
+    for disp in les["backward"] + les["gradients"]:
+        lhs, rhs = disp.lines[-1]
+        assert rhs is results[Q(lhs.wrt.kind, lhs.wrt.layer)]
+    assert {disp.lines[-1] for disp in les["backward"] + les["gradients"]} == walked
+    assert len(walked) == len(results)
+    assert len(les["summary"]) == len(walked) and set(les["summary"]) == walked
+    assert les["algorithm"]["backward"] == les["summary"]
+    assert [line for disp in les["forward"] for line in disp.lines] == \
+        [(s.lhs, s.rhs) for s in d.forward]
+
+
+def _key(var):
+    return var.kind, int(var.layer)
+
+
+def test_every_displayed_matrix_equality_holds_at_a_random_point(case):
+    """Forward lines, cotangents, gradients, summary: both sides evaluated numerically."""
+    _, d, les, env = case
+    count = 0
+    for lhs, rhs in _matrix_lines(les):
+        if lhs == LOSS:
+            continue
+        assert _close(_value(lhs, env, d), _value(rhs, env, d)), (lhs, rhs)
+        count += 1
+    assert count >= len(d.cotangents) + len(d.grads)
+
+
+def _sizes(net):
+    """The network's concrete sizes as the quantity table reads them."""
+    if getattr(net, "arch", "") == "conv2d":
+        rows, cols = zip(*net.images)
+        return Sizes(net.widths, lengths=rows, kernel=net.kernel, pool=net.pool_size,
+                     columns_=cols)
+    return Sizes(net.widths, lengths=getattr(net, "lengths", ()),
+                 kernel=getattr(net, "kernel", 1), pool=getattr(net, "pool_size", 1))
+
+
+def _storage(kind, layer, idx, sz):
+    """(row, column) of the matrix storing quantity ``kind`` at 0-based slot indices
+    ``idx`` (derive/ir/quantities.py: a kernel [o, c, j] at column cκ + j, an image
+    [c, y, x] at y N' + x, a mask [c, u, j] at u p + j, …)."""
+    slots = KINDS[kind].indices
+    if len(idx) == 1:
+        return idx[0], 0
+    if slots == "kernel":
+        step = sz.kernel if kind == "K" else sz.pool
+        return idx[0], idx[1] * step + idx[2]
+    if slots == "image":
+        return idx[0], idx[1] * IMAGE_DIMS[kind](sz, layer)[1] + idx[2]
+    if slots == "kernel2":
+        return idx[0], (idx[1] * sz.kernel + idx[2]) * sz.kernel + idx[3]
+    if slots == "mask2":
+        u, v, i, j = idx[1:]
+        return idx[0], ((u * sz.columns(layer) + v) * sz.pool + i) * sz.pool + j
+    return idx[0], idx[1]
+
+
+def _written(expr, env, d, sz):
+    """An index-form expression at concrete indices: every sum written out, every entry
+    read from the values (a cotangent's under ("d" + kind, layer))."""
+    def read(e):
+        label = e.base.label
+        var = label.wrt if isinstance(label, MatPartial) else label
+        key = ("d" if isinstance(label, MatPartial) else "") + var.kind, int(var.layer)
+        at = _storage(var.kind, int(var.layer), [int(v) - 1 for v in e.indices], sz)
+        return env[key][at]
+    return expr.xreplace(d.sizes()).doit().replace(
+        lambda e: isinstance(e, Indexed) and isinstance(e.base.label, (Var, MatPartial)), read)
+
+
+def _entries(var, sz):
+    """Every 0-based slot index of a quantity (its kernel's taps, its image's pixels)."""
+    rows, cols = var.shape
+    slots = KINDS[var.kind].indices
+    if slots == "kernel":
+        return [(o, c, j) for o in range(rows) for c in range(cols // sz.kernel)
+                for j in range(sz.kernel)]
+    if slots == "kernel2":
+        k = sz.kernel
+        return [(o, c, u, v) for o in range(rows) for c in range(cols // k ** 2)
+                for u in range(k) for v in range(k)]
+    if slots == "image":
+        height, width = IMAGE_DIMS[var.kind](sz, int(var.layer))
+        return [(c, y, x) for c in range(rows) for y in range(height) for x in range(width)]
+    return [(a, b) for a in range(rows) for b in range(cols)]
+
+
+def test_the_index_form_lines_are_the_walkers_and_hold_entry_by_entry(case):
+    """A windowed call's display: its first line is the walker's chain-rule step, its
+    second the walker's contracted Kronecker step, and the second, written out at every
+    entry, equals the matrix form's value there."""
+    name, d, les, env = case
+    shown = [disp for disp in les["backward"] + les["gradients"] if len(disp.lines) == 3]
+    assert bool(shown) == name.startswith("conv")
+    if not shown:
+        return
+    index = {(s.rule, s.lhs, s.rhs) for s in d.steps if s.form == "index"}
+    sz = _sizes(d.net)
+    for disp in shown:
+        (lhs, chain), (none, contracted), (matrix, _) = disp.lines
+        assert none is None and ("chain rule", lhs, chain) in index
+        assert ("Kronecker contraction", lhs, contracted) in index
+        var = Var(matrix.wrt.kind, matrix.wrt.layer, *(env["d" + matrix.wrt.kind,
+                                                            int(matrix.wrt.layer)].shape))
+        for idx in _entries(var, sz):
+            point = dict(zip(lhs.wrt.indices, [Integer(v + 1) for v in idx]))
+            got = _written(contracted.xreplace(point), env, d, sz)
+            want = env["d" + var.kind, int(var.layer)][_storage(var.kind, int(var.layer),
+                                                                  idx, sz)]
+            assert abs(float(got - want)) < TOLERANCE, (disp.facts["var"], idx)
+
+
+def test_every_operator_definition_holds_entry_by_entry(case):
+    """Each operator's definition (its node's component at free indices) written out at
+    every entry equals the node evaluated as a whole (stored like the quantity of its
+    shape and number of indices)."""
+    name, d, les, env = case
+    assert bool(les["operators"]) == name.startswith("conv")
+    sz = _sizes(d.net) if les["operators"] else None
+    for lhs, rhs in les["operators"]:
+        node, free = lhs.base.label, lhs.indices
+        value = _value(node, env, d)
+        kind, layer = next((key for key, v in env.items() if key[0] in KINDS and v.shape ==
+                            value.shape and len(free) == _SLOTS[KINDS[key[0]].indices]),
+                           ("zc", 1))     # a padded cotangent: no quantity is its shape
+        if len(free) == 1:
+            entries = [(a,) for a in range(value.rows)]
+        else:
+            entries = _entries(Var(kind, layer, *value.shape), sz)
+        for idx in entries:
+            got = _written(rhs.xreplace(dict(zip(free, [Integer(v + 1) for v in idx]))),
+                           env, d, sz)
+            want = value[_storage(kind, layer, list(idx), sz)]
+            assert abs(float(got - want)) < TOLERANCE, (node, idx)
+
+
+_SLOTS = {"grid": 2, "kernel": 3, "image": 3, "kernel2": 4, "mask2": 5, "samples": 2,
+          "entries": 2, "column": 1}
+
+
+def test_every_lead_in_claims_what_its_display_shows(case):
+    """A single reader's VJP shows the cotangent of the reader's output; an accumulation
+    shows one term per reader (and only there are several readers); a windowed call shows
+    three lines, the middle one with indicator brackets exactly when the lead-in says so;
+    a forward lead-in names the calls of its lines, in order."""
+    name, d, les, _ = case
+    p = GraphLatexPrinter()
+    for disp in les["backward"] + les["gradients"]:
+        paths, (lhs, rhs) = disp.facts["paths"], disp.lines[-1]
+        if disp.kind.endswith("_sum"):
+            assert isinstance(rhs, MatAdd) and len(rhs.args) == len(paths) > 1
+        else:
+            assert len(paths) == 1
+        if not disp.facts["loss"]:
+            for _, q in paths:
+                cot = MatPartial(LOSS, Var(q.kind, q.layer, 1, 1))
+                assert p.doprint(cot) in p.doprint(rhs), (lhs, q)
+        assert (len(disp.lines) == 3) == disp.kind.endswith("_index")
+        if disp.kind.endswith("_index"):
+            assert disp.facts["brackets"] == (r"\mathbb{1}[" in p.doprint(disp.lines[1][1]))
+    for disp in les["forward"]:
+        calls = [c for block in d.net.blocks for c in block if c.out.layer == disp.facts["layer"]]
+        assert disp.facts["ops"] == [c.op for c in calls]
+        assert [line[0] for line in disp.lines] == [s.lhs for s in d.forward
+                                                    if s.layer == disp.facts["layer"]]
+    kinds = {disp.kind for disp in les["backward"]}
+    assert ("cotangent_sum" in kinds) == (name == "skipnet")
+
+
+@pytest.fixture(scope="module")
+def documents(case):
+    """Both formats of the case's notes."""
+    _, d, _, _ = case
+    return {fmt: render(d, fmt) if d.net.arch != "skipnet" else render_graph(d, fmt)
+            for fmt in ("latex", "markdown")}
+
+
+def test_both_formats_show_every_line_as_printed(case, documents):
+    _, _, les, _ = case
+    p = GraphLatexPrinter(dict(human=True))
+    for fmt, text in documents.items():
+        if fmt == "markdown":
+            p = GraphLatexPrinter(dict(human=True, indicator=r"\mathbb{I}"))
+        for lhs, rhs in _matrix_lines(les):
+            assert f"{p.doprint(lhs)} &= {p.doprint(rhs)}" in text or \
+                f"{p.doprint(lhs)} = {p.doprint(rhs)}" in text, (fmt, lhs)
+        for section in ("Forward pass", "Backward pass", "Gradients of the parameters",
+                        "Summary", "The algorithm"):
+            assert section in text
+        assert r"\boxed" in text and "<<" not in text and "<%" not in text
+
+
+def test_the_markdown_math_renders_in_katex_and_mathjax():
+    """Every math fragment of every case's Markdown, in one node run."""
+    if not node_ready():
+        if IN_CI:
+            pytest.fail("node with katex and mathjax-full is required in CI")
+        pytest.skip("node or node_modules missing")
+    frags = set()
+    for name, make in NETS.items():
+        net = make()
+        d = backprop_graph(net) if name == "skipnet" else backprop(net)
+        found = fragments(render_graph(d, "markdown"))
+        assert len(found) > 20, name
+        frags |= {(f["tex"], f["display"]) for f in found}
+    failures = check([{"tex": tex, "display": display} for tex, display in sorted(frags)])
+    assert not failures, failures[:3]
+
+
+def overfull(log):
+    return [float(w) for w in re.findall(r"Overfull \\[hv]box \(([\d.]+)pt too", log)]
+
+
+def test_the_latex_compiles_without_an_overfull_box(case, documents, tmp_path):
+    name = case[0]
+    if name == "conv1d_avg":
+        pytest.skip("one conv1d and the conv2d document suffice for the page check")
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        if IN_CI:
+            pytest.fail("CI=true needs pdflatex")
+        pytest.skip("pdflatex is not installed")
+    (tmp_path / "doc.tex").write_text(documents["latex"])
+    proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                          cwd=tmp_path, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-2000:]
+    wide = [w for w in overfull((tmp_path / "doc.log").read_text(errors="replace")) if w > 1]
+    assert not wide, f"overfull boxes of {wide} pt"
+
+
+def test_notes_arch_writes_the_document_and_its_diagram(tmp_path, capsys):
+    out = tmp_path / "cnn.md"
+    assert main(["notes", "--arch", "conv1d", "--channels", "1,2", "--kernel", "2",
+                 "--length", "5", "--head-widths", "2", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "# Backpropagation through a 1-D convolutional network" in text
+    assert "](cnn.svg)" in text and (tmp_path / "cnn.svg").read_text().startswith("<svg")
+    assert main(["notes", "--arch", "conv2d", "--channels", "1,2", "--kernel", "2", "--size",
+                 "4,4", "--head-widths", "2", "--detail", "brief"]) == 0
+    brief = capsys.readouterr().out
+    assert r"\boxed" in brief and "Backward pass" not in brief.split("The algorithm")[0]
+
+
+def test_bad_options_are_refused_in_one_line():
+    d = backprop(NETS["conv1d_max"]())
+    for kwargs, message in ((dict(fmt="html"), "format 'html' is not allowed"),
+                            (dict(detail="all"), "detail 'all' is not allowed"),
+                            (dict(layout="numerator"), "layout 'numerator' is not allowed"),
+                            (dict(templates="/nonexistent"), "is not a folder")):
+        with pytest.raises(SpecError, match=message) as err:
+            render(d, **kwargs)
+        assert "\n" not in str(err.value)
