@@ -363,3 +363,12 @@ def test_bad_options_are_refused_in_one_line():
         with pytest.raises(SpecError, match=message) as err:
             render(d, **kwargs)
         assert "\n" not in str(err.value)
+
+
+def test_no_prose_sentence_appears_three_times(documents):
+    """SPEC §4: the lead-ins name their own quantities, so none repeats verbatim."""
+    prose = [line for line in documents["markdown"].splitlines()
+             if line and not line.startswith(("$$", "|", "\\", "#", "!")) and "&" not in line]
+    sentences = [s for line in prose for s in re.split(r"(?<=[.:])\s+(?=[A-Z$`])", line)]
+    counts = {s: sentences.count(s) for s in sentences}
+    assert max(counts.values()) < 3, [s for s, n in counts.items() if n >= 3]

@@ -15,18 +15,20 @@ engine's own object, never rewritten:
 * ``gradients``: the same for every parameter;
 * ``operators``: each matrix node of those displays defined by its component;
 * ``summary`` and ``algorithm``: the matrix forms in the order one backward sweep
-  computes them (a parameter's gradient right after the cotangent it needs).
+  computes them (a parameter's gradient right after the cotangent it needs), and the
+  algorithm's update θ ← θ − η ∂J/∂θ of every parameter.
 
 Lines are (lhs, rhs); an lhs of None continues the chain of the line above.
 """
 from dataclasses import dataclass, field
 
 from sympy import Basic, IndexedBase, Symbol
-from sympy.matrices.expressions import MatAdd
+from sympy.matrices.expressions import MatAdd, MatMul
 
 from ..ir.nodes import MatPartial, Var
 from ..ir.quantities import KINDS
 from ..ir.steps import Rule
+from ..vocab import ETA, LOSS
 
 #: the free indices of an operator's definition, as many as its result has slots
 FREE = tuple(Symbol(name, integer=True, positive=True) for name in "abkmq")
@@ -89,7 +91,9 @@ def _display(kind_prefix, step, index, reads):
     facts = dict(var=var, paths=[(op, q) for op, q in paths], layer=var.layer,
                  loss=any(op.startswith("loss:") for op, _ in paths),
                  brackets=len(lines) > 1 and any(type(n).__name__ == "Inside"
-                                                 for n in _walk(lines[1][1])))
+                                                 for n in _walk(lines[1][1])),
+                 flip=len(lines) > 1 and any(type(n).__name__.startswith("Flip")
+                                             for n in _walk(step.rhs)))
     return Display(kind, lines, facts)
 
 
@@ -204,4 +208,13 @@ def lesson(d):
                 operators=operators(forward + cotangents + gradients),
                 summary=_sweep(d, reads), quantities=quantities(d),
                 algorithm=dict(forward=[line for disp in forward for line in disp.lines],
-                               backward=_sweep(d, reads)))
+                               backward=_sweep(d, reads), step=_updates(gradients)))
+
+
+def _updates(gradients):
+    """[(θ, θ − η ∂J/∂θ)]: one gradient step for every parameter (printed with ←)."""
+    out = []
+    for disp in gradients:
+        theta = disp.lines[-1][0].wrt
+        out.append((theta, MatAdd(theta, MatMul(-ETA, MatPartial(LOSS, theta)))))
+    return out

@@ -85,7 +85,7 @@ def _display(pr, disp):
         paths = [dict(op=op, out=pr.var(q), cot=pr.cot(q), loss=q.kind == "J")
                  for op, q in facts["paths"]]
         out.update(var=pr.tex(facts["var"]), cot=pr.tex(MatPartial(LOSS, facts["var"])),
-                   paths=paths, count=len(paths), brackets=facts["brackets"],
+                   paths=paths, count=len(paths), brackets=facts["brackets"], flip=facts["flip"],
                    loss=facts["loss"])
     else:
         out.update(layer=pr.p.layer_tex(facts["layer"]), ops=facts["ops"])
@@ -160,7 +160,8 @@ def context(d, notation="hz", fmt="latex", title=None, detail="standard"):
         gradients=[_display(pr, disp) for disp in les["gradients"]],
         summary=pr.lines(les["summary"]),
         algorithm=dict(forward=pr.lines(les["algorithm"]["forward"]),
-                       backward=pr.lines(les["algorithm"]["backward"])),
+                       backward=pr.lines(les["algorithm"]["backward"]),
+                       step=pr.lines(les["algorithm"]["step"])),
         loss=pr.tex(LOSS), nt=dict(name=pr.nt.name, title=pr.nt.title),
         m=lambda tex: f"${tex}$", c=lambda value: _code(value, fmt),
         t=lambda value: _plain(value, fmt))
