@@ -22,7 +22,7 @@ Lines are (lhs, rhs); an lhs of None continues the chain of the line above.
 """
 from dataclasses import dataclass, field
 
-from sympy import Basic, IndexedBase, Symbol
+from sympy import Basic, IndexedBase, Symbol, sympify
 from sympy.matrices.expressions import MatAdd, MatMul
 
 from ..ir.nodes import MatPartial, Var
@@ -52,12 +52,13 @@ def readers(net):
     out = {}
     for call in (c for block in net.blocks for c in block):
         for q in call.args.values():
-            out.setdefault((q.kind, int(q.layer)), []).append((call.op, call.out))
+            out.setdefault((q.kind, sympify(q.layer)), []).append((call.op, call.out))
     return out
 
 
 def _key(var):
-    return var.kind, int(var.layer)
+    """A quantity's kind and layer (a SymPy number or expression: a symbolic step too)."""
+    return var.kind, sympify(var.layer)
 
 
 def _index_var(step):
@@ -128,7 +129,7 @@ def _sweep(d, reads):
         for key, g in grads.items():
             first = reads.get(key, [(None, None)])[0][1]   # the earliest call reading it
             if key not in done and first is not None and \
-                    (first.kind, int(first.layer)) == _key(s.lhs.wrt):
+                    (first.kind, sympify(first.layer)) == _key(s.lhs.wrt):
                 out.append((g.lhs, g.rhs))
                 done.add(key)
     out += [(g.lhs, g.rhs) for key, g in grads.items() if key not in done]

@@ -133,6 +133,24 @@ def _operators(pr, pairs):
     return out, sorted(words)
 
 
+def _chain(pr, d):
+    """The diagram's row: the first call's input, then every call's output, each with
+    its cotangent (none for the input and the loss), the call writing it, and ``skips``:
+    the 1-based places of the earlier outputs it also reads (not the one just before)."""
+    first = d.forward[0]
+    inputs = sorted((v for v in first.rhs.atoms(Var) if not KINDS[v.kind].trained), key=str)
+    row = [dict(q=pr.tex(inputs[0]), cot="", op="", skips=[])] if inputs else []
+    place = {(v.kind, v.layer): 1 for v in inputs[:1]}
+    for s in d.forward:
+        cot = pr.tex(MatPartial(LOSS, s.lhs)) if isinstance(s.lhs, Var) else ""
+        reads = {place[v.kind, v.layer] for v in s.rhs.atoms(Var) if (v.kind, v.layer) in place}
+        row.append(dict(q=pr.tex(s.lhs), cot=cot, op=s.op,
+                        skips=sorted(n for n in reads if n < len(row))))
+        if isinstance(s.lhs, Var):
+            place[s.lhs.kind, s.lhs.layer] = len(row)
+    return row
+
+
 def _code(value, fmt):
     """An op's name as code: ``\\texttt`` in LaTeX (its underscores escaped), a code span
     in Markdown."""
@@ -149,6 +167,7 @@ def context(d, notation="hz", fmt="latex", title=None, detail="standard"):
     arch = getattr(net, "arch", "graph")
     reads = sorted({row["reads"] for row in _shapes(pr, les["quantities"])})
     defined, words = _operators(pr, les["operators"])
+    chain = _chain(pr, d)
     return dict(
         arch=arch, arch_title=ARCH_TITLES.get(arch, f"a {arch} network"), title=title,
         description=net.describe(), detail=detail, reads=reads,
@@ -162,7 +181,8 @@ def context(d, notation="hz", fmt="latex", title=None, detail="standard"):
         algorithm=dict(forward=pr.lines(les["algorithm"]["forward"]),
                        backward=pr.lines(les["algorithm"]["backward"]),
                        step=pr.lines(les["algorithm"]["step"])),
-        loss=pr.tex(LOSS), nt=dict(name=pr.nt.name, title=pr.nt.title),
+        chain=chain, skips=any(n["skips"] for n in chain), loss=pr.tex(LOSS),
+        nt=dict(name=pr.nt.name, title=pr.nt.title),
         m=lambda tex: f"${tex}$", c=lambda value: _code(value, fmt),
         t=lambda value: _plain(value, fmt))
 
