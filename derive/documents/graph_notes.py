@@ -111,7 +111,7 @@ def _sizes(pr, values):
     for symbol, value in sorted(values.items(), key=lambda kv: str(kv[0])):
         key = symbol.base.label.name if hasattr(symbol, "base") else symbol.name
         groups.setdefault(key, []).append(f"{pr.tex(symbol)} = {pr.tex(Integer(value))}")
-    return [dict(key=key, symbols=", ".join(items)) for key, items in groups.items()]
+    return [dict(key=key, members=items) for key, items in groups.items()]
 
 
 def _plain(value, fmt):
