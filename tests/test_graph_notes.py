@@ -343,6 +343,26 @@ def test_the_latex_compiles_without_an_overfull_box(case, documents, tmp_path):
     assert not wide, f"overfull boxes of {wide} pt"
 
 
+def test_a_deep_network_fits_its_pages(tmp_path):
+    """Three convolutions and a head of three layers: the summary is boxed a dozen lines
+    at a time (a box cannot break across pages), and nothing is wider than the page."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        if IN_CI:
+            pytest.fail("CI=true needs pdflatex")
+        pytest.skip("pdflatex is not installed")
+    d = backprop(Network.conv1d(channels=(1, 2, 2, 2), kernel=2, pool="max", length=16,
+                                head_widths=(4, 3, 2)))
+    tex = render(d, "latex")
+    assert tex.count(r"\boxed") == -(-len(lesson(d)["summary"]) // 12) > 1
+    (tmp_path / "doc.tex").write_text(tex)
+    proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                          cwd=tmp_path, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-2000:]
+    wide = [w for w in overfull((tmp_path / "doc.log").read_text(errors="replace")) if w > 1]
+    assert not wide, f"overfull boxes of {wide} pt"
+
+
 def test_notes_arch_writes_the_document_and_its_diagram(tmp_path, capsys):
     out = tmp_path / "cnn.md"
     assert main(["notes", "--arch", "conv1d", "--channels", "1,2", "--kernel", "2",
