@@ -405,3 +405,13 @@ def test_the_diagram_draws_a_skip_where_a_call_reads_an_earlier_quantity(case, d
     assert ('fill="none"' in render_svg(d)) == skip     # an arc, not the arrow head
     for text in documents.values():
         assert ("a curved arrow shows" in text) == skip
+
+
+def test_a_folder_of_templates_replaces_a_graph_template_by_name(tmp_path):
+    """--templates DIR: DIR/notes/graph/common/intro.j2 replaces the shipped one."""
+    folder = tmp_path / "mine" / "notes" / "graph" / "common"
+    folder.mkdir(parents=True)
+    (folder / "intro.j2").write_text("Our own opening for << arch_title >>.\n")
+    text = render(backprop(NETS["conv1d_max"]()), "markdown", templates=str(tmp_path / "mine"))
+    assert "Our own opening for a 1-D convolutional network." in text
+    assert "These notes derive" not in text
