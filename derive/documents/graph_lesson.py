@@ -48,11 +48,12 @@ class Display:
 
 
 def readers(net):
-    """{(kind, layer): [(op, output Q)]} of every quantity a call reads, in forward order."""
+    """{(kind, layer): [(op, port, output Q)]} of every quantity a call reads, in forward
+    order."""
     out = {}
     for call in (c for block in net.blocks for c in block):
-        for q in call.args.values():
-            out.setdefault((q.kind, sympify(q.layer)), []).append((call.op, call.out))
+        for port, q in call.args.items():
+            out.setdefault((q.kind, sympify(q.layer)), []).append((call.op, port, call.out))
     return out
 
 
@@ -89,8 +90,9 @@ def _display(kind_prefix, step, index, reads):
     lines.append((step.lhs, step.rhs))
     summed = isinstance(step.rhs, MatAdd) and len(paths) > 1
     kind = kind_prefix + ("_sum" if summed else "_index" if len(lines) > 1 else "")
-    facts = dict(var=var, paths=[(op, q) for op, q in paths], layer=var.layer,
-                 loss=any(op.startswith("loss:") for op, _ in paths),
+    facts = dict(var=var, paths=list(paths), layer=var.layer,
+                 rule=(kind, tuple((op, port) for op, port, _ in paths)),
+                 loss=any(op.startswith("loss:") for op, _, _ in paths),
                  brackets=len(lines) > 1 and any(type(n).__name__ == "Inside"
                                                  for n in _walk(lines[1][1])),
                  flip=len(lines) > 1 and any(type(n).__name__.startswith("Flip")
@@ -127,7 +129,7 @@ def _sweep(d, reads):
             continue
         out.append((s.lhs, s.rhs))
         for key, g in grads.items():
-            first = reads.get(key, [(None, None)])[0][1]   # the earliest call reading it
+            first = reads.get(key, [(None, None, None)])[0][2]   # the earliest call reading it
             if key not in done and first is not None and \
                     (first.kind, sympify(first.layer)) == _key(s.lhs.wrt):
                 out.append((g.lhs, g.rhs))

@@ -42,10 +42,10 @@ TEX_PLAIN = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#":
 
 
 def is_graph(d):
-    """Whether ``d`` is the derivation of a network of calls (it has cotangents and a
-    forward pass; its network has blocks)."""
+    """Whether ``d`` is the derivation of a network of calls: it has cotangents and a
+    forward pass, and its network names its architecture (an MLP's does not)."""
     return hasattr(d, "cotangents") and hasattr(d, "forward") and \
-        hasattr(getattr(d, "net", None), "blocks")
+        isinstance(getattr(getattr(d, "net", None), "arch", None), str)
 
 
 class _Printer:
@@ -83,13 +83,38 @@ def _display(pr, disp):
     out = dict(kind=disp.kind, lines=pr.lines(disp.lines))
     if "var" in facts:
         paths = [dict(op=op, out=pr.var(q), cot=pr.cot(q), loss=q.kind == "J")
-                 for op, q in facts["paths"]]
+                 for op, _, q in facts["paths"]]
         out.update(var=pr.tex(facts["var"]), cot=pr.tex(MatPartial(LOSS, facts["var"])),
                    paths=paths, count=len(paths), brackets=facts["brackets"], flip=facts["flip"],
                    loss=facts["loss"])
     else:
         out.update(layer=pr.p.layer_tex(facts["layer"]), ops=facts["ops"])
     return out
+
+
+def _with_runs(pr, displays):
+    """Each display printed, except one whose rule (its kind and the calls and ports it
+    goes through) an earlier display of the section derived already: consecutive such
+    repeats are one display of their matrix forms (kind ``repeat``, with their calls)."""
+    seen, out = set(), []
+    for disp in displays:
+        rule = disp.facts["rule"]
+        if rule not in seen:
+            seen.add(rule)
+            out.append(_display(pr, disp))
+            continue
+        if out[-1]["kind"] != "repeat":
+            out.append(dict(kind="repeat", lines=[], ops=[]))
+        out[-1]["lines"] += pr.lines(disp.lines[-1:])
+        out[-1]["ops"] += [op for op, _, _ in disp.facts["paths"] if op not in out[-1]["ops"]]
+    return out
+
+
+def _forward(pr, displays):
+    """The forward pass as one display, and each layer's calls for its lead-in."""
+    return dict(lines=[line for disp in displays for line in pr.lines(disp.lines)],
+                layers=[dict(layer=pr.p.layer_tex(disp.facts["layer"]), ops=disp.facts["ops"])
+                        for disp in displays])
 
 
 def _shapes(pr, quantities):
@@ -174,9 +199,8 @@ def context(d, notation="hz", fmt="latex", title=None, detail="standard"):
         sizes=_sizes(pr, d.sizes()), masked=any(s.op.startswith("max_pool") for s in d.forward),
         shapes=_shapes(pr, les["quantities"]),
         operators=defined, in_words=words,
-        forward=[_display(pr, disp) for disp in les["forward"]],
-        backward=[_display(pr, disp) for disp in les["backward"]],
-        gradients=[_display(pr, disp) for disp in les["gradients"]],
+        forward=_forward(pr, les["forward"]),
+        backward=_with_runs(pr, les["backward"]), gradients=_with_runs(pr, les["gradients"]),
         summary=pr.lines(les["summary"]),
         algorithm=dict(forward=pr.lines(les["algorithm"]["forward"]),
                        backward=pr.lines(les["algorithm"]["backward"]),
