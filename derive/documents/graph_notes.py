@@ -195,7 +195,8 @@ def context(d, notation="hz", fmt="latex", title=None, detail="standard"):
     chain = _chain(pr, d)
     return dict(
         arch=arch, arch_title=ARCH_TITLES.get(arch, f"a {arch} network"), title=title,
-        description=net.describe(), detail=detail, reads=reads,
+        description=net.describe() if hasattr(net, "describe") else arch, detail=detail,
+        reads=reads,
         sizes=_sizes(pr, d.sizes()), masked=any(s.op.startswith("max_pool") for s in d.forward),
         shapes=_shapes(pr, les["quantities"]),
         operators=defined, in_words=words,

@@ -72,6 +72,19 @@ class GraphLatexPrinter(NotesLatexPrinter):
             return self._print_node(expr)
         return super()._print_Basic(expr)
 
+    def _letter(self, kind):
+        """A kind's letter; one that has an index of its own (a projection's ``W_Q``, a
+        norm's ``\\gamma_1``) is grouped, so that the layer's index attached to it is
+        not a double subscript."""
+        letter = super()._letter(kind)
+        return "{" + letter + "}" if "_" in letter or "^" in letter else letter
+
+    @staticmethod
+    def _bold(letter):
+        if letter.startswith("{") and letter.endswith("}") and not letter.endswith("{}}"):
+            return "{" + NotesLatexPrinter._bold(letter[1:-1]) + "}"
+        return NotesLatexPrinter._bold(letter)
+
     def _print_Inside(self, expr, exp=None):
         x, lo, hi = (self._print(a) for a in expr.args)
         return rf"{self._settings['indicator']}[{lo} \le {x} \le {hi}]"
