@@ -7,14 +7,14 @@ import random
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
 
 import pytest
 from conftest import IN_CI
+from graph_cases import SLOTS, SkipNet, entries_of, sizes_of, storage, written
 from markdown_it import MarkdownIt
 from mathcheck import check, fragments, node_ready
 from mdit_py_plugins.dollarmath import dollarmath_plugin
-from sympy import Indexed, Integer, Matrix
+from sympy import Integer, Matrix
 from sympy.matrices.expressions import MatAdd
 
 from derive import Network, backprop, render
@@ -25,41 +25,12 @@ from derive.documents.graph_notes import render_graph
 from derive.documents.notes import render_svg
 from derive.engine.graph import backprop_graph, leaves
 from derive.errors import SpecError
-from derive.ir.calls import OpCall
 from derive.ir.nodes import MatPartial, Var
-from derive.ir.quantities import IMAGE_DIMS, KINDS, Q, Sizes
+from derive.ir.quantities import KINDS, Q
 from derive.printing.graph_latex import GraphLatexPrinter
-from derive.vocab import LOSS, WIDTH
+from derive.vocab import LOSS
 
 TOLERANCE = 1e-12     # the inputs are doubles; a wrong formula is off by O(1)
-
-
-@dataclass(frozen=True)
-class SkipNet:
-    """A dense network of calls whose z_1 is read twice (by layer 2's weights and by the
-    skip of its residual add), written here and nowhere in derive: the accumulation."""
-
-    arch = "skipnet"
-    depth = 3
-    bias, batch, norm, dropout, weight_decay = "explicit", False, "none", False, False
-
-    @property
-    def blocks(self):
-        def dense(l, act, out="z"):
-            return (OpCall("dense_bias", {"W": Q("W", l), "x": Q("z", l - 1), "b": Q("b", l)},
-                           Q("h", l)), OpCall(act, {"x": Q("h", l)}, Q(out, l)))
-        skip = OpCall("residual", {"x": Q("a", 2), "skip": Q("z", 1)}, Q("z", 2))
-        loss = OpCall("loss:mse", {"x": Q("z", 3), "t": Q("y", 3)}, Q("J", 3))
-        return dense(1, "tanh"), dense(2, "tanh", "a") + (skip,), dense(3, "identity") + (loss,)
-
-    def size_values(self):
-        return {WIDTH[l]: Integer(w) for l, w in enumerate((2, 2, 2, 1))}
-
-    def pre_activation(self, layer):
-        return Q("h", layer)
-
-    def describe(self):
-        return "a dense network with one residual add"
 
 
 NETS = {
@@ -141,66 +112,6 @@ def test_every_displayed_matrix_equality_holds_at_a_random_point(case):
     assert count >= len(d.cotangents) + len(d.grads)
 
 
-def _sizes(net):
-    """The network's concrete sizes as the quantity table reads them."""
-    if getattr(net, "arch", "") == "conv2d":
-        rows, cols = zip(*net.images)
-        return Sizes(net.widths, lengths=rows, kernel=net.kernel, pool=net.pool_size,
-                     columns_=cols)
-    return Sizes(net.widths, lengths=getattr(net, "lengths", ()),
-                 kernel=getattr(net, "kernel", 1), pool=getattr(net, "pool_size", 1))
-
-
-def _storage(kind, layer, idx, sz):
-    """(row, column) of the matrix storing quantity ``kind`` at 0-based slot indices
-    ``idx`` (derive/ir/quantities.py: a kernel [o, c, j] at column cκ + j, an image
-    [c, y, x] at y N' + x, a mask [c, u, j] at u p + j, …)."""
-    slots = KINDS[kind].indices
-    if len(idx) == 1:
-        return idx[0], 0
-    if slots == "kernel":
-        step = sz.kernel if kind == "K" else sz.pool
-        return idx[0], idx[1] * step + idx[2]
-    if slots == "image":
-        return idx[0], idx[1] * IMAGE_DIMS[kind](sz, layer)[1] + idx[2]
-    if slots == "kernel2":
-        return idx[0], (idx[1] * sz.kernel + idx[2]) * sz.kernel + idx[3]
-    if slots == "mask2":
-        u, v, i, j = idx[1:]
-        return idx[0], ((u * sz.columns(layer) + v) * sz.pool + i) * sz.pool + j
-    return idx[0], idx[1]
-
-
-def _written(expr, env, d, sz):
-    """An index-form expression at concrete indices: every sum written out, every entry
-    read from the values (a cotangent's under ("d" + kind, layer))."""
-    def read(e):
-        label = e.base.label
-        var = label.wrt if isinstance(label, MatPartial) else label
-        key = ("d" if isinstance(label, MatPartial) else "") + var.kind, int(var.layer)
-        at = _storage(var.kind, int(var.layer), [int(v) - 1 for v in e.indices], sz)
-        return env[key][at]
-    return expr.xreplace(d.sizes()).doit().replace(
-        lambda e: isinstance(e, Indexed) and isinstance(e.base.label, (Var, MatPartial)), read)
-
-
-def _entries(var, sz):
-    """Every 0-based slot index of a quantity (its kernel's taps, its image's pixels)."""
-    rows, cols = var.shape
-    slots = KINDS[var.kind].indices
-    if slots == "kernel":
-        return [(o, c, j) for o in range(rows) for c in range(cols // sz.kernel)
-                for j in range(sz.kernel)]
-    if slots == "kernel2":
-        k = sz.kernel
-        return [(o, c, u, v) for o in range(rows) for c in range(cols // k ** 2)
-                for u in range(k) for v in range(k)]
-    if slots == "image":
-        height, width = IMAGE_DIMS[var.kind](sz, int(var.layer))
-        return [(c, y, x) for c in range(rows) for y in range(height) for x in range(width)]
-    return [(a, b) for a in range(rows) for b in range(cols)]
-
-
 def test_the_index_form_lines_are_the_walkers_and_hold_entry_by_entry(case):
     """A windowed call's display: its first line is the walker's chain-rule step, its
     second the walker's contracted Kronecker step, and the second, written out at every
@@ -211,17 +122,17 @@ def test_the_index_form_lines_are_the_walkers_and_hold_entry_by_entry(case):
     if not shown:
         return
     index = {(s.rule, s.lhs, s.rhs) for s in d.steps if s.form == "index"}
-    sz = _sizes(d.net)
+    sz = sizes_of(d.net)
     for disp in shown:
         (lhs, chain), (none, contracted), (matrix, _) = disp.lines
         assert none is None and ("chain rule", lhs, chain) in index
         assert ("Kronecker contraction", lhs, contracted) in index
         var = Var(matrix.wrt.kind, matrix.wrt.layer, *(env["d" + matrix.wrt.kind,
                                                             int(matrix.wrt.layer)].shape))
-        for idx in _entries(var, sz):
+        for idx in entries_of(var, sz):
             point = dict(zip(lhs.wrt.indices, [Integer(v + 1) for v in idx]))
-            got = _written(contracted.xreplace(point), env, d, sz)
-            want = env["d" + var.kind, int(var.layer)][_storage(var.kind, int(var.layer),
+            got = written(contracted.xreplace(point), env, d, sz)
+            want = env["d" + var.kind, int(var.layer)][storage(var.kind, int(var.layer),
                                                                   idx, sz)]
             assert abs(float(got - want)) < TOLERANCE, (disp.facts["var"], idx)
 
@@ -232,26 +143,25 @@ def test_every_operator_definition_holds_entry_by_entry(case):
     shape and number of indices)."""
     name, d, les, env = case
     assert bool(les["operators"]) == name.startswith("conv")
-    sz = _sizes(d.net) if les["operators"] else None
+    sz = sizes_of(d.net) if les["operators"] else None
     for lhs, rhs in les["operators"]:
         node, free = lhs.base.label, lhs.indices
         value = _value(node, env, d)
         kind, layer = next((key for key, v in env.items() if key[0] in KINDS and v.shape ==
-                            value.shape and len(free) == _SLOTS[KINDS[key[0]].indices]),
+                            value.shape and len(free) == SLOTS[KINDS[key[0]].indices]),
                            ("zc", 1))     # a padded cotangent: no quantity is its shape
         if len(free) == 1:
             entries = [(a,) for a in range(value.rows)]
         else:
-            entries = _entries(Var(kind, layer, *value.shape), sz)
+            entries = entries_of(Var(kind, layer, *value.shape), sz)
         for idx in entries:
-            got = _written(rhs.xreplace(dict(zip(free, [Integer(v + 1) for v in idx]))),
+            got = written(rhs.xreplace(dict(zip(free, [Integer(v + 1) for v in idx]))),
                            env, d, sz)
-            want = value[_storage(kind, layer, list(idx), sz)]
+            want = value[storage(kind, layer, list(idx), sz)]
             assert abs(float(got - want)) < TOLERANCE, (node, idx)
 
 
-_SLOTS = {"grid": 2, "kernel": 3, "image": 3, "kernel2": 4, "mask2": 5, "samples": 2,
-          "entries": 2, "column": 1}
+
 
 
 def test_every_lead_in_claims_what_its_display_shows(case):
