@@ -22,6 +22,9 @@ from derive.printing.notation import PRESETS
 from derive.util.templates import environment
 
 GALLERY = entries()
+#: the §1 networks' documents (a network of calls has its own lead-ins and refuses the
+#: numerator layout: tests/test_graph_notes.py)
+MLP_GALLERY = [e for e in GALLERY if not isinstance(getattr(e.net, "arch", None), str)]
 
 
 def sentences(markdown):
@@ -112,7 +115,7 @@ def _lead_ins(entry, notation):
 
 
 @pytest.mark.parametrize("notation", sorted(PRESETS))
-@pytest.mark.parametrize("entry", GALLERY, ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", MLP_GALLERY, ids=lambda e: e.name)
 def test_every_lead_in_is_true_of_its_equation(entry, notation):
     checked = 0
     for b, ctx, text in _lead_ins(entry, notation):
@@ -125,7 +128,7 @@ def test_every_lead_in_is_true_of_its_equation(entry, notation):
 
 
 # -- no empty justification cell -----------------------------------------------------------
-@pytest.mark.parametrize("entry", entries(), ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", MLP_GALLERY, ids=lambda e: e.name)
 @pytest.mark.parametrize("fmt", ["latex", "markdown"])
 @pytest.mark.parametrize("layout", [None, "numerator"])
 def test_no_empty_justification_cell(entry, fmt, layout):

@@ -23,7 +23,7 @@ from derive.printing.group_forms import GroupMean, PerGroup
 from derive.printing.notation import PRESETS
 from derive.vocab import LAMBDA, LOSS
 
-GALLERY = {e.name: e for e in entries()}
+GALLERY = {e.name: e for e in entries() if not isinstance(getattr(e.net, "arch", None), str)}
 KINDS = {
     "layer_norm_dropout": Network.uniform(depth=3, activation="tanh", loss="mse",
                                           norm="layer", dropout=True),

@@ -72,6 +72,12 @@ def entries():
         Entry("kinds_batch_norm", "Batch normalization with a sigmoid output", "standard",
               N.uniform(depth=3, activation="sigmoid", loss="bce", norm="batch",
                         bias="explicit", batch=True), "za"),
+        Entry("cnn_1d", "A 1-D convolutional network: one convolution, max pooling, a "
+              "dense head", "standard", N.conv1d(channels=(1, 2), kernel=3, pool="max",
+                                                 length=8, head_widths=(3,)), "hz"),
+        Entry("cnn_2d", "A 2-D convolutional network: one convolution, max pooling, a "
+              "dense head", "standard", N.conv2d(channels=(1, 2), kernel=3, pool="max",
+                                                 size=(6, 6), head_widths=(3,)), "hz"),
     ]
 
 

@@ -33,6 +33,8 @@ from .chains import FAMILY, Numbers, displays
 from .diagram import chain, svg
 from .facts import activations, assumptions
 from .fragment import check_prefix, default_prefix, levels
+from .graph_diagram import graph_svg
+from .graph_notes import is_graph, render_graph
 from .norm import page as norm_page
 from .norm_forms import letters, short_forms, short_rows
 from .one_node import one_node_chain, scalar_steps
@@ -357,6 +359,12 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
     ``layout`` defaults to the notation's own (``numerator``, i.e. row-vector
     derivatives, for ``gh``; ``denominator`` otherwise).
     """
+    if is_graph(d):      # a network of calls (conv1d, conv2d, …): documents/graph_notes.py
+        if shapes or section_level != "section":
+            raise SpecError("shapes and section_level are not built for the notes of a "
+                            f"{getattr(d.net, 'arch', 'call')} network yet; leave them at their defaults")
+        return render_graph(d, fmt, notation, layout, svg_name, title, detail, standalone,
+                            templates)
     refuse_unbuilt(getattr(d, "net", None), "documents")
     if not isinstance(d, Derivation):
         raise SpecError(f"render takes a Derivation (from backprop), got {type(d).__name__}")
@@ -385,5 +393,7 @@ def render(d, fmt="latex", notation="hz", layout=None, svg_name="diagram.svg", t
 
 def render_svg(d, notation="hz"):
     """The network diagram as a standalone SVG (forward chain above, δ chain below)."""
+    if is_graph(d):
+        return graph_svg(d)
     nt = _notation.get(notation)
     return svg(_Doc(d, nt))

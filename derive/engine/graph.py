@@ -42,6 +42,7 @@ from ..ir.steps import Group, Rule, Step
 from ..vocab import LAYER, LOSS, i, j, r
 from .conv import CONV_OPS
 from .conv2d import CONV2D_OPS, first_max2
+from .graph_steps import forward_steps
 from .ops import OPS, Shapes
 from .proofs import checked
 from .vjp import cotangent, derive_vjp, port_indices
@@ -153,6 +154,11 @@ class GraphDerivation:
 
     def cotangent(self, q):
         return self.cotangents[q]
+
+    @property
+    def forward(self):
+        """The forward pass, one step per call (`derive.engine.graph_steps`)."""
+        return forward_steps(self.net.blocks)
 
     def delta(self, layer):
         """δ_l: the cotangent of layer l's pre-activation (``net.pre_activation(l)``,
