@@ -3,6 +3,8 @@ general step t, certified by instantiation against the unrolled networks), and t
 NumPy export, a loop over t only (against the derivation, the NumPy forward of SPEC §1c
 and its finite differences)."""
 
+import os
+
 import numpy as np
 import pytest
 from recurrence_cases import NUMERIC, as_arrays, derivation, finite_differences, forward_loss, leaf_values, point
@@ -114,3 +116,31 @@ def test_the_cli_exports_an_rnn(tmp_path, capsys):
     assert main(["export", "--arch", "rnn", "--cell", "lstm", "--steps", "4", "--loss", "mse",
                  "-o", str(path)]) == 0
     assert "def loss_and_gradients" in path.read_text()
+
+
+@pytest.mark.parametrize("head", [("softmax", "cce"), ("sigmoid", "bce")])
+def test_a_saturated_readout_keeps_finite_gradients_as_torch(head):
+    """Readout logits of ±800: softmax underflows to 0 and sigmoid rounds to 1 exactly, so
+    ∂J/∂ŷ_t alone would divide 0 by 0; the export prints the loss/activation cancellation
+    at every step and matches PyTorch's log-softmax / BCE-with-logits gradients."""
+    torch = pytest.importorskip("torch") if not os.environ.get("CI") else __import__("torch")
+    net = Network.rnn("tanh", steps=2, inputs=1, hidden=2, outputs=2, output=head[0],
+                      loss=head[1])
+    g = export_numpy(net)
+    assert g.source.count("loss/activation cancellation") == 2 and "dJ_dyhat[t] =" not in g.source
+    params = [np.array([[0.5, -0.25], [0.25, 0.5]]), np.array([[1.0], [-1.0]]), np.zeros((2, 1)),
+              np.array([[400.0, 400], [-400, -400]]), np.zeros((2, 1))]
+    X, Y = np.array([[1.0, 2.0]]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    J, grads = g.loss_and_gradients(params, X, Y)
+    W, U, b, V, c = (torch.tensor(p, requires_grad=True) for p in params)
+    F, h, loss = torch.nn.functional, torch.zeros(2, 1, dtype=torch.float64), 0
+    for t in range(2):
+        h = torch.tanh(W @ h + U @ torch.tensor(X[:, t:t + 1]) + b)
+        s, y = V @ h + c, torch.tensor(Y[:, t:t + 1])
+        loss = loss + (-(y * F.log_softmax(s, dim=0)).sum() if head[0] == "softmax" else
+                       F.binary_cross_entropy_with_logits(s, y, reduction="sum"))
+    loss.backward()
+    assert np.isfinite(float(J)) and abs(float(J) - loss.item()) < 1e-9
+    for got, p in zip(grads, (W, U, b, V, c)):
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got, p.grad.numpy(), rtol=1e-12, atol=1e-12)

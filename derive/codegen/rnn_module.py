@@ -39,6 +39,7 @@ from ..spec import rules
 from ..spec.rnn import STEP, STEPS, step_calls
 from ..util.templates import environment
 from ..vocab import LOSS
+from .graph_cancel import V_SUM, fused_line
 from .graph_module import GraphModule, Line
 from .lines import stable_loss_term
 
@@ -112,12 +113,42 @@ def _outputs(printer, calls):
             for c in calls if c.op in rules.ACTIVATIONS or c.op.startswith("custom:")}
 
 
-def _backward(printer, sub, cotangents):
+def _fusion(printer, calls):
+    """{ŷ_t: None, s_t: the fused Line} where the step's loss and output activation
+    cancel (`derive.codegen.graph_cancel`: sigmoid with bce, softmax with cce), so a
+    saturated output keeps finite gradients; {} elsewhere."""
     sh = Shapes("explicit", False)
-    return [Line(f"{printer.doprint(MatPartial(LOSS, q.var(sh)))} = "
-                 f"{printer.doprint(value.xreplace(sub))}",
-                 f"∂J/∂{code_text(q.var(sh))} = {code_text(value)}")
-            for q, value in cotangents.items()]
+    loss = next((c for c in calls if c.op.startswith("loss:")), None)
+    if loss is None:
+        return {}
+    z, t = loss.args["x"], loss.args["t"]
+    act = next((c for c in calls if c.out == z), None)
+    readers = [c for c in calls if z in c.args.values()]
+    if act is None or len(readers) != 1 or act.op not in rules.ACTIVATIONS:
+        return {}
+    line = fused_line(rules.activation(act.op), rules.loss(loss.op.split(":", 1)[1]),
+                      (Code(printer.doprint(z.var(sh))), Code(printer.doprint(t.var(sh)))),
+                      printer)
+    if line is None:
+        return {}
+    h = act.args["x"]
+    text = line[1].xreplace({rules.u: z.var(sh), rules.t: t.var(sh), V_SUM: Symbol("Σy")})
+    return {z: None, h: Line(f"{printer.doprint(MatPartial(LOSS, h.var(sh)))} = {line[0]}",
+                             f"∂J/∂{code_text(h.var(sh))} = {code_text(text)}   [the "
+                             f"loss/activation cancellation of {act.op} and {loss.op}]")}
+
+
+def _backward(printer, sub, cotangents, fusion):
+    """The cotangents' lines, the output's fused with the loss where they cancel."""
+    sh, out = Shapes("explicit", False), []
+    for q, value in cotangents.items():
+        if q in fusion:
+            out += [fusion[q]] if fusion[q] is not None else []
+            continue
+        out.append(Line(f"{printer.doprint(MatPartial(LOSS, q.var(sh)))} = "
+                        f"{printer.doprint(value.xreplace(sub))}",
+                        f"∂J/∂{code_text(q.var(sh))} = {code_text(value)}"))
+    return out
 
 
 def generate_rnn_source(net):
@@ -144,8 +175,8 @@ def generate_rnn_source(net):
         n_h=net.hidden, lists=lists,
         initial=[printer.doprint(q.var(sh)) for q in net.initial_state()],
         cell=_lines(printer, sub, general[:cell]), readout=_lines(printer, sub, general[cell:]),
-        read_always=every, last=_backward(printer, sub, d.walks[T][1]),
-        general=_backward(printer, sub, d.walks[t][1]),
+        read_always=every, last=_backward(printer, sub, d.walks[T][1], _fusion(printer, last)),
+        general=_backward(printer, sub, d.walks[t][1], _fusion(printer, general)),
         adjoints=sorted({"dJ_d" + KINDS[q.kind].numpy for q in d.walks[T][1]}),
         summed=[Line(f"d{grad[k]} = d{grad[k]} + {printer.doprint(v.xreplace(sub))}",
                      f"∂J/∂{code_text(Q(k, 1).var(sh))} += {code_text(v)}")
