@@ -239,9 +239,6 @@ def overfull(log):
 
 
 def test_the_latex_compiles_without_an_overfull_box(case, documents, tmp_path):
-    name = case[0]
-    if name == "conv1d_avg":
-        pytest.skip("one conv1d and the conv2d document suffice for the page check")
     exe = shutil.which("pdflatex")
     if exe is None:
         if IN_CI:

@@ -21,6 +21,7 @@ from ..ir.calls import OpCall
 from ..ir.quantities import Q
 from ..vocab import KERNEL, LENGTH, POOL, WIDTH
 from . import rules
+from .of_calls import CONV1D, OfCalls, conv_layer, dense_head
 
 POOLS = (None, "max", "avg")
 #: the op row of each pooling
@@ -71,7 +72,7 @@ def sizes_of(values, what):
 
 
 @dataclass(frozen=True)
-class ConvNetwork:
+class ConvNetwork(OfCalls):
     """A validated 1-D convolutional network (module docstring)."""
 
     channels: tuple
@@ -85,11 +86,6 @@ class ConvNetwork:
     loss: str = "cce"
 
     arch = "conv1d"
-    bias = "explicit"
-    batch = False
-    norm = "none"
-    dropout = False
-    weight_decay = False
 
     def __post_init__(self):
         validate(self, ("kernel", "pool_size", "length"))
@@ -139,36 +135,12 @@ class ConvNetwork:
         """The quantity δ_layer is the cotangent of: H_l of a convolution, h_l of the head."""
         return Q("hc", layer) if layer <= self.convs else Q("h", layer)
 
-    def activation_of(self, layer):
-        return self.output if layer == self.depth else self.activation
-
     @property
     def blocks(self):
         """One tuple of calls per layer, layer 1 first."""
-        out = [conv_calls(self, layer) for layer in range(1, self.convs + 1)]
+        out = [conv_layer(self, layer, CONV1D) for layer in range(1, self.convs + 1)]
         out.append((OpCall("flatten", {"x": Q("zc", self.convs)}, Q("z", self.convs + 1)),))
-        for layer in range(self.convs + 2, self.depth + 1):
-            calls = (OpCall("dense_bias", {"W": Q("W", layer), "x": Q("z", layer - 1),
-                                           "b": Q("b", layer)}, Q("h", layer)),
-                     OpCall(self.activation_of(layer), {"x": Q("h", layer)}, Q("z", layer)))
-            if layer == self.depth:
-                calls += (OpCall("loss:" + self.loss, {"x": Q("z", layer), "t": Q("y", layer)},
-                                 Q("J", layer)),)
-            out.append(calls)
-        return tuple(out)
-
-
-def conv_calls(net, l):
-    """Convolution, activation, optional pooling: Z_{l-1} → H_l → (A_l →) Z_l."""
-    calls = [OpCall("conv1d", {"K": Q("K", l), "x": Q("zc", l - 1), "b": Q("b", l)},
-                    Q("hc", l)),
-             OpCall(net.activation, {"x": Q("hc", l)}, Q("ac" if net.pool else "zc", l))]
-    if net.pool:
-        args = {"x": Q("ac", l)}
-        if net.pool == "max":
-            args["S"] = Q("S", l)
-        calls.append(OpCall(POOL_OPS[net.pool], args, Q("zc", l)))
-    return tuple(calls)
+        return tuple(out) + dense_head(self, self.convs + 2)
 
 
 def refuse_unbuilt(net, what):

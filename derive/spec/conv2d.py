@@ -20,7 +20,8 @@ from ..errors import SpecError, shown
 from ..ir.calls import OpCall
 from ..ir.quantities import Q
 from ..vocab import COLUMNS, KERNEL, LENGTH, POOL, WIDTH
-from .conv import POOL_OPS, sizes_of, validate
+from .conv import sizes_of, validate
+from .of_calls import CONV2D, OfCalls, conv_layer, dense_head
 
 
 def _pair(value, what):
@@ -34,7 +35,7 @@ def _pair(value, what):
 
 
 @dataclass(frozen=True)
-class Conv2dNetwork:
+class Conv2dNetwork(OfCalls):
     """A validated 2-D convolutional network (module docstring)."""
 
     channels: tuple = (1, 4)
@@ -48,11 +49,6 @@ class Conv2dNetwork:
     loss: str = "cce"
 
     arch = "conv2d"
-    bias = "explicit"
-    batch = False
-    norm = "none"
-    dropout = False
-    weight_decay = False
 
     def __post_init__(self):
         validate(self, ("pool_size",))
@@ -104,9 +100,6 @@ class Conv2dNetwork:
     def pre_activation(self, layer):
         return Q("hi", layer) if layer <= self.convs else Q("h", layer)
 
-    def activation_of(self, layer):
-        return self.output if layer == self.depth else self.activation
-
     def describe(self):
         pooling = f"{self.pool} pool {self.pool_size}" if self.pool else "no pooling"
         return (f"conv2d; channels {', '.join(map(str, self.channels))}; kernel {self.kernel}; "
@@ -117,25 +110,6 @@ class Conv2dNetwork:
     def blocks(self):
         """One tuple of calls per layer, layer 1 first."""
         c = self.convs
-        out = [self._conv_calls(layer) for layer in range(1, c + 1)]
+        out = [conv_layer(self, layer, CONV2D) for layer in range(1, c + 1)]
         out.append((OpCall("flatten2d", {"x": Q("zi", c)}, Q("z", c + 1)),))
-        for layer in range(c + 2, self.depth + 1):
-            calls = (OpCall("dense_bias", {"W": Q("W", layer), "x": Q("z", layer - 1),
-                                           "b": Q("b", layer)}, Q("h", layer)),
-                     OpCall(self.activation_of(layer), {"x": Q("h", layer)}, Q("z", layer)))
-            if layer == self.depth:
-                calls += (OpCall("loss:" + self.loss, {"x": Q("z", layer), "t": Q("y", layer)},
-                                 Q("J", layer)),)
-            out.append(calls)
-        return tuple(out)
-
-    def _conv_calls(self, l):
-        calls = [OpCall("conv2d", {"K": Q("K2", l), "x": Q("zi", l - 1), "b": Q("b", l)},
-                        Q("hi", l)),
-                 OpCall(self.activation, {"x": Q("hi", l)}, Q("ai" if self.pool else "zi", l))]
-        if self.pool:
-            args = {"x": Q("ai", l)}
-            if self.pool == "max":
-                args["S"] = Q("Si", l)
-            calls.append(OpCall(POOL_OPS[self.pool] + "2d", args, Q("zi", l)))
-        return tuple(calls)
+        return tuple(out) + dense_head(self, c + 2)

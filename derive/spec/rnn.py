@@ -34,6 +34,7 @@ from ..ir.calls import OpCall
 from ..ir.quantities import GATES, KINDS, N_H, N_X, N_Y, Q
 from ..vocab import WIDTH
 from . import rules
+from .of_calls import OfCalls
 
 CELLS = ("tanh", "lstm", "gru")
 READOUTS = ("every", "last")
@@ -56,7 +57,7 @@ def _one_of(value, what, allowed):
 
 
 @dataclass(frozen=True)
-class RNNNetwork:
+class RNNNetwork(OfCalls):
     """A validated recurrent network (module docstring)."""
 
     cell: str = "tanh"
@@ -69,11 +70,6 @@ class RNNNetwork:
     loss: str = "mse"
 
     arch = "rnn"
-    bias = "explicit"
-    batch = False
-    norm = "none"
-    dropout = False
-    weight_decay = False
 
     def __post_init__(self):
         _one_of(self.cell, "cell", CELLS)
