@@ -20,7 +20,7 @@ from ..errors import SpecError, shown
 from ..ir.calls import OpCall
 from ..ir.quantities import Q
 from ..vocab import KERNEL, LENGTH, POOL, WIDTH
-from . import rules
+from . import rules, transformer
 
 POOLS = (None, "max", "avg")
 #: the op row of each pooling
@@ -164,3 +164,4 @@ def refuse_unbuilt(net, what):
     """
     if isinstance(net, ConvNetwork):
         raise SpecError(f"{what} for conv1d are not built yet")
+    transformer.refuse_unbuilt(net, what)

@@ -14,6 +14,7 @@ from ..errors import SpecError, did_you_mean, shown
 from ..vocab import BATCH, DEPTH, WIDTH
 from . import blocks, rules
 from .conv import ConvNetwork
+from .transformer import TransformerNetwork
 
 BIAS_MODES = ("none", "augmented", "explicit")
 NORMS = ("none", "layer", "batch")
@@ -170,6 +171,14 @@ class Network:
         """A 1-D convolutional network (SPEC §1c; `derive.spec.conv.ConvNetwork`)."""
         return ConvNetwork(channels, kernel, activation, pool, pool_size, length,
                            head_widths, output, loss)
+
+    @staticmethod
+    def transformer(blocks=1, heads=1, width="d", key_width=None, tokens="T", causal=False,
+                    mlp_activation="relu", head="identity", loss="mse", mlp_width=None,
+                    outputs=None, bias="explicit"):
+        """A pre-norm transformer (SPEC §1c; `derive.spec.transformer.TransformerNetwork`)."""
+        return TransformerNetwork(blocks, heads, width, key_width, tokens, causal,
+                                  mlp_activation, head, loss, mlp_width, outputs, bias)
 
     @property
     def symbolic(self):
