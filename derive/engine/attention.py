@@ -77,7 +77,7 @@ defop("token_linear", "y", ("W", "x"),
 # --- the residual add (and the sum over heads): Y = X + skip --------------------------
 defop("token_add", "y", ("x", "skip"),
       lambda b, row, col, wrt=None: _at(b["x"], row, col) + _at(b["skip"], row, col),
-      lambda b: b["x"] + b["skip"], {"y": ("Ut", 0), "x": ("Ot", 0), "skip": ("Zt", -1)},
+      lambda b: b["x"] + b["skip"], {"y": ("Zt", 0), "x": ("Mm", 0), "skip": ("Ut", 0)},
       batched=False, x=lambda b, G: G, skip=lambda b, G: G)
 
 

@@ -60,7 +60,7 @@ RECORD = {
     ('standardize', 'none', False, 'none'): '93f9767e821e6551b413584b',
     ('tanh', 'none', False, 'none'): '9d6cc6e19c16b3276d6e29e0',
     ('tanh', 'none', True, 'none'): 'd5f72d64104dbf64ac15f73b',
-    ('token_add', 'none', False, 'none'): '40aef4f78baa9e1cee0da91f',
+    ('token_add', 'none', False, 'none'): '464552483b9c3b75730245cc',
     ('token_affine', 'none', False, 'none'): 'e6f56bdaf18c859a1baffc1a',
     ('token_dense', 'none', False, 'none'): '1c3d6b04b8abeda796f9c019',
     ('token_linear', 'none', False, 'none'): 'f64da707661a62595cf54954',
