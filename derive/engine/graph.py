@@ -233,7 +233,8 @@ def leaves(net, sub):
 
 def _forward(net, sub, env, point, changed=None):
     """Every call's output into ``env`` ((kind, layer) -> Matrix, the leaves given); a max
-    pooling's mask from the values at ``point``. With ``changed`` (a leaf's key), only the
+    pooling's mask from the values at ``point``; an output without symbols as numbers
+    (`_value`). With ``changed`` (a leaf's key), only the
     calls downstream of that leaf (the others are in ``env`` already)."""
     sh = Shapes("explicit", False)
     dirty = {changed}
@@ -250,6 +251,8 @@ def _forward(net, sub, env, point, changed=None):
             q = call.args[port]
             env[(q.kind, int(q.layer))] = mask(net, call, env, point)
         value = evaluate(op.matrix(bound).xreplace(sub), env)
+        if isinstance(value, Matrix) and not value.free_symbols:   # numbers stay numbers
+            value = _value(value)          # (Float·√2 would stay a product, and grow)
         env[(call.out.kind, layer)] = value[0, 0] if op.scalar and hasattr(value, "shape") \
             else value
 
