@@ -26,6 +26,7 @@ KEY_WIDTH = Symbol("d_k", integer=True, positive=True)      # d_k = d_v: a head'
 TOKENS = Symbol("T", integer=True, positive=True)           # T: the tokens (columns)
 MLP_WIDTH = Symbol("d_ff", integer=True, positive=True)     # the MLP's hidden width
 OUT_WIDTH = Symbol("d_y", integer=True, positive=True)      # the output head's width
+COLUMNS = IndexedBase("N'")                          # a 2-D convolution's image columns N'_l
 
 #: index letters: i, j, k summed; a, b free (the weight entry); s the sample; r a sample
 i, j, k, a, b, s, r = symbols("i j k a b s r", integer=True, positive=True)

@@ -26,7 +26,7 @@ ALLOWED = {
     "printing": COMMON | {"ir", "spec"},
     "documents": COMMON | {"ir", "printing", "spec", "util", "engine.derivation"},
     "codegen": COMMON | {"ir", "spec", "engine", "printing.numpy_code", "printing.text", "util",
-                         "printing.framework_code", "printing.matrix_code"},
+                         "printing.framework_code", "printing.matrix_code", "printing.graph_code"},
 }
 FACE = {"__init__", "__main__", "api", "cli"}      # may import everything
 #: third-party packages a part must never import

@@ -196,7 +196,7 @@ def _fd_net(heads, causal, blocks, head_loss, activation, bias):
 @pytest.mark.parametrize("case", FD_CASES, ids=str)
 def test_the_derived_gradients_are_finite_differences_of_a_numpy_forward(case):
     net = _fd_net(*case)
-    params, x, y = _values(net, seed=sum(map(hash, map(str, case))) % 1000)
+    params, x, y = _values(net, seed=FD_CASES.index(case))
     derived = _derived(net, params, x, y)
     assert set(derived) == set(params)
     eps = 1e-6
@@ -207,7 +207,7 @@ def test_the_derived_gradients_are_finite_differences_of_a_numpy_forward(case):
             up[key][idx] += eps
             down[key][idx] -= eps
             fd[idx] = (_forward(net, up, x, y) - _forward(net, down, x, y)) / (2 * eps)
-        np.testing.assert_allclose(derived[key], fd, rtol=1e-5, atol=1e-8, err_msg=str(key))
+        np.testing.assert_allclose(derived[key], fd, rtol=1e-5, atol=1e-7, err_msg=str(key))
 
 
 # --- PyTorch's autograd of the same block -----------------------------------------
@@ -275,8 +275,51 @@ def test_bad_arguments_are_refused_in_one_line(kwargs, message):
 def test_what_is_not_built_for_a_transformer_is_refused_in_one_line():
     net = Network.transformer(**TINY)
     calls = {"documents": lambda: render(backprop(net)),
-             "claims": lambda: verify(net, "dJ/dW_Q_1", "dJ/dQ_1 X_1^T"),
-             "NumPy exports": lambda: export_numpy(net)}
+             "claims": lambda: verify(net, "dJ/dW_Q_1", "dJ/dQ_1 X_1^T")}
     for what, call in calls.items():
         with pytest.raises(SpecError, match=f"^{what} for transformer are not built yet$"):
             call()
+
+
+# --- the NumPy export ---------------------------------------------------------------
+def _exported(net, params, x, y, dtype=np.float64):
+    g = export_numpy(net)
+    keys = [tuple(name.rsplit("_", 1)) for name in g.param_names]
+    arrays = [params[kind, int(layer)].astype(dtype) for kind, layer in keys]
+    J, grads = g.loss_and_gradients(arrays, x.astype(dtype), y.astype(dtype))
+    return g, J, {(kind, int(layer)): grad for (kind, layer), grad in zip(keys, grads)}
+
+
+@needs_torch
+@pytest.mark.parametrize("heads, causal, blocks, loss", [(1, True, 2, "mse"), (2, False, 1, "cce"),
+                                                          (2, True, 2, "cce")])
+def test_the_exported_gradients_are_torch_autograd(heads, causal, blocks, loss):
+    net = Network.transformer(blocks=blocks, heads=heads, causal=causal, width=4, tokens=3,
+                              mlp_width=5, outputs=3, loss=loss,
+                              head="softmax" if loss == "cce" else "identity")
+    params, x, y = _values(net, seed=11)
+    g, J, grads = _exported(net, params, x, y)
+    assert g.param_shapes == tuple(params[key].shape for key in grads)
+    t = {key: torch.tensor(v, requires_grad=True) for key, v in params.items()}
+    loss_value = _torch_loss(net, t, x, y)
+    loss_value.backward()
+    assert J == pytest.approx(float(loss_value.detach()), rel=1e-12)
+    for key, tensor in t.items():
+        np.testing.assert_allclose(grads[key], tensor.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=str(key))
+
+
+def test_the_export_keeps_float32_and_the_causal_mask_makes_no_nan():
+    """Scores of ±hundreds: the max-shifted softmax stays finite, the masked weights are
+    exactly 0, and float32 in gives float32 out."""
+    net = Network.transformer(heads=2, causal=True, width=4, tokens=3, mlp_width=5, outputs=3,
+                              head="softmax", loss="cce")
+    params, x, y = _values(net, seed=2)
+    params = {key: v * 30 if key[0] in ("W_Q", "W_K") else v for key, v in params.items()}
+    g, J, grads = _exported(net, params, x, y, np.float32)
+    assert isinstance(J, np.float32) and {v.dtype for v in grads.values()} == {np.dtype("float32")}
+    assert all(np.isfinite(v).all() for v in grads.values()) and np.isfinite(J)
+    keys = [(name.rsplit("_", 1)[0], int(name.rsplit("_", 1)[1])) for name in g.param_names]
+    A = g.forward([params[key].astype(np.float32) for key in keys], x.astype(np.float32))["A_1"]
+    assert np.abs(A).max() > 0.999 and (A[np.tril_indices(3, -1)] == 0).all()
+    np.testing.assert_allclose(A.sum(0), 1, rtol=1e-6)

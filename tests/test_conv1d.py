@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sympy import Indexed, Integer, KroneckerDelta
 
-from derive import Network, backprop, export_numpy, render, verify
+from derive import Network, backprop, render, verify
 from derive.engine.graph import leaves
 from derive.errors import SpecError
 from derive.ir.nodes import MatPartial, Var
@@ -160,11 +160,10 @@ def test_bad_arguments_are_refused_in_one_line(kwargs, message):
 
 
 def test_what_is_not_built_for_conv1d_is_refused_in_one_line_not_crashed():
-    """Documents, claims and the NumPy export are not built for conv1d yet: each says so."""
+    """Documents and claims are not built for conv1d yet: each says so."""
     net = _net(None, (1, 2), 5, head=(2,))
     calls = {"documents": lambda: render(backprop(net)),
-             "claims": lambda: verify(net, "dJ/dW_3", "dJ/dh_3 z_2^T"),
-             "NumPy exports": lambda: export_numpy(net)}
+             "claims": lambda: verify(net, "dJ/dW_3", "dJ/dh_3 z_2^T")}
     for what, call in calls.items():
         with pytest.raises(SpecError, match=f"^{what} for conv1d are not built yet$"):
             call()

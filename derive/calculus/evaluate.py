@@ -196,6 +196,8 @@ class NetworkEvaluator(Evaluator):
         return Matrix(S.rows, S.cols, lambda t, s: E[t, s] / totals[s])
 
     def _eval_MatrixExpr(self, e):
+        if hasattr(e, "explicit"):     # a node that evaluates itself (derive.ir.conv2d)
+            return e.explicit(self)
         raise TypeError(f"cannot evaluate {type(e).__name__}")
 
     def _eval_default(self, e):

@@ -29,6 +29,7 @@ from ..printing.notation import LAYOUTS, PRESETS
 from ..printing.text import text as plain
 from ..spec.network import BIAS_MODES, MAX_DEPTH, NORMS, Network
 from ..spec.rules import ACTIVATIONS, LOSSES, t, u
+from .architectures import add_arch_options, arch_network  # noqa: F401  (add_arch_options: re-exported)
 
 # --- the option conventions every subcommand shares (SPEC §6) ---------------------------
 #: closed sets are argparse ``choices`` (so --help lists them and argparse checks them);
@@ -280,7 +281,11 @@ def resolve_depth(given, acts, widths, default):
 
 def network_from(args, wording):
     """The `Network` of the parsed options ``args`` (depth, widths, activation,
-    activations, output_activation, loss, bias, batch), read as ``wording`` says."""
+    activations, output_activation, loss, bias, batch), read as ``wording`` says; with
+    ``--arch`` other than mlp, the §1c network of its options (`derive.cli.architectures`)."""
+    net = arch_network(args)
+    if net is not None:
+        return net
     widths = _widths(args.widths, wording) if args.widths else None
     acts = tuple(a.strip() for a in args.activations.split(",")) if args.activations \
         else None

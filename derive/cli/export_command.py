@@ -10,6 +10,7 @@ from .arguments import (
     EXPORT,
     LOSS_CHOICES,
     add_activation_options,
+    add_arch_options,
     add_layer_kind_options,
     add_output_file,
     network_from,
@@ -42,6 +43,7 @@ def register(subparsers):
     p.add_argument("--batch", action="store_true", help="columns are samples; the "
                    "loss is the batch mean")
     add_layer_kind_options(p)
+    add_arch_options(p)
     p.add_argument("--target", default="numpy", choices=TARGETS, help="the array library: "
                    "numpy (default), torch (an autograd.Function and an nn.Module), jax (a "
                    "custom_vjp loss) or array_api (any array-API library)")

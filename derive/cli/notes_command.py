@@ -9,6 +9,7 @@ from ..errors import DeriveError
 from ..printing.text import recursion_text
 from ..util.files import STDOUT, check_writable, is_stdout, write_atomic
 from ..util.templates import unmatched
+from .architectures import certificate_line
 from .arguments import (
     BIAS_CHOICES,
     DEPTH_HELP,
@@ -17,6 +18,7 @@ from .arguments import (
     NOTATION_CHOICES,
     NOTES,
     add_activation_options,
+    add_arch_options,
     add_layer_kind_options,
     add_output_file,
     network_from,
@@ -39,6 +41,11 @@ def register(subparsers):
     p.add_argument("--bias", default="none", choices=BIAS_CHOICES, help="the bias terms")
     p.add_argument("--batch", action="store_true", help="columns are samples")
     add_layer_kind_options(p)
+    add_arch_options(p)
+    p.add_argument("--certify", action="store_true",
+                   help="(--arch conv1d|conv2d, --format text) end with the certificate: "
+                        "every gradient entry against SymPy's derivative of the expanded "
+                        "loss, at the network's sizes")
     p.add_argument("--notation", default="hz", choices=NOTATION_CHOICES,
                    help="the symbols of a source note")
     p.add_argument("--layout", default=None, choices=LAYOUT_CHOICES,
@@ -92,12 +99,15 @@ def run(args):
                 raise DeriveError(f"-o {out}: the Markdown file and its diagram would both "
                                   "be this file; give a name ending in .md")
             check_writable(svg_path, args.force)
+    if args.certify and args.format != "text":
+        raise DeriveError("--certify adds a line to --format text; give --format text")
     d = backprop(network_from(args, NOTES))
     if args.format == "text":
+        text = recursion_text(d) + ("\n" + certificate_line(args, d) if args.certify else "")
         if not out:
-            sys.stdout.write(recursion_text(d) + "\n")
+            sys.stdout.write(text + "\n")
             return 0
-        write_atomic(out, recursion_text(d) + "\n", args.force)
+        write_atomic(out, text + "\n", args.force)
         return 0
     if args.format == "pdf":
         write_atomic(out or STDOUT, compile_pdf(render(d, "latex", args.notation, args.layout,

@@ -16,7 +16,7 @@ from ..claims.network_check import verify
 from ..claims.verdict import format_verdict
 from ..engine.certificate import check_size
 from ..errors import SpecError
-from ..spec.network import MAX_DEPTH
+from ..spec.network import MAX_DEPTH, Network
 from .arguments import (
     BIAS_CHOICES,
     DEPTH_HELP,
@@ -25,6 +25,7 @@ from .arguments import (
     NOTATION_CHOICES,
     VERIFY,
     add_activation_options,
+    add_arch_options,
     add_layer_kind_options,
     digits,
     network_from,
@@ -55,6 +56,7 @@ def register(subparsers):
                    choices=BIAS_CHOICES, help="the bias terms (--bias alone: explicit)")
     p.add_argument("--batch", action="store_true", help="columns are samples")
     add_layer_kind_options(p)
+    add_arch_options(p)
     p.add_argument("--notation", default="hz", choices=NOTATION_CHOICES,
                    help="the symbols the claim is written in")
     p.set_defaults(func=run)
@@ -73,7 +75,7 @@ def run(args):
 
     check_param(args.param)
     net = network_from(args, VERIFY)
-    if net.widths is not None:      # verify checks at these widths: bounded like certify
+    if isinstance(net, Network) and net.widths is not None:   # bounded like certify
         check_size(net, tuple(net.widths))
     verdict = verify(net, args.param, args.claim, notation=args.notation)
     print(format_verdict(verdict))

@@ -39,11 +39,11 @@ from ..errors import SpecError
 from ..ir import display
 from ..ir.nodes import Var
 from ..printing.numpy_code import ArrayPrinter, var_name
-from ..spec.conv import refuse_unbuilt
 from ..spec.network import Network
 from ..util.files import write_atomic
 from ..util.templates import environment
 from .assumptions import mask_check, value_checks
+from .graph_module import export_graph
 from .lines import (
     PARAM_KINDS,
     activation_outputs,
@@ -326,9 +326,10 @@ class GradientModule:
 
 
 def export_numpy(net):
-    """Generate the NumPy gradient module of ``net``; see `GradientModule`."""
-
-    refuse_unbuilt(net, "NumPy exports")
+    """Generate the NumPy gradient module of ``net``; see `GradientModule` (a network
+    of calls, such as a convolutional one: `derive.codegen.graph_module.GraphModule`)."""
+    if not isinstance(net, Network) and hasattr(net, "blocks"):
+        return export_graph(net)
     if not isinstance(net, Network):
         raise SpecError(f"export_numpy takes a Network, got {type(net).__name__}")
     return GradientModule(net, generate_source(net))

@@ -79,7 +79,13 @@ class ExportedModule:
 
 
 def export_network(net, target="numpy"):
-    """The gradient module of ``net`` for ``target`` (numpy, torch, jax, array_api)."""
+    """The gradient module of ``net`` for ``target`` (numpy, torch, jax, array_api; a
+    network of calls, such as a convolutional one, for numpy only)."""
+    if not isinstance(net, Network) and hasattr(net, "blocks"):
+        if check_target(target) != "numpy":
+            raise SpecError(f"the {target} export of {getattr(net, 'arch', 'this network')} "
+                            "is not built yet; target='numpy' is")
+        return export_numpy(net)
     if not isinstance(net, Network):
         raise SpecError(f"export takes a Network or a matrix derivative, got {type(net).__name__}")
     if check_target(target) == "numpy":

@@ -37,10 +37,11 @@ from sympy.matrices.expressions import MatAdd
 from ..calculus.evaluate import evaluate
 from ..ir.activations import realize
 from ..ir.nodes import MatPartial, Partial
-from ..ir.quantities import KINDS, Q
+from ..ir.quantities import IMAGE_DIMS, KINDS, Q
 from ..ir.steps import Group, Rule, Step
-from ..vocab import LAYER, LOSS, i, r
+from ..vocab import LAYER, LOSS, i, j, r
 from .conv import CONV_OPS
+from .conv2d import CONV2D_OPS, first_max2
 from .ops import OPS, Shapes
 from .proofs import checked
 from .vjp import cotangent, derive_vjp, port_indices
@@ -92,7 +93,8 @@ def index_steps(sh, op, call, port):
     flattening's): ∂J/∂x_c = Σ G ∂y/∂x_c (chain rule) = the contracted sum (the shifted
     Kronecker deltas with their limits), G = ∂J/∂y the cotangent of its output. The row's
     VJP is derived once at its usual binding at layer l, then moved to the call's."""
-    if op.name not in CONV_OPS or KINDS[call.args[port].kind].indices not in ("grid", "kernel"):
+    if op.name not in CONV_OPS + CONV2D_OPS or \
+            KINDS[call.args[port].kind].indices not in ("grid", "kernel", "image", "kernel2"):
         return []
     first = op.inputs[0]
     layer = call.args[first].layer - op.ports[first][1]
@@ -102,9 +104,12 @@ def index_steps(sh, op, call, port):
     rename = {usual[p]: bound[p] for p in op.ports} | {cotangent(sh, op, layer): G}
     x = IndexedBase(bound[port])[port_indices(sh, bound[port])]
     y = IndexedBase(bound[op.output])
-    at = (i, r) if KINDS[call.out.kind].indices == "grid" else (i,)
+    slots = KINDS[call.out.kind].indices
+    at = {"grid": (i, r), "image": (i, r, j)}.get(slots, (i,))
+    sizes = (G.shape[0], *IMAGE_DIMS[call.out.kind](sh, call.out.layer)) \
+        if slots == "image" else G.shape
     chain = Sum(IndexedBase(G)[at] * Partial(y[at], x), *((v, 1, n) for v, n in zip(
-        at, G.shape)))
+        at, sizes)))
     derived = _derived(op.name, port).xreplace({LAYER: layer}).xreplace(rename)
     return [Step(Partial(LOSS, x), rhs, rule, call.out.layer, "hidden", "index", Group.DELTA,
                  "", call.op, port)
@@ -272,4 +277,4 @@ def _first_max(net, call, env, point):
 
 
 #: the leaves computed from the forward at the point: {op: (its mask port, the mask)}
-MASKS = {"max_pool": ("S", _first_max)}
+MASKS = {"max_pool": ("S", _first_max), "max_pool2d": ("S", first_max2)}

@@ -27,7 +27,7 @@ from ..ir.calls import OpCall
 from ..ir.nodes import Act, act_function, component
 from ..ir.quantities import Q
 from ..spec import rules
-from ..vocab import BATCH, KERNEL, LAMBDA, LENGTH, LOSS, POOL, WIDTH, i, j, k, r, s
+from ..vocab import BATCH, COLUMNS, KERNEL, LAMBDA, LENGTH, LOSS, POOL, WIDTH, i, j, k, r, s
 
 q = Symbol("q", integer=True, positive=True)  # summation index inside softmax
 
@@ -45,8 +45,12 @@ class Shapes:
         return WIDTH[layer]
 
     def length(self, layer):
-        """A convolutional layer's number of positions, N_layer."""
+        """A convolutional layer's number of positions, N_layer (a 2-D one's rows)."""
         return LENGTH[layer]
+
+    def columns(self, layer):
+        """A 2-D convolutional layer's image columns, N'_layer."""
+        return COLUMNS[layer]
 
     def var(self, kind, layer):
         """The matrix symbol of quantity ``kind`` at ``layer``, its shape read from the

@@ -20,7 +20,6 @@ from ..ir.steps import Rule, Step
 from ..spec.blocks import block, kind_of
 from ..spec.conv import ConvNetwork
 from ..spec.network import Network
-from ..spec.transformer import TransformerNetwork
 from ..vocab import DEPTH, LAYER, WIDTH
 from .blocks import other_readers, templates
 from .derivation import Derivation
@@ -106,8 +105,8 @@ def _hidden_key(net, layer):
 
 def backprop(net):
     """Derive the δ-recursion and the gradients of every parameter of ``net`` (a
-    convolutional network or a transformer: call by call, `derive.engine.graph`)."""
-    if isinstance(net, (ConvNetwork, TransformerNetwork)):
+    network of calls, such as a convolutional one: call by call, `derive.engine.graph`)."""
+    if isinstance(net, ConvNetwork) or (not isinstance(net, Network) and hasattr(net, "blocks")):
         return backprop_graph(net)
     if not isinstance(net, Network):
         raise SpecError(f"backprop takes a Network, got {type(net).__name__}")

@@ -20,7 +20,11 @@ from hashlib import sha256
 from sympy import srepr
 
 from ..vocab import i, r
-from . import attention, conv  # noqa: F401  (register the attention's and convolution's rows)
+from . import (
+    attention,  # noqa: F401  (registers the attention's rows)
+    conv,  # noqa: F401  (registers the convolution's rows)
+    conv2d,  # noqa: F401  (registers the 2-D convolution's rows)
+)
 from .ops import DENSE, OPS, Shapes, op_row
 from .proof_record import RECORD
 from .vjp import check, cotangent, op_layer

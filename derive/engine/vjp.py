@@ -44,8 +44,8 @@ from ..calculus.lifting import lift_entry
 from ..calculus.numeric import value
 from ..ir.attention import SIZES as TOKEN_SIZES
 from ..ir.nodes import Act, Var, act_function, component
-from ..ir.quantities import KINDS
-from ..vocab import BATCH, DEPTH, KERNEL, LAYER, LENGTH, POOL, WIDTH, a, b, i, k, r, s
+from ..ir.quantities import IMAGE_DIMS, KINDS
+from ..vocab import BATCH, COLUMNS, DEPTH, KERNEL, LAYER, LENGTH, POOL, WIDTH, a, b, i, j, k, r, s
 
 _FRESH = count()
 #: the elementwise functions an Act may name besides the activations (softmax's e^h)
@@ -86,7 +86,8 @@ def port_indices(sh, var):
 
 #: the component indices of the kinds indexed apart from their samples: a weight's entry,
 #: a convolution's (channel, position), a kernel's (out channel, in channel, tap)
-SLOTS = {"entries": (a, b), "grid": (k, b), "kernel": (a, b, k)}
+SLOTS = {"entries": (a, b), "grid": (k, b), "kernel": (a, b, k),
+         "image": (k, a, b), "kernel2": (a, b, k, s)}   # a 2-D convolution's
 
 
 def _port_component(sh, var):
@@ -110,7 +111,13 @@ def derive_vjp(op, port, sh, layer=None):
     if op.scalar:
         return contract(diff(op.index(bound, None, None, wrt=port), x), NESTED_RULES)
     G = cotangent(sh, op, layer)
-    if KINDS[bound.q(op.output).kind].indices == "grid":   # Σ over channels and positions
+    out = bound.q(op.output)
+    if KINDS[out.kind].indices == "image":   # Σ over channels, rows and columns
+        rows, cols = IMAGE_DIMS[out.kind](sh, out.layer)
+        body = IndexedBase(G)[i, r, j] * diff(op.index(bound, i, (r, j), wrt=port), x)
+        return contract(Sum(body, (i, 1, G.shape[0]), (r, 1, rows), (j, 1, cols)),
+                        NESTED_RULES)
+    if KINDS[out.kind].indices == "grid":   # Σ over channels and positions
         body = IndexedBase(G)[i, r] * diff(op.index(bound, i, r, wrt=port), x)
         return contract(Sum(body, (i, 1, G.shape[0]), (r, 1, G.shape[1])), NESTED_RULES)
     body = sh.comp(G, i, r) * diff(op.index(bound, i, r, wrt=port), x)
@@ -218,6 +225,8 @@ def lifted_vjp(op, port, sh, layer=None, derived=None):
     indices = port_indices(sh, var)
     if len(indices) != 2:
         raise LiftError(f"the VJP of {port!r} has {len(indices)} indices (a kernel's)")
+    if any(len(e.indices) > 2 for e in derived.atoms(Indexed)):
+        raise LiftError(f"the VJP of {port!r} reads an image's or a kernel's components")
     return lift_entry(derived, *indices, var.shape)
 
 
@@ -267,7 +276,8 @@ def _agree_small(difference):
     """Every sum written out at width `SMALL` (batch `SMALL_BATCH`), at every free component:
     zero as a rational function once each square root is a free symbol (`_radicals`),
     which proves it; otherwise zero at two 50-digit random points."""
-    sized = difference.replace(lambda e: isinstance(e, Indexed) and e.base in (WIDTH, LENGTH),
+    sized = difference.replace(lambda e: isinstance(e, Indexed) and
+                               e.base in (WIDTH, LENGTH, COLUMNS),
                                lambda e: Integer(SMALL)).xreplace(
         {BATCH: Integer(SMALL_BATCH), KERNEL: Integer(SMALL_WINDOW), POOL: Integer(SMALL_WINDOW)}
         | {size: Integer(SMALL) for size in TOKEN_SIZES})

@@ -69,6 +69,8 @@ class _Node(MatrixExpr):
         mats = [printer._print(a) for a in self.args if getattr(a, "is_Matrix", False)]
         return f"{type(self).__name__.lower()}({', '.join(mats)})"
 
+    _textprint = _sympystr     # the plain text of the notes and of code comments
+
 
 class Corr(_Node):
     """corr(X, W): the valid cross-correlation of the rows of X by W (module docstring)."""

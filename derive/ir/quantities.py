@@ -21,8 +21,8 @@ one sample), ``bias`` (``none``, ``augmented``, ``explicit``) and ``norm`` (``no
 ((n_2, n_1 + 1), (1, m))
 >>> Q("gamma", 1).var(Sizes())
 gamma_1
->>> [k.name for k in KINDS.values() if k.role == "trained"][:5]
-['W', 'b', 'gamma', 'beta', 'K']
+>>> [k.name for k in KINDS.values() if k.role == "trained"][:6]
+['W', 'b', 'gamma', 'beta', 'K', 'K2']
 """
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
@@ -92,6 +92,15 @@ def _conv_out(sizes, layer):        # a convolution's output: C_l × (N_{l-1} �
     return sizes.n(layer), sizes.length(layer - 1) - sizes.kernel + 1
 
 
+def _conv_image(sizes, layer):     # a 2-D convolution's output: (N − κ + 1, N' − κ + 1)
+    return (sizes.length(layer - 1) - sizes.kernel + 1,
+            sizes.columns(layer - 1) - sizes.kernel + 1)
+
+
+def _prod(pair):
+    return pair[0] * pair[1]
+
+
 def _positions(sizes, layer):       # a convolutional layer's output: C_l × N_l
     return sizes.n(layer), sizes.length(layer)
 
@@ -150,6 +159,22 @@ _ROWS = (
          claim="f", text="f", numpy="f"),
     Kind("zaug", lambda s, l: (s.n(l) + 1, s.m), "computed", "every", "augmented",
          field="post", letter=r"\tilde{{{}}}", claim="zaug", text="z̃", numpy="zaug"),
+    # --- conv2d (SPEC §1c): images C × N N' read [c, y, x] (row-major), the kernel
+    # C_l × C_{l-1}κ² read [o, c, u, v], a max pooling's mask C × N N' p² read
+    # [c, u, v, i, j]; the image sizes of each kind are `IMAGE_DIMS`
+    Kind("K2", lambda s, l: (s.n(l), s.n(l - 1) * s.kernel ** 2), "trained", "conv",
+         letter="K", bold=False, claim="K", text="K", numpy="K", indices="kernel2"),
+    Kind("hi", lambda s, l: (s.n(l), _prod(_conv_image(s, l))), "computed", "conv",
+         letter="H", bold=False, claim="H", text="H", numpy="H", indices="image"),
+    Kind("ai", lambda s, l: (s.n(l), _prod(_conv_image(s, l))), "computed", "conv", "pool",
+         letter="A", bold=False, claim="A", text="A", numpy="A", indices="image"),
+    Kind("zi", lambda s, l: (s.n(l), s.length(l) * s.columns(l)), "computed", "conv",
+         letter="Z", bold=False, claim="Z", text="Z", numpy="Z", indices="image"),
+    Kind("f2", lambda s, l: (s.n(l) * s.length(l) * s.columns(l), 1), "computed", "conv",
+         "never", letter="f", claim="f", text="f", numpy="f"),
+    Kind("Si", lambda s, l: (s.n(l), s.length(l) * s.columns(l) * s.pool ** 2), "computed",
+         "conv", "max", letter="S", bold=False, claim="S", text="S", numpy="S",
+         indices="mask2"),
     # a transformer (SPEC §1c, derive.spec.transformer): columns are tokens, fixed sizes
     # d, d_k, T, d_ff, d_y (derive.ir.attention). The layer slot is the block l for the
     # block's quantities, the head slot u = (l − 1)·heads + h for a head's (u = l with one
@@ -237,6 +262,9 @@ _ROWS = (
 )
 
 KINDS = {row.name: row for row in _ROWS}
+#: (rows, columns) of each image kind at (sizes, layer): its columns are rows × columns
+IMAGE_DIMS = {"hi": _conv_image, "ai": _conv_image,
+              "zi": lambda s, l: (s.length(l), s.columns(l))}
 #: the trained kinds, in the order a network lists its parameters
 PARAMETERS = tuple(row.name for row in _ROWS if row.trained)
 #: the kinds whose columns are samples (the others hold one value per feature or entry)
@@ -277,12 +305,16 @@ class Sizes:
     lengths: tuple = ()     # a convolution's lengths N_0 … (its layers' positions)
     kernel: object = 1      # … its kernel size κ
     pool: object = 1        # … its pooling window p
+    columns_: tuple = ()    # a 2-D convolution's image columns N'_0 … (lengths: its rows)
 
     def n(self, layer):
         return self.widths[layer]
 
     def length(self, layer):
         return self.lengths[layer]
+
+    def columns(self, layer):
+        return self.columns_[layer]
 
 
 def leaves(net, layer, depth):

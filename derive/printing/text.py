@@ -140,10 +140,13 @@ def code_text(expr):
 
 
 def recursion_text(d):
-    """The δ-recursion and gradients, one equation per line, last layer first."""
+    """The δ-recursion and gradients, one equation per line, last layer first (a network
+    of calls: its cotangents in the order its walk names them, then its gradients)."""
     lines = [f"Backpropagation for {d.net.describe()}"]
-    for lhs, rhs in d.summary():
+    pairs = d.summary() if hasattr(d, "summary") else \
+        [(s.lhs, s.rhs) for s in d.steps if s.form == "matrix"]   # a network of calls
+    for lhs, rhs in pairs:
         lines.append(f"  {text(lhs)} = {text(rhs)}")
-    for note in d.assumptions:
+    for note in getattr(d, "assumptions", ()):
         lines.append(f"  (assuming {note})")
     return "\n".join(lines)

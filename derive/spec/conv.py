@@ -20,7 +20,7 @@ from ..errors import SpecError, shown
 from ..ir.calls import OpCall
 from ..ir.quantities import Q
 from ..vocab import KERNEL, LENGTH, POOL, WIDTH
-from . import rules, transformer
+from . import rules
 
 POOLS = (None, "max", "avg")
 #: the op row of each pooling
@@ -40,6 +40,36 @@ def _sizes(values, what):
     return tuple(_positive(v, what) for v in values)
 
 
+def validate(net, positive):
+    """The checks a 1-D and a 2-D convolutional network share (the sizes named in
+    ``positive`` are integers from 1 to `MAX_SIZE`); the sequences stored as tuples."""
+    channels = _sizes(net.channels, "channels")
+    if len(channels) < 2:
+        raise SpecError("channels must name the input channels and at least one "
+                        f"convolution's, e.g. (1, 4), got {shown(net.channels)}")
+    object.__setattr__(net, "channels", channels)
+    object.__setattr__(net, "head_widths", _sizes(net.head_widths, "head_widths"))
+    if not net.head_widths:
+        raise SpecError("head_widths must hold at least the output width")
+    for name in positive:
+        _positive(getattr(net, name), name)
+    if net.pool not in POOLS:
+        raise SpecError(f"pool must be one of None, 'max', 'avg', got {shown(net.pool)}")
+    if not rules.activation(net.activation).elementwise:
+        raise SpecError(f"activation: {net.activation} is not elementwise; the "
+                        "convolutions take an elementwise activation")
+    out, loss = rules.activation(net.output), rules.loss(net.loss)
+    if loss.output_ranges and out.range not in loss.output_ranges:
+        raise SpecError(f"loss {net.loss} needs an output in "
+                        f"{' or '.join(rules.RANGES[r] for r in loss.output_ranges)}, but "
+                        f"{out.name} gives {rules.RANGES[out.range]}")
+
+
+def sizes_of(values, what):
+    """A sequence of positive integers (`MAX_SIZE` at most), as a tuple."""
+    return _sizes(values, what)
+
+
 @dataclass(frozen=True)
 class ConvNetwork:
     """A validated 1-D convolutional network (module docstring)."""
@@ -54,6 +84,7 @@ class ConvNetwork:
     output: str = "softmax"
     loss: str = "cce"
 
+    arch = "conv1d"
     bias = "explicit"
     batch = False
     norm = "none"
@@ -61,26 +92,7 @@ class ConvNetwork:
     weight_decay = False
 
     def __post_init__(self):
-        channels = _sizes(self.channels, "channels")
-        if len(channels) < 2:
-            raise SpecError("channels must name the input channels and at least one "
-                            f"convolution's, e.g. (1, 4), got {shown(self.channels)}")
-        object.__setattr__(self, "channels", channels)
-        object.__setattr__(self, "head_widths", _sizes(self.head_widths, "head_widths"))
-        if not self.head_widths:
-            raise SpecError("head_widths must hold at least the output width")
-        for name in ("kernel", "pool_size", "length"):
-            _positive(getattr(self, name), name)
-        if self.pool not in POOLS:
-            raise SpecError(f"pool must be one of None, 'max', 'avg', got {shown(self.pool)}")
-        if not rules.activation(self.activation).elementwise:
-            raise SpecError(f"activation: {self.activation} is not elementwise; the "
-                            "convolutions take an elementwise activation")
-        out, loss = rules.activation(self.output), rules.loss(self.loss)
-        if loss.output_ranges and out.range not in loss.output_ranges:
-            raise SpecError(f"loss {self.loss} needs an output in "
-                            f"{' or '.join(rules.RANGES[r] for r in loss.output_ranges)}, but "
-                            f"{out.name} gives {rules.RANGES[out.range]}")
+        validate(self, ("kernel", "pool_size", "length"))
         if self.lengths[-1] < 1:
             raise SpecError(f"length {self.length} is too short for {self.convs} convolutions "
                             f"of kernel {self.kernel}" + (f" and pooling by {self.pool_size}"
@@ -116,6 +128,12 @@ class ConvNetwork:
         out = {WIDTH[l]: Integer(w) for l, w in enumerate(self.widths)}
         out.update({LENGTH[l]: Integer(n) for l, n in enumerate(self.lengths)})
         return out | {KERNEL: Integer(self.kernel), POOL: Integer(self.pool_size)}
+
+    def describe(self):
+        pooling = f"{self.pool} pool {self.pool_size}" if self.pool else "no pooling"
+        return (f"conv1d; channels {', '.join(map(str, self.channels))}; kernel {self.kernel}; "
+                f"length {self.length}; {self.activation}; {pooling}; head "
+                f"{', '.join(map(str, self.head_widths))}; {self.output}; loss {self.loss}")
 
     def pre_activation(self, layer):
         """The quantity δ_layer is the cotangent of: H_l of a convolution, h_l of the head."""
@@ -154,14 +172,15 @@ def conv_calls(net, l):
 
 
 def refuse_unbuilt(net, what):
-    """One line refusing what is not built for a convolutional network yet (documents,
-    claims, the NumPy export), instead of a misleading type error or a wrong output.
+    """One line refusing what is not built for a network of calls yet (a convolutional
+    one, or any network naming its ``arch``: documents, claims), instead of a misleading
+    type error or a wrong output.
 
     >>> refuse_unbuilt(ConvNetwork((1, 2), length=5, head_widths=(2,)), "documents")
     Traceback (most recent call last):
     ...
     derive.errors.SpecError: documents for conv1d are not built yet
     """
-    if isinstance(net, ConvNetwork):
-        raise SpecError(f"{what} for conv1d are not built yet")
-    transformer.refuse_unbuilt(net, what)
+    arch = getattr(net, "arch", None)
+    if isinstance(arch, str):
+        raise SpecError(f"{what} for {arch} are not built yet")

@@ -14,6 +14,7 @@ from ..errors import SpecError, did_you_mean, shown
 from ..vocab import BATCH, DEPTH, WIDTH
 from . import blocks, rules
 from .conv import ConvNetwork
+from .conv2d import Conv2dNetwork
 from .transformer import TransformerNetwork
 
 BIAS_MODES = ("none", "augmented", "explicit")
@@ -179,6 +180,11 @@ class Network:
         """A pre-norm transformer (SPEC §1c; `derive.spec.transformer.TransformerNetwork`)."""
         return TransformerNetwork(blocks, heads, width, key_width, tokens, causal,
                                   mlp_activation, head, loss, mlp_width, outputs, bias)
+    def conv2d(channels=(1, 4), kernel=(3, 3), activation="relu", pool="max", pool_size=2,
+               size=(8, 8), head_widths=(10,), output="softmax", loss="cce"):
+        """A 2-D convolutional network (SPEC §1c; `derive.spec.conv2d.Conv2dNetwork`)."""
+        return Conv2dNetwork(channels, kernel, activation, pool, pool_size, size,
+                             head_widths, output, loss)
 
     @property
     def symbolic(self):

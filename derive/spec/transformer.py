@@ -72,6 +72,7 @@ class TransformerNetwork:
     outputs: object = None
     bias: str = "explicit"
 
+    arch = "transformer"    # what documents, claims and the export name when they refuse it
     batch = False
     norm = "none"
     dropout = False
@@ -216,15 +217,3 @@ def head_calls(net):
             OpCall(out, {"x": Q("Hy", L)}, Q("Yh", L)),
             OpCall("token_loss:" + net.loss, {"x": Q("Yh", L), "t": Q("Yt", L)}, Q("J", L)))
 
-
-def refuse_unbuilt(net, what):
-    """One line refusing what is not built for a transformer yet (documents, claims, the
-    NumPy export).
-
-    >>> refuse_unbuilt(TransformerNetwork(), "documents")
-    Traceback (most recent call last):
-    ...
-    derive.errors.SpecError: documents for transformer are not built yet
-    """
-    if isinstance(net, TransformerNetwork):
-        raise SpecError(f"{what} for transformer are not built yet")
