@@ -4,6 +4,7 @@ expanded loss, its derived gradients equal to central finite differences of a Nu
 forward written here from SPEC §1c and to PyTorch's autograd of the same block, the key
 bias's zero gradient derived (not asserted), wrong softmax claims refused by the row
 check, bad arguments refused in one line."""
+import importlib.util
 import os
 
 import numpy as np
@@ -14,6 +15,7 @@ from sympy.matrices.expressions import HadamardProduct
 
 from derive import Network, backprop, export_numpy, render, verify
 from derive.calculus.evaluate import evaluate
+from derive.cli.main import main
 from derive.engine.attention import softmax_vjp
 from derive.engine.graph import leaves
 from derive.engine.ops import OPS, Shapes, makeop
@@ -323,3 +325,34 @@ def test_the_export_keeps_float32_and_the_causal_mask_makes_no_nan():
     A = g.forward([params[key].astype(np.float32) for key in keys], x.astype(np.float32))["A_1"]
     assert np.abs(A).max() > 0.999 and (A[np.tril_indices(3, -1)] == 0).all()
     np.testing.assert_allclose(A.sum(0), 1, rtol=1e-6)
+
+
+# --- the command line: --arch transformer --------------------------------------------
+def test_the_cli_exports_the_transformer_its_options_name(tmp_path, capsys):
+    path = tmp_path / "attention.py"
+    assert main(["export", "--arch", "transformer", "--blocks", "2", "--heads", "2", "--causal",
+                 "--mlp-activation", "tanh", "--width", "4", "--tokens", "3", "--loss", "mse",
+                 "-o", str(path)]) == 0
+    assert "2 block(s), 2 head(s), causal" in capsys.readouterr().out
+    spec = importlib.util.spec_from_file_location("exported_attention", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    net = Network.transformer(blocks=2, heads=2, causal=True, mlp_activation="tanh", width=4,
+                              tokens=3)
+    params, x, y = _values(net, seed=4)
+    _, J, grads = _exported(net, params, x, y)
+    keys = [(name.rsplit("_", 1)[0], int(name.rsplit("_", 1)[1])) for name in module.param_names]
+    J2, grads2 = module.loss_and_gradients([params[key] for key in keys], x, y)
+    assert J == J2 and all(np.array_equal(grads[key], g) for key, g in zip(keys, grads2))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--channels", "1,2"], "--channels is an option of --arch conv1d|conv2d, not of --arch transformer"),
+    (["--heads", "x"], "--heads must be"),
+    ([], "the NumPy export needs concrete sizes"),
+])
+def test_the_cli_refuses_a_bad_transformer_option_in_one_line(tmp_path, capsys, argv, message):
+    assert main(["export", "--arch", "transformer", "--loss", "mse", *argv, "-o",
+                 str(tmp_path / "x.py")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

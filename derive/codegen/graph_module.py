@@ -230,6 +230,9 @@ def _describe(net):
 
 def generate_graph_source(net):
     """The text of the standalone NumPy module of ``net`` (module docstring)."""
+    if getattr(net, "symbolic", False):
+        raise SpecError("the NumPy export needs concrete sizes; give them as integers "
+                        "(width=, tokens=, or --width, --tokens)")
     d = backprop_graph(net)
     printer = GraphPrinter(dict(batch=False, outputs=_outputs(net)))
     params, (x_name, x_shape, x_matrix), (y_name, y_shape) = signature(net, d)

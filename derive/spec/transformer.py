@@ -104,6 +104,18 @@ class TransformerNetwork:
                             f"{out.name} gives {rules.RANGES[out.range]}")
 
     @property
+    def symbolic(self):
+        """Whether a size is a symbolic name (then numbers use `TINY`; no export)."""
+        return any(not isinstance(getattr(self, f), int) for f, _, _ in SIZE_FIELDS)
+
+    def describe(self):
+        """One line: the options and the sizes."""
+        sizes = ", ".join(f"{name} {getattr(self, f)}" for f, name, _ in SIZE_FIELDS)
+        return (f"transformer; {self.blocks_count} block(s), {self.heads} head(s)"
+                f"{', causal' if self.causal else ''}; {sizes}; MLP {self.mlp_activation}; "
+                f"head {self.head}; loss {self.loss}")
+
+    @property
     def depth(self):
         """The layer of the output head and the loss: B + 1."""
         return self.blocks_count + 1
