@@ -35,8 +35,10 @@ needs_torch = pytest.mark.skipif(torch is None and os.environ.get("CI") != "true
 #: the smallest sizes whose layer norm is not degenerate (with d = 2 every normalized
 #: token is ±(1, −1), two tokens often equal, and the scores' gradient vanishes)
 TINY = dict(width=3, tokens=2, key_width=1, mlp_width=1, outputs=1)
-#: heads × causal × blocks, pairwise (each certificate takes seconds)
-CERTIFY = [(1, False, 1), (2, True, 1), (1, True, 2), (2, False, 2)]
+#: heads × causal, one block (20-25 s each; a two-block certificate expands the loss through
+#: two layer norms and softmaxes per entry and did not finish in 15 minutes: two blocks are
+#: checked against finite differences and torch autograd below)
+CERTIFY = [(1, False, 1), (2, True, 1)]
 
 
 @pytest.mark.slow
