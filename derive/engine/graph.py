@@ -14,11 +14,11 @@ there are several), and each of the call's inputs receives the row's checked VJP
 activation rows, proved once). The results are at symbolic sizes (channels and widths
 n_l, lengths N_l, kernel κ, window p); `certify` writes them at the network's sizes.
 
-`certify` builds the loss J as one SymPy expression of every parameter entry (the
-forward of each call's matrix form over matrices of symbols; a max pooling selects the
-first maximum at the point, as PyTorch), differentiates it by every entry with
-``sympy.diff`` and compares, at a random point, with the derived gradients evaluated
-cotangent by cotangent.
+`certify` builds the loss J, for each parameter entry, as one SymPy expression of that
+entry with every other leaf at a random point (the forward of each call's matrix form
+downstream of the entry; a max pooling selects the first maximum at the point, as
+PyTorch), differentiates it with ``sympy.diff`` and compares, at the point, with the
+derived gradients evaluated cotangent by cotangent.
 
 >>> from derive.spec.conv import ConvNetwork
 >>> d = backprop_graph(ConvNetwork((1, 2), kernel=2, length=5, head_widths=(2,)))
