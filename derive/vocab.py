@@ -20,6 +20,12 @@ LAYER_SUM = Symbol("l", integer=True)                # a sum over the layers (no
 LENGTH = IndexedBase("N")                            # a convolution's lengths N_0 … N_L
 KERNEL = Symbol("kappa", integer=True, positive=True)  # a convolution's kernel size κ
 POOL = Symbol("p", integer=True, positive=True)      # a pooling window (and its stride)
+# a transformer's sizes (one width throughout, so fixed symbols, not per layer)
+MODEL_WIDTH = Symbol("d", integer=True, positive=True)      # d: a token's features
+KEY_WIDTH = Symbol("d_k", integer=True, positive=True)      # d_k = d_v: a head's width
+TOKENS = Symbol("T", integer=True, positive=True)           # T: the tokens (columns)
+MLP_WIDTH = Symbol("d_ff", integer=True, positive=True)     # the MLP's hidden width
+OUT_WIDTH = Symbol("d_y", integer=True, positive=True)      # the output head's width
 COLUMNS = IndexedBase("N'")                          # a 2-D convolution's image columns N'_l
 
 #: index letters: i, j, k summed; a, b free (the weight entry); s the sample; r a sample

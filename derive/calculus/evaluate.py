@@ -186,6 +186,15 @@ class NetworkEvaluator(Evaluator):
         Z = self(e.args[0])
         return Matrix(Z.rows * Z.cols, 1, lambda r, _: Z[r // Z.cols, r % Z.cols])
 
+    def _eval_ColumnSoftmax(self, e):
+        """softmax of each column (derive.ir.attention); causal: keys after the query get
+        weight 0 (their e^{S} is left out, never e^{−∞})."""
+        S = self(e.arg)
+        keep = [[not e.causal or t <= s for s in range(S.cols)] for t in range(S.rows)]
+        E = Matrix(S.rows, S.cols, lambda t, s: exp(S[t, s]) if keep[t][s] else 0)
+        totals = [sum(E[t, s] for t in range(S.rows)) for s in range(S.cols)]
+        return Matrix(S.rows, S.cols, lambda t, s: E[t, s] / totals[s])
+
     def _eval_MatrixExpr(self, e):
         if hasattr(e, "explicit"):     # a node that evaluates itself (derive.ir.conv2d)
             return e.explicit(self)

@@ -43,6 +43,12 @@ OPTIONS = {
     "--cell": ("cell", "{tanh,lstm,gru}", "the recurrent cell"),
     "--steps": ("steps", "T", "the number of time steps: a number (unrolled) or T"),
     "--readout": ("readout", "{every,last}", "the loss at every step or at the last only"),
+    "--blocks": ("blocks", "B", "the transformer's blocks"),
+    "--heads": ("heads", "H", "the attention heads of each block"),
+    "--causal": ("causal", None, "each token attends to itself and the tokens before it"),
+    "--mlp-activation": ("mlp_activation", "NAME", "the activation of each block's MLP"),
+    "--width": ("width", "D", "a token's features d (default: symbolic d)"),
+    "--tokens": ("tokens", "T", "the tokens T (default: symbolic T)"),
 }
 #: the §1 network's own options: (destination, the value when not given)
 MLP_OPTIONS = {"--depth": ("depth", None), "--widths": ("widths", None),
@@ -125,6 +131,19 @@ def rnn_options(args):
     return given
 
 
+def transformer_options(args):
+    """The keyword arguments of ``Network.transformer`` that the options give."""
+    given = {dest: _int(getattr(args, dest), flag) for flag, dest in
+             (("--blocks", "blocks"), ("--heads", "heads"), ("--width", "width"),
+              ("--tokens", "tokens")) if getattr(args, dest, None) is not None}
+    given["causal"] = bool(args.causal)
+    for dest, key in (("mlp_activation", "mlp_activation"), ("output_activation", "head"),
+                      ("loss", "loss")):
+        if _given(getattr(args, dest, None)):
+            given[key] = getattr(args, dest)
+    return given
+
+
 @dataclass(frozen=True)
 class Arch:
     """One architecture: its own option flags and its network from the arguments."""
@@ -144,6 +163,9 @@ ARCHS = {
                    lambda args: Network.conv2d(**conv_options(args, "conv2d"))),
     "rnn": Arch("rnn", ("--cell", "--steps", "--readout"),
                 lambda args: Network.rnn(**rnn_options(args))),
+    "transformer": Arch("transformer", ("--blocks", "--heads", "--causal", "--mlp-activation",
+                                        "--width", "--tokens"),
+                        lambda args: Network.transformer(**transformer_options(args))),
 }
 
 
@@ -160,8 +182,9 @@ def add_arch_options(parser):
     for flag, (dest, metavar, text) in OPTIONS.items():
         if flag in flags:
             users = "|".join(a.name for a in ARCHS.values() if flag in a.flags)
-            parser.add_argument(flag, dest=dest, default=None, metavar=metavar,
-                                help=f"{text} (--arch {users})")
+            value = dict(metavar=metavar) if metavar else dict(action="store_const", const=True)
+            parser.add_argument(flag, dest=dest, default=None, help=f"{text} (--arch {users})",
+                                **value)
 
 
 def check_flags(args):

@@ -78,6 +78,12 @@ class Line:
     comment: str
 
 
+def _is_loss(op):
+    """A loss row: ``loss:<name>`` (one column), ``token_loss:<name>`` (averaged over
+    the T tokens, a transformer's)."""
+    return op.split(":", 1)[0] in ("loss", "token_loss")
+
+
 def _calls(net):
     return [call for block in net.blocks for call in block]
 
@@ -110,6 +116,8 @@ def _loss_line(net, call, bound, printer):
     factor = loss_row.factor.xreplace(names)
     if factor != 1:
         total = f"{printer.doprint(factor)} * {total}"
+    if call.op.startswith("token_"):      # the mean over the tokens
+        total = f"{total} / {quantity_name(x.kind, x.layer)}.shape[1]"
     where = f"; {how}" if how else ""
     scale = "" if loss_row.factor == 1 else f"{code_text(loss_row.factor)} "
     return Line(f"J = {total}", f"J = {scale}Σ ℓ, ℓ(u, t) = "
@@ -141,7 +149,7 @@ def _fusion(net, printer):
     """{the output's quantity: None, its pre-activation's: the fused Line} where the
     loss and the output activation cancel (`derive.codegen.graph_cancel`), else {}."""
     calls = _calls(net)
-    loss = next(c for c in calls if c.op.startswith("loss:"))
+    loss = next(c for c in calls if _is_loss(c.op))
     z, t = loss.args["x"], loss.args["t"]
     act = next((c for c in calls if c.out == z), None)
     readers = [c for c in calls if z in c.args.values()]
@@ -191,7 +199,7 @@ def signature(net, d):
     """(params [(Q, name, claim name, shape)], the input (name, its shape as given, its
     matrix shape), the target (name, shape)): the module's arguments, from the leaves."""
     params, inputs, target = [], [], None
-    loss = next(c for c in _calls(net) if c.op.startswith("loss:"))
+    loss = next(c for c in _calls(net) if _is_loss(c.op))
     for (kind, layer), (rows, cols) in leaves(net, d.sizes()).items():
         q = next(q for c in _calls(net) for q in c.args.values()
                  if (q.kind, int(q.layer)) == (kind, layer))
@@ -222,6 +230,9 @@ def _describe(net):
 
 def generate_graph_source(net):
     """The text of the standalone NumPy module of ``net`` (module docstring)."""
+    if getattr(net, "symbolic", False):
+        raise SpecError("the NumPy export needs concrete sizes; give them as integers "
+                        "(width=, tokens=, or --width, --tokens)")
     d = backprop_graph(net)
     printer = GraphPrinter(dict(batch=False, outputs=_outputs(net)))
     params, (x_name, x_shape, x_matrix), (y_name, y_shape) = signature(net, d)

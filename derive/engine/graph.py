@@ -14,11 +14,11 @@ there are several), and each of the call's inputs receives the row's checked VJP
 activation rows, proved once). The results are at symbolic sizes (channels and widths
 n_l, lengths N_l, kernel κ, window p); `certify` writes them at the network's sizes.
 
-`certify` builds the loss J as one SymPy expression of every parameter entry (the
-forward of each call's matrix form over matrices of symbols; a max pooling selects the
-first maximum at the point, as PyTorch), differentiates it by every entry with
-``sympy.diff`` and compares, at a random point, with the derived gradients evaluated
-cotangent by cotangent.
+`certify` builds the loss J, for each parameter entry, as one SymPy expression of that
+entry with every other leaf at a random point (the forward of each call's matrix form
+downstream of the entry; a max pooling selects the first maximum at the point, as
+PyTorch), differentiates it with ``sympy.diff`` and compares, at the point, with the
+derived gradients evaluated cotangent by cotangent.
 
 >>> from derive.spec.conv import ConvNetwork
 >>> d = backprop_graph(ConvNetwork((1, 2), kernel=2, length=5, head_widths=(2,)))
@@ -170,19 +170,30 @@ class GraphDerivation:
         return self.net.size_values()
 
     def certify(self, seed=0):
-        """Every derived gradient entry against ``diff`` of the expanded loss."""
+        """Every derived gradient entry against ``diff`` of the expanded loss.
+
+        The loss is expanded entry by entry: J as one SymPy expression of one parameter
+        entry, every other leaf at the random point (a partial derivative at a point
+        reads the function along its own coordinate only; the loss expanded in every
+        entry at once grows with their product: one derivative of a transformer block's
+        took a minute). Only the calls downstream of the parameter are expanded."""
         sub, rng, point = self.sizes(), random.Random(seed), {}
         env, params = {}, {}
         for key, shape in leaves(self.net, sub).items():
             env[key], entries = _symbols(*key, *shape, rng, point)
             if KINDS[key[0]].trained:
                 params[key] = entries
-        _forward(self.net, sub, env, point)
-        loss = env[("J", self.net.depth)]
-        grads = self._backward(sub, _numbers(env, point))
+        base = {key: M.xreplace(point) for key, M in env.items()}
+        _forward(self.net, sub, base, point)
+        grads = self._backward(sub, _numbers(base, point))
         worst, count = 0.0, 0
         for key, entries in params.items():
             for (row, col), symbol in entries.items():
+                expanded = dict(base)
+                expanded[key] = base[key].copy()
+                expanded[key][row, col] = symbol
+                _forward(self.net, sub, expanded, point, changed=key)
+                loss = expanded[("J", self.net.depth)]
                 exact = Float(realize(diff(loss, symbol).xreplace(point)).evalf(DIGITS))
                 worst = max(worst, abs(float(exact - grads[key][row, col])))
                 count += 1
@@ -248,11 +259,18 @@ def leaves(net, sub):
     return out
 
 
-def _forward(net, sub, env, point):
+def _forward(net, sub, env, point, changed=None):
     """Every call's output into ``env`` ((kind, layer) -> Matrix, the leaves given); a max
-    pooling's mask from the values at ``point``."""
+    pooling's mask from the values at ``point``; an output without symbols as numbers
+    (`_value`). With ``changed`` (a leaf's key), only the
+    calls downstream of that leaf (the others are in ``env`` already)."""
     sh = Shapes("explicit", False)
+    dirty = {changed}
     for call in [c for block in net.blocks for c in block]:
+        if changed is not None:
+            if not any((q.kind, int(q.layer)) in dirty for q in call.args.values()):
+                continue
+            dirty.add((call.out.kind, int(call.out.layer)))
         op = checked(call.op, "explicit", False)
         bound = op.bound(sh, call)
         layer = int(call.out.layer)
@@ -261,6 +279,8 @@ def _forward(net, sub, env, point):
             q = call.args[port]
             env[(q.kind, int(q.layer))] = mask(net, call, env, point)
         value = evaluate(op.matrix(bound).xreplace(sub), env)
+        if isinstance(value, Matrix) and not value.free_symbols:   # numbers stay numbers
+            value = _value(value)          # (Float·√2 would stay a product, and grow)
         env[(call.out.kind, layer)] = value[0, 0] if op.scalar and hasattr(value, "shape") \
             else value
 

@@ -21,6 +21,7 @@ from sympy import srepr
 
 from ..vocab import i, r
 from . import (
+    attention,  # noqa: F401  (registers the attention's rows)
     conv,  # noqa: F401  (registers the convolution's rows)
     conv2d,  # noqa: F401  (registers the 2-D convolution's rows)
     recurrent,  # noqa: F401  (registers the recurrent cells' rows)

@@ -42,6 +42,7 @@ from ..calculus.compare import DIGITS, TOLERANCE, exactly_zero
 from ..calculus.kronecker import NESTED_RULES, LiftError, contract
 from ..calculus.lifting import lift_entry
 from ..calculus.numeric import value
+from ..ir.attention import SIZES as TOKEN_SIZES
 from ..ir.nodes import Act, Var, act_function, component
 from ..ir.quantities import IMAGE_DIMS, KINDS
 from ..vocab import BATCH, COLUMNS, DEPTH, KERNEL, LAYER, LENGTH, POOL, WIDTH, a, b, i, j, k, r, s
@@ -278,7 +279,8 @@ def _agree_small(difference):
     sized = difference.replace(lambda e: isinstance(e, Indexed) and
                                e.base in (WIDTH, LENGTH, COLUMNS),
                                lambda e: Integer(SMALL)).xreplace(
-        {BATCH: Integer(SMALL_BATCH), KERNEL: Integer(SMALL_WINDOW), POOL: Integer(SMALL_WINDOW)})
+        {BATCH: Integer(SMALL_BATCH), KERNEL: Integer(SMALL_WINDOW), POOL: Integer(SMALL_WINDOW)}
+        | {size: Integer(SMALL) for size in TOKEN_SIZES})
     free = sorted(sized.free_symbols & {a, b, k, s}, key=str)
     ranges = [range(1, (SMALL_BATCH if x == s else SMALL) + 1) for x in free]
     for values in product(*ranges):

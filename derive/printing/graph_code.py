@@ -74,6 +74,18 @@ class GraphPrinter(ArrayPrinter):
             return f"_{rule.name}({name})"
         return self._print(rule.stable_forward().xreplace({rules.x: Code(name)}))
 
+    def _print_Pow(self, expr):
+        """A number's root (1/√d_k) as a Python float, which keeps float32 arrays float32
+        (np.sqrt(2) is a float64 scalar and would promote them)."""
+        if expr.is_number and not expr.is_Rational:
+            return repr(float(expr))
+        return super()._print_Pow(expr)
+
+    def _print_ColumnSoftmax(self, expr):
+        """softmax over each column of the scores (derive.ir.attention), max-shifted;
+        causal: the module's ``_causal_softmax``."""
+        return f"_{'causal_softmax' if expr.causal else 'softmax'}({self._print(expr.arg)})"
+
     # -- the nodes of a convolution (derive.ir.conv) -------------------------------------
     def _windows(self, X, width, axis=1):
         return f"{WINDOWS}({self._print(X)}, {_int(width)}, axis={axis})"

@@ -16,6 +16,7 @@ from . import blocks, rules
 from .conv import ConvNetwork
 from .conv2d import Conv2dNetwork
 from .rnn import RNNNetwork
+from .transformer import TransformerNetwork
 
 BIAS_MODES = ("none", "augmented", "explicit")
 NORMS = ("none", "layer", "batch")
@@ -174,6 +175,12 @@ class Network:
                            head_widths, output, loss)
 
     @staticmethod
+    def transformer(blocks=1, heads=1, width="d", key_width=None, tokens="T", causal=False,
+                    mlp_activation="relu", head="identity", loss="mse", mlp_width=None,
+                    outputs=None, bias="explicit"):
+        """A pre-norm transformer (SPEC §1c; `derive.spec.transformer.TransformerNetwork`)."""
+        return TransformerNetwork(blocks, heads, width, key_width, tokens, causal,
+                                  mlp_activation, head, loss, mlp_width, outputs, bias)
     def conv2d(channels=(1, 4), kernel=(3, 3), activation="relu", pool="max", pool_size=2,
                size=(8, 8), head_widths=(10,), output="softmax", loss="cce"):
         """A 2-D convolutional network (SPEC §1c; `derive.spec.conv2d.Conv2dNetwork`)."""
