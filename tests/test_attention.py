@@ -278,11 +278,16 @@ def test_bad_arguments_are_refused_in_one_line(kwargs, message):
 
 def test_what_is_not_built_for_a_transformer_is_refused_in_one_line():
     net = Network.transformer(**TINY)
-    calls = {"documents": lambda: render(backprop(net)),
-             "claims": lambda: verify(net, "dJ/dW_Q_1", "dJ/dQ_1 X_1^T")}
-    for what, call in calls.items():
-        with pytest.raises(SpecError, match=f"^{what} for transformer are not built yet$"):
-            call()
+    with pytest.raises(SpecError, match="^claims for transformer are not built yet$"):
+        verify(net, "dJ/dW_Q_1", "dJ/dQ_1 X_1^T")
+
+
+def test_a_transformer_renders_as_notes_of_its_calls():
+    """The generic notes of a network of calls (documents/graph_notes.py): at least one
+    ∂J/∂· display per cotangent the walker names, in both formats."""
+    d = backprop(Network.transformer(**TINY))
+    for fmt in ("markdown", "latex"):
+        assert render(d, fmt).count("\\partial J") >= len(d.cotangents), fmt
 
 
 # --- the NumPy export ---------------------------------------------------------------
