@@ -16,7 +16,8 @@ from derive.documents.sections import kind_results
 from derive.engine.instance import Instance, random_point
 from derive.printing import notation
 
-GALLERY = entries()
+#: the §1 networks' documents (the notes of a network of calls have no worked example yet)
+GALLERY = [e for e in entries() if not isinstance(getattr(e.net, "arch", None), str)]
 
 
 @pytest.mark.parametrize("entry", GALLERY, ids=lambda e: e.name)

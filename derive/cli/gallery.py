@@ -78,6 +78,16 @@ def entries():
         Entry("cnn_2d", "A 2-D convolutional network: one convolution, max pooling, a "
               "dense head", "standard", N.conv2d(channels=(1, 2), kernel=3, pool="max",
                                                  size=(6, 6), head_widths=(3,)), "hz"),
+        Entry("transformer_block", "A pre-norm transformer block: one causal attention head, "
+              "the MLP, a per-token head", "standard",
+              N.transformer(blocks=1, heads=1, causal=True), "hz"),
+        Entry("attention_multihead", "Self-attention with two heads (not causal) in a "
+              "pre-norm transformer block", "standard",
+              N.transformer(blocks=1, heads=2, causal=False), "hz"),
+        Entry("rnn_bptt", "A tanh RNN through three steps, the loss at every step",
+              "standard", N.rnn("tanh", steps=3), "hz"),
+        Entry("lstm", "An LSTM through three steps", "standard", N.rnn("lstm", steps=3), "hz"),
+        Entry("gru", "A GRU through three steps", "standard", N.rnn("gru", steps=3), "hz"),
     ]
 
 

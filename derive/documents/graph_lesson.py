@@ -91,7 +91,10 @@ def _display(kind_prefix, step, index, reads):
     summed = isinstance(step.rhs, MatAdd) and len(paths) > 1
     kind = kind_prefix + ("_sum" if summed else "_index" if len(lines) > 1 else "")
     facts = dict(var=var, paths=list(paths), layer=var.layer,
-                 rule=(kind, tuple((op, port) for op, port, _ in paths)),
+                 # derived once per kind of call (its other inputs alike), except where an
+                 # index form is shown: that one is derived for each input
+                 rule=(kind, tuple((op, port if kind.endswith("_index") else None)
+                                   for op, port, _ in paths)),
                  loss=any(op.startswith("loss:") for op, _, _ in paths),
                  brackets=len(lines) > 1 and any(type(n).__name__ == "Inside"
                                                  for n in _walk(lines[1][1])),

@@ -104,9 +104,12 @@ def _with_runs(pr, displays):
             out.append(_display(pr, disp))
             continue
         if out[-1]["kind"] != "repeat":
-            out.append(dict(kind="repeat", lines=[], ops=[]))
+            out.append(dict(kind="repeat", lines=[], ops=[], calls=0))
         out[-1]["lines"] += pr.lines(disp.lines[-1:])
-        out[-1]["ops"] += [op for op, _, _ in disp.facts["paths"] if op not in out[-1]["ops"]]
+        out[-1]["calls"] += len(disp.facts["paths"])
+        for op, _, _ in disp.facts["paths"]:
+            if op not in out[-1]["ops"]:
+                out[-1]["ops"].append(op)
     return out
 
 
