@@ -82,16 +82,19 @@ def test_a_burst_of_signals_gives_one_line_and_the_first_signals_status(tmp_path
 @pytest.mark.slow
 def test_case11_passes_as_a_background_job_of_a_non_interactive_shell(tmp_path):
     """Such a shell starts its background jobs with SIGINT ignored (as a CI script may
-    start the suite); the signal test must not depend on it."""
+    start the suite); the signal test must not depend on it. Only its SIGINT case runs
+    here: SIGINT is the signal such a shell ignores (SIGTERM's case is unaffected, and
+    runs in the suite itself)."""
     if shutil.which("pdflatex") is None and not IN_CI:
         pytest.skip("pdflatex is not installed")
-    test = "tests/test_bad_input_table.py::test_case11_a_signal_during_pdflatex_leaves_nothing_behind"
+    test = ("tests/test_bad_input_table.py::"
+            f"test_case11_a_signal_during_pdflatex_leaves_nothing_behind[{int(signal.SIGINT)}-130]")
     script = (f'"{sys.executable}" -m pytest -n 0 -p no:cacheprovider -rA '
               f'"{test}" & wait $!')
     proc = subprocess.run(["bash", "-c", script], cwd=ROOT, env=_env(), capture_output=True,
                           timeout=600, preexec_fn=_default_signal_dispositions)
     out = proc.stdout.decode()
-    assert proc.returncode == 0 and out.count("PASSED tests/") == 2, out[-3000:]
+    assert proc.returncode == 0 and out.count("PASSED tests/") == 1, out[-3000:]
 
 
 def test_a_signal_right_after_pdflatex_starts_still_kills_it(tmp_path, monkeypatch):
