@@ -149,12 +149,47 @@ def small_gallery(monkeypatch):
     return one[0].name
 
 
+@pytest.fixture(scope="module")
+def kept():
+    return {}
+
+
+@pytest.fixture
+def kept_gallery(small_gallery, monkeypatch, kept):
+    """``small_gallery`` with its entry's derivation, documents and errata page computed
+    once for this module: the tests using it are about the gallery's files (which it
+    writes, lists, leaves alone), not about computing the same documents anew. The
+    reproducibility test (PDFs rebuilt byte for byte) does not use it."""
+    for name in ("backprop", "render", "render_svg", "errata_markdown"):
+        monkeypatch.setattr(gallery, name, _memo(kept, name, getattr(gallery, name)))
+    return small_gallery
+
+
+def _memo(kept, name, real):
+    """``real``, called once per distinct arguments (by value, else by identity: the
+    arguments stay alive in ``kept``, so an identity is never reused)."""
+    def wrapper(*args, **kwargs):
+        key = (name, tuple(map(_key, args)), tuple(sorted(kwargs.items())))
+        if key not in kept:
+            kept[key] = (real(*args, **kwargs), args)
+        return kept[key][0]
+    return wrapper
+
+
+def _key(a):
+    try:
+        hash(a)
+    except TypeError:
+        return id(a)
+    return a
+
+
 def _files(folder):
     return {p.name: p.read_bytes() for p in Path(folder).iterdir()}
 
 
 def test_the_manifest_lists_each_file_as_soon_as_it_is_written(tmp_path, monkeypatch,
-                                                               small_gallery):
+                                                               kept_gallery):
     real = gallery.Owner.update
 
     def checked(owner, name, data):
@@ -167,14 +202,14 @@ def test_the_manifest_lists_each_file_as_soon_as_it_is_written(tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         gallery.build(str(tmp_path), pdf=False)
     listed = (tmp_path / gallery.MANIFEST).read_text().splitlines()
-    assert listed[1:] == [small_gallery + ".md", small_gallery + ".tex"]
+    assert listed[1:] == [kept_gallery + ".md", kept_gallery + ".tex"]
 
 
-def test_the_manifest_keeps_only_the_gallerys_own_names(tmp_path, small_gallery):
-    own = [small_gallery + ".tex", "README.md"]
+def test_the_manifest_keeps_only_the_gallerys_own_names(tmp_path, kept_gallery):
+    own = [kept_gallery + ".tex", "README.md"]
     junk = [b"../outside/victim.txt", b"/etc/hostname", b"a\x00b", b"\xff\xfe.tex",
             os.fsencode(str(tmp_path / "x")), b"x" * (1 << 20) + b"README.md.bak",
-            (small_gallery + ".tex\x00").encode()]
+            (kept_gallery + ".tex\x00").encode()]
     (tmp_path / gallery.MANIFEST).write_bytes(b"\n".join(junk + [n.encode() for n in own]))
     owner = gallery.Owner(str(tmp_path))
     assert owner.owned == set(own)
@@ -259,13 +294,13 @@ def test_a_link_to_anything_but_a_regular_file_is_refused(tmp_path, monkeypatch,
     assert not os.path.exists("missing")
 
 
-def test_a_link_in_the_gallerys_folder_is_never_replaced(tmp_path, small_gallery):
+def test_a_link_in_the_gallerys_folder_is_never_replaced(tmp_path, kept_gallery):
     (tmp_path / "mine.tex").write_text("mine")
-    os.symlink("mine.tex", tmp_path / (small_gallery + ".tex"))
+    os.symlink("mine.tex", tmp_path / (kept_gallery + ".tex"))
     owner = gallery.build(str(tmp_path), pdf=False)
-    assert os.path.islink(tmp_path / (small_gallery + ".tex"))
+    assert os.path.islink(tmp_path / (kept_gallery + ".tex"))
     assert (tmp_path / "mine.tex").read_text() == "mine"
-    assert owner.left_alone == [str(tmp_path / (small_gallery + ".tex"))]
+    assert owner.left_alone == [str(tmp_path / (kept_gallery + ".tex"))]
 
 
 # --- 23, hostile input: names, closed streams, encodings --------------------------------
@@ -333,11 +368,11 @@ def test_with_stderr_closed_an_error_never_goes_to_stdout(tmp_path):
 
 
 def test_with_stderr_closed_the_gallery_still_works(tmp_path, monkeypatch, capsys,
-                                                    small_gallery):
+                                                    kept_gallery):
     monkeypatch.setattr(gallery, "pdflatex_available", lambda: False)
     monkeypatch.setattr(sys, "stderr", None)
     assert main(["-o", str(tmp_path)]) == 0
-    assert (tmp_path / (small_gallery + ".tex")).is_file()
+    assert (tmp_path / (kept_gallery + ".tex")).is_file()
     assert capsys.readouterr().out.startswith("wrote the gallery")
 
 
