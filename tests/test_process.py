@@ -158,8 +158,9 @@ def kept():
 def kept_gallery(small_gallery, monkeypatch, kept):
     """``small_gallery`` with its entry's derivation, documents and errata page computed
     once for this module: the tests using it are about the gallery's files (which it
-    writes, lists, leaves alone), not about computing the same documents anew. The
-    reproducibility test (PDFs rebuilt byte for byte) does not use it."""
+    writes, lists, leaves alone, compiles to PDF), not about computing the same documents
+    anew (the same documents across processes: tests/test_gallery.py compares a build
+    with the committed output, test_notes_as_pdf_are_byte_reproducible the PDFs)."""
     for name in ("backprop", "render", "render_svg", "errata_markdown"):
         monkeypatch.setattr(gallery, name, _memo(kept, name, getattr(gallery, name)))
     return small_gallery
@@ -221,7 +222,7 @@ def test_the_manifest_keeps_only_the_gallerys_own_names(tmp_path, kept_gallery):
 
 @pytest.mark.slow
 def test_an_interrupted_gallery_with_pdfs_is_rerun_without_force(tmp_path, monkeypatch,
-                                                                 small_gallery):
+                                                                 kept_gallery):
     """Ctrl-C after the first PDF: the rerun owns it (and would rebuild the same bytes)."""
     if shutil.which("pdflatex") is None and not IN_CI:
         pytest.skip("pdflatex is not installed")
@@ -241,7 +242,7 @@ def test_an_interrupted_gallery_with_pdfs_is_rerun_without_force(tmp_path, monke
     assert main(["-o", str(tmp_path / "a")]) == 0         # no --force
     gallery.build(str(tmp_path / "b"), pdf=True)
     again = _files(tmp_path / "a")
-    assert again[small_gallery + ".pdf"] == first[small_gallery + ".pdf"]
+    assert again[kept_gallery + ".pdf"] == first[kept_gallery + ".pdf"]
     assert again == _files(tmp_path / "b")                 # two builds, byte for byte
 
 
