@@ -3,12 +3,10 @@ of traces and products with repeated factors and powers, of inverses and determi
 each identity typed from the book (its equation number beside it) as the oracle,
 derived, certified, and verified with wrong variants beside it; crashes become verdicts
 or ClaimErrors; a user's large sizes are never expanded."""
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_batch import run_many
 
 from derive import ClaimError, matrix_derivative, verify_identity
 
@@ -111,16 +109,15 @@ def test_large_user_shapes_are_never_expanded():
 
 
 def test_cli_large_shape_and_repeated_factor_claim():
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "derive", "catalogue", *args],
-                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
-
-    out = run("--expr", "y^T A x", "--wrt", "A", "--shape", "A=1000,1000")
-    assert out.returncode == 0, out.stderr
-    assert "y x^T" in out.stdout
-    out = run("--expr", "a^T X b", "--wrt", "X", "--shape", "X=n,n", "--claim", "X X a b^T")
-    assert out.returncode == 1 and "DOES NOT HOLD" in out.stdout, out.stderr
-    out = run("--expr", "tr(X X)", "--wrt", "X")
-    assert out.returncode == 0 and "2 X^T" in out.stdout, out.stderr
+    """The three command lines in one child interpreter (`cli_batch.run_many`); the
+    catalogue through ``python -m derive`` itself runs in tests/test_process.py."""
+    large, repeated, trace = run_many([(ROOT, ["catalogue", *args]) for args in (
+        ["--expr", "y^T A x", "--wrt", "A", "--shape", "A=1000,1000"],
+        ["--expr", "a^T X b", "--wrt", "X", "--shape", "X=n,n", "--claim", "X X a b^T"],
+        ["--expr", "tr(X X)", "--wrt", "X"])], timeout=120)
+    code, out, err = large
+    assert code == 0 and "y x^T" in out, err
+    code, out, err = repeated
+    assert code == 1 and "DOES NOT HOLD" in out, err
+    code, out, err = trace
+    assert code == 0 and "2 X^T" in out, err

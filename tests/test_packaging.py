@@ -8,6 +8,10 @@ stand in for a missing package file. The venvs see the system site-packages for 
 dependencies (sympy, jinja2, numpy) and install our package with --no-deps, so no
 network is needed beyond what pip's configured index offers for the build backend.
 Outside CI the tests skip only when a virtual environment cannot be created at all.
+
+For speed the venvs are made without their own pip (ensurepip costs seconds each) and
+this interpreter's pip installs into them with ``pip --python VENV/bin/python``: the
+package, its console script and its data land in the venv exactly as with the venv's pip.
 """
 import shutil
 import subprocess
@@ -32,7 +36,7 @@ def _bin(env_dir):
 
 def _venv(env_dir):
     try:
-        venv.create(env_dir, with_pip=True, system_site_packages=True)
+        venv.create(env_dir, with_pip=False, system_site_packages=True)
     except Exception as exc:            # no ensurepip, no permission, …
         if IN_CI:
             pytest.fail(f"cannot create a virtual environment in CI: {exc}")
@@ -61,11 +65,12 @@ def source(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def wheel(source, tmp_path_factory):
-    """``pip wheel --no-deps`` of the release copy (build isolation first, then the
-    installed setuptools, so it works offline wherever one of them is available)."""
+    """``pip wheel --no-deps`` of the release copy (the installed setuptools first, then
+    build isolation, so it works offline wherever one of them is available; the isolated
+    build, as users run it, is `from_source`'s ``pip install .``)."""
     out = tmp_path_factory.mktemp("wheel")
     errors = []
-    for extra in ([], ["--no-build-isolation"]):
+    for extra in (["--no-build-isolation"], []):
         run = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *extra,
                     "-w", out, source])
         wheels = list(out.glob("backprop_derive-*.whl"))
@@ -82,8 +87,8 @@ def from_wheel(wheel, tmp_path_factory):
     # --force-reinstall: the venv sees the system site-packages, where CI has already
     # installed this same version; without it pip would find it "already satisfied" and
     # put nothing (no console script) into the venv
-    run = _run([bin_dir / "python", "-m", "pip", "install", "-q", "--no-deps", "--no-index",
-                "--force-reinstall", wheel])
+    run = _run([sys.executable, "-m", "pip", "--python", bin_dir / "python", "install", "-q",
+                "--no-deps", "--no-index", "--force-reinstall", wheel])
     assert run.returncode == 0, run.stderr[-2000:]
     return bin_dir
 
@@ -91,8 +96,8 @@ def from_wheel(wheel, tmp_path_factory):
 @pytest.fixture(scope="module")
 def from_source(source, tmp_path_factory):
     bin_dir = _venv(tmp_path_factory.mktemp("venv-src"))
-    run = _run([bin_dir / "python", "-m", "pip", "install", "-q", "--no-deps",
-                "--force-reinstall", source])
+    run = _run([sys.executable, "-m", "pip", "--python", bin_dir / "python", "install", "-q",
+                "--no-deps", "--force-reinstall", source])
     if run.returncode != 0:
         pytest.fail(f"pip install . failed: {run.stderr[-2000:]}")
     return bin_dir
