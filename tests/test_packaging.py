@@ -13,6 +13,7 @@ For speed the venvs are made without their own pip (ensurepip costs seconds each
 this interpreter's pip installs into them with ``pip --python VENV/bin/python``: the
 package, its console script and its data land in the venv exactly as with the venv's pip.
 """
+import importlib.metadata
 import shutil
 import subprocess
 import sys
@@ -34,9 +35,28 @@ def _bin(env_dir):
     return env_dir / ("Scripts" if sys.platform == "win32" else "bin")
 
 
+def _pip_version():
+    try:
+        return tuple(int(part) for part in importlib.metadata.version("pip").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return (0, 0)
+
+
+#: pip ≥ 22.3 installs into another interpreter (``--python``); an older one needs the
+#: venv's own pip (slower: ensurepip)
+PIP_INTO_OTHERS = _pip_version() >= (22, 3)
+
+
+def _pip(bin_dir):
+    """The command that runs pip for the venv of ``bin_dir``."""
+    if PIP_INTO_OTHERS:
+        return [sys.executable, "-m", "pip", "--python", bin_dir / "python"]
+    return [bin_dir / "python", "-m", "pip"]
+
+
 def _venv(env_dir):
     try:
-        venv.create(env_dir, with_pip=False, system_site_packages=True)
+        venv.create(env_dir, with_pip=not PIP_INTO_OTHERS, system_site_packages=True)
     except Exception as exc:            # no ensurepip, no permission, …
         if IN_CI:
             pytest.fail(f"cannot create a virtual environment in CI: {exc}")
@@ -87,8 +107,8 @@ def from_wheel(wheel, tmp_path_factory):
     # --force-reinstall: the venv sees the system site-packages, where CI has already
     # installed this same version; without it pip would find it "already satisfied" and
     # put nothing (no console script) into the venv
-    run = _run([sys.executable, "-m", "pip", "--python", bin_dir / "python", "install", "-q",
-                "--no-deps", "--no-index", "--force-reinstall", wheel])
+    run = _run(_pip(bin_dir) + ["install", "-q", "--no-deps", "--no-index", "--force-reinstall",
+                                wheel])
     assert run.returncode == 0, run.stderr[-2000:]
     return bin_dir
 
@@ -96,8 +116,7 @@ def from_wheel(wheel, tmp_path_factory):
 @pytest.fixture(scope="module")
 def from_source(source, tmp_path_factory):
     bin_dir = _venv(tmp_path_factory.mktemp("venv-src"))
-    run = _run([sys.executable, "-m", "pip", "--python", bin_dir / "python", "install", "-q",
-                "--no-deps", "--force-reinstall", source])
+    run = _run(_pip(bin_dir) + ["install", "-q", "--no-deps", "--force-reinstall", source])
     if run.returncode != 0:
         pytest.fail(f"pip install . failed: {run.stderr[-2000:]}")
     return bin_dir
