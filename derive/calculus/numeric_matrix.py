@@ -24,10 +24,9 @@ error message and every symbolic result exactly as it was.
 import mpmath
 from sympy import Float, Heaviside, Matrix, exp, log
 from sympy.matrices.expressions.matexpr import MatrixExpr
-from sympy.matrices.matrixbase import MatrixBase
 
 from ..ir import activations
-from ..ir.nodes import act_function
+from ..ir.nodes import MatPartial, Var, act_function
 from ..vocab import ACTIVATION_INPUT
 from .numeric import value
 
@@ -48,15 +47,27 @@ def _entry(v):
     raise NotNumeric(v)
 
 
-def _precision(env):
-    """The largest binary precision of a Float in the environment's matrices (None: no
-    Float, so nothing numeric to speed up)."""
+def _leaves(expr, env):
+    """{key: SymPy matrix} of the environment entries ``expr`` reads (its layer
+    quantities and named cotangents); NotNumeric when one is missing."""
+    keys = {(v.kind, int(v.layer)) for v in expr.atoms(Var)}
+    keys |= {("d" + p.wrt.kind, int(p.wrt.layer)) for p in expr.atoms(MatPartial)}
+    if not keys <= env.keys():
+        raise NotNumeric(expr)
+    return {key: env[key] for key in keys}
+
+
+def _precision(matrices):
+    """The largest binary precision of a Float in ``matrices`` (None: no Float, so
+    nothing numeric to speed up); NotNumeric when an entry is not a number."""
     prec = None
-    for v in env.values():
-        if isinstance(v, MatrixBase):
-            for e in v:
-                if e.is_Float and (prec is None or e._prec > prec):
+    for m in matrices:
+        for e in m.flat():
+            if e.is_Float:
+                if prec is None or e._prec > prec:
                     prec = e._prec
+            elif not e.is_Rational:
+                raise NotNumeric(e)
     return prec
 
 
@@ -66,8 +77,8 @@ class _MpEvaluator:
 
     _methods = {}
 
-    def __init__(self, env, prec):
-        self.env, self.prec, self.converted = env, prec, {}
+    def __init__(self, leaves, prec):
+        self.leaves, self.prec, self.converted = leaves, prec, {}
 
     def __call__(self, e):
         name = self._methods.get(type(e))
@@ -80,23 +91,16 @@ class _MpEvaluator:
     def _matrix(self, key):
         hit = self.converted.get(key)
         if hit is None:
-            m = self.env[key]
-            hit = mpmath.matrix([[_entry(m[r, c]) for c in range(m.cols)]
-                                 for r in range(m.rows)])
+            m = self.leaves[key]
+            hit = mpmath.matrix([[_entry(v) for v in row] for row in m.tolist()])
             self.converted[key] = hit
         return hit
 
     def _eval_Var(self, e):
-        key = (e.kind, int(e.layer))
-        if key not in self.env:
-            raise NotNumeric(e)
-        return self._matrix(key)
+        return self._matrix((e.kind, int(e.layer)))
 
     def _eval_MatPartial(self, e):
-        key = ("d" + e.wrt.kind, int(e.wrt.layer))
-        if key not in self.env:
-            raise NotNumeric(e)
-        return self._matrix(key)
+        return self._matrix(("d" + e.wrt.kind, int(e.wrt.layer)))
 
     def _eval_Transpose(self, e):
         return self._matrix_of(e.arg).T
@@ -207,19 +211,22 @@ def _real(v):
 
 
 def _to_sympy(m, prec):
-    return Matrix(m.rows, m.cols, lambda r, c: Float._new(mpmath.mpf(m[r, c])._mpf_, prec))
+    return Matrix(m.rows, m.cols, [Float._new(mpmath.mpf(v)._mpf_, prec) for v in m])
 
 
 def fast_evaluate(expr, env):
     """``expr`` over ``env`` ((kind, layer) -> Matrix of numbers) as a SymPy Matrix of
     Floats at the environment's precision; `NotNumeric` when the environment holds no
     Float or anything here is not a number this path knows."""
-    prec = _precision(env)
-    if prec is None or not isinstance(expr, MatrixExpr):
+    if not isinstance(expr, MatrixExpr):
+        raise NotNumeric(expr)
+    leaves = _leaves(expr, env)
+    prec = _precision(leaves.values())
+    if prec is None:
         raise NotNumeric(expr)
     try:
         with mpmath.workprec(prec):
-            out = _MpEvaluator(env, prec)(expr)
+            out = _MpEvaluator(leaves, prec)(expr)
             return _to_sympy(out, prec)
     except NotNumeric:
         raise
