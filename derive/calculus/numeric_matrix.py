@@ -214,6 +214,27 @@ def _to_sympy(m, prec):
     return Matrix(m.rows, m.cols, [Float._new(mpmath.mpf(v)._mpf_, prec) for v in m])
 
 
+def product(A, B):
+    """The matrix product A·B: by mpmath when both hold numbers and one a Float (the
+    result a Matrix of Floats at their largest precision), else SymPy's ``A * B``.
+
+    >>> from sympy import Float, Matrix, Symbol
+    >>> product(Matrix([[Float(1, 50) / 3]]), Matrix([[3]]))[0, 0]._prec
+    169
+    >>> product(Matrix([[Symbol("w")]]), Matrix([[3]]))
+    Matrix([[3*w]])
+    """
+    try:
+        prec = _precision((A, B))
+    except NotNumeric:
+        prec = None
+    if prec is None or A.cols != B.rows:
+        return A * B
+    with mpmath.workprec(prec):
+        a, b = ([[_entry(v) for v in row] for row in M.tolist()] for M in (A, B))
+        return _to_sympy(mpmath.matrix(a) * mpmath.matrix(b), prec)
+
+
 def fast_evaluate(expr, env):
     """``expr`` over ``env`` ((kind, layer) -> Matrix of numbers) as a SymPy Matrix of
     Floats at the environment's precision; `NotNumeric` when the environment holds no
