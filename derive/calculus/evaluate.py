@@ -33,6 +33,7 @@ from ..ir.conv import is_kernel
 from ..ir.matrix_nodes import scalar_function
 from ..ir.nodes import act_function
 from ..vocab import ACTIVATION_INPUT, ACTIVATION_OUTPUT
+from .numeric_matrix import NotNumeric, fast_evaluate
 
 #: elementwise functions that are not activations (a "tanh" Act is the activation)
 _ELEMENTARY = {"exp": exp, "log": log, "heaviside": lambda e: Heaviside(e, 0)}
@@ -313,8 +314,14 @@ def _identically_zero(poly):
 
 def evaluate(expr, env):
     """An explicit Matrix (or scalar) for a network matrix expression over ``env``
-    ((kind, layer) -> Matrix); a layer quantity missing from ``env`` is a KeyError."""
-    return NetworkEvaluator(env)(expr)
+    ((kind, layer) -> Matrix); a layer quantity missing from ``env`` is a KeyError.
+    Over an environment of numbers the work is done by mpmath (`fast_evaluate`: the
+    same values as SymPy's matrices give, at the environment's precision, many times
+    faster); anything else, and any error, takes SymPy's route."""
+    try:
+        return fast_evaluate(expr, env)
+    except NotNumeric:
+        return NetworkEvaluator(env)(expr)
 
 
 def explicit(e, env):

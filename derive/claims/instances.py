@@ -161,11 +161,13 @@ def truth_of(inst, env, grads, kind, k):
     if kind == "delta":
         return _at_constants(env[("delta", k)], env)
     form = concrete_backprop(inst.net).dJdz(k).xreplace(inst.sizes())
-    return _at_constants(evaluate(form, env), env)
+    return _at_constants(evaluate(_at_constants(form, env), env), env)
 
 
 def _at_constants(matrix, env):
-    """λ and ε replaced by their values at the point (an env from `Instance.at`)."""
+    """λ and ε replaced by their values at the point (an env from `Instance.at`), in
+    a matrix or in a matrix expression (before evaluating it: a form with no symbol
+    left evaluates at numbers, by mpmath)."""
     constants = env.get(CONSTANTS)
     return matrix.xreplace(constants) if constants else matrix
 
@@ -308,7 +310,7 @@ def claimed_in(inst, claim, env):
     if claim.has(MatPartial):
         claim = cotangents_in(inst, claim)
     try:
-        claimed = _at_constants(evaluate(claim, env), env)
+        claimed = _at_constants(evaluate(_at_constants(claim, env), env), env)
     except (KeyError, TypeError, ValueError) as exc:
         raise ClaimError(f"cannot evaluate the claim: {exc}") from None
     if not hasattr(claimed, "rows"):

@@ -16,6 +16,7 @@ from sympy import Float, Integer, Matrix, Rational, S, Symbol, ones, sqrt
 
 from ..calculus.evaluate import apply_activation, evaluate
 from ..calculus.numeric import value
+from ..calculus.numeric_matrix import product
 from ..ir.quantities import KINDS, leaves
 from ..spec import rules
 from ..spec.blocks import COMBINE_OPS, DENSE_OPS, NORM_OPS, block
@@ -152,7 +153,7 @@ class Instance:
             if "xaug" in call.args:
                 x = x.col_join(ones(1, m))
                 env[("zaug", l - 1)], env[("Wbar", l)] = x, W[:, :self.widths[l - 1]]
-            out = W * x
+            out = product(W, x)
             if "b" in call.args:
                 out = out + get("b") * ones(1, m)
         elif op in NORM_OPS.values():
@@ -173,8 +174,15 @@ class Instance:
         """The environment at ``point`` (symbol -> rational), in ``digits`` significant
         digits: the inputs and parameters substituted, the forward pass recomputed
         layer by layer (never re-evaluating a nested expression)."""
-        env = {key: v.xreplace(point).evalf(digits) for key, v in self.env.items()
-               if key[0] in INPUT_KINDS or key == ("z", 0)}
+        numbers = {}      # each distinct value of the point evaluated once
+
+        def number(e):
+            e = point[e] if e in point else e.xreplace(point)
+            if e not in numbers:
+                numbers[e] = e.evalf(digits)
+            return numbers[e]
+        env = {key: Matrix(v.rows, v.cols, [number(e) for e in v.flat()])
+               for key, v in self.env.items() if key[0] in INPUT_KINDS or key == ("z", 0)}
         env[CONSTANTS] = {sym: point[sym] for sym in (LAMBDA, EPSILON) if sym in point}
         self.forward(env, lambda z: z.applyfunc(lambda e: _number_at(e, digits)),
                      lambda rule, h: _activate_at(rule, h, digits),
