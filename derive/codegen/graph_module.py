@@ -100,6 +100,19 @@ def _code(q):
     return Code(quantity_name(q.kind, q.layer))
 
 
+def loss_total(printer, loss_row, out_rule, u, t, pre):
+    """(Σ ℓ(u, t) printed, its factor in front, stably through the pre-activation named
+    ``pre`` where the output rule allows (`stable_loss_term`); how it is stabilised)."""
+    term, how = stable_loss_term(loss_row, out_rule)
+    names = {rules.u: Code(u), rules.t: Code(t), rules.x: Code(pre),
+             Symbol("lse"): Code(f"_logsumexp({pre})"), rules.n: Code(f"{u}.shape[0]")}
+    total = f"{printer.fn('sum')}({printer.doprint(term.xreplace(names))})"
+    factor = loss_row.factor.xreplace(names)
+    if factor != 1:
+        total = f"{printer.doprint(factor)} * {total}"
+    return total, how
+
+
 def _loss_line(net, call, bound, printer):
     """J from the loss row, stably through the output activation's pre-activation."""
     loss_row = rules.loss(call.op.split(":", 1)[1])
@@ -107,15 +120,9 @@ def _loss_line(net, call, bound, printer):
     source = next((c for c in _calls(net) if c.out == x), None)
     active = source is not None and (source.op in rules.ACTIVATIONS)
     out_rule = rules.activation(source.op if active else "identity")
-    term, how = stable_loss_term(loss_row, out_rule)
     pre = quantity_name(source.args["x"].kind, source.args["x"].layer) if active else "None"
-    names = {rules.u: _code(x), rules.t: _code(call.args["t"]),
-             rules.x: Code(pre), Symbol("lse"): Code(f"_logsumexp({pre})"),
-             rules.n: Code(f"{quantity_name(x.kind, x.layer)}.shape[0]")}
-    total = f"{printer.fn('sum')}({printer.doprint(term.xreplace(names))})"
-    factor = loss_row.factor.xreplace(names)
-    if factor != 1:
-        total = f"{printer.doprint(factor)} * {total}"
+    total, how = loss_total(printer, loss_row, out_rule, quantity_name(x.kind, x.layer),
+                            quantity_name(call.args["t"].kind, call.args["t"].layer), pre)
     if call.op.startswith("token_"):      # the mean over the tokens
         total = f"{total} / {quantity_name(x.kind, x.layer)}.shape[1]"
     where = f"; {how}" if how else ""

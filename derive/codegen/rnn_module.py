@@ -40,8 +40,7 @@ from ..spec.rnn import STEP, STEPS, step_calls
 from ..util.templates import environment
 from ..vocab import LOSS
 from .graph_cancel import V_SUM, fused_line
-from .graph_module import GraphModule, Line
-from .lines import stable_loss_term
+from .graph_module import GraphModule, Line, loss_total
 
 
 class StepPrinter(GraphPrinter):
@@ -94,14 +93,8 @@ def _loss_line(printer, calls, call):
     sh = Shapes("explicit", False)
     name = printer.doprint(call.args["x"].var(sh))
     pre = printer.doprint(source.args["x"].var(sh))
-    term, how = stable_loss_term(loss_row, rules.activation(source.op))
-    names = {rules.u: Code(name), rules.t: Code(printer.doprint(call.args["t"].var(sh))),
-             rules.x: Code(pre), Symbol("lse"): Code(f"_logsumexp({pre})"),
-             rules.n: Code(f"{name}.shape[0]")}
-    total = f"np.sum({printer.doprint(term.xreplace(names))})"
-    factor = loss_row.factor.xreplace(names)
-    if factor != 1:
-        total = f"{printer.doprint(factor)} * {total}"
+    total, how = loss_total(printer, loss_row, rules.activation(source.op), name,
+                            printer.doprint(call.args["t"].var(sh)), pre)
     where = f"; {how}" if how else ""
     return Line(f"J = J + {total}", f"ℓ_t = {code_text(loss_row.term)}{where}   [the {call.op} op]")
 
