@@ -62,6 +62,8 @@ def _precision(matrices):
     nothing numeric to speed up); NotNumeric when an entry is not a number."""
     prec = None
     for m in matrices:
+        if not hasattr(m, "flat"):      # a scalar in the environment (a running loss)
+            raise NotNumeric(m)
         for e in m.flat():
             if e.is_Float:
                 if prec is None or e._prec > prec:
