@@ -46,6 +46,10 @@ ALLOWED = {
     # their generated module, on first use
     ("targets.py", "ExportedModule.module", "exec"): "runs generated code",
     ("targets.py", "ExportedModule.module", "compile"): "compiles generated code",
+    # the NumPy module of a network of calls (templates/numpy/graph_module.py.j2 or
+    # rnn_module.py.j2 filled with printed SymPy expressions), likewise
+    ("graph_module.py", "GraphModule.__init__", "exec"): "runs generated code",
+    ("graph_module.py", "GraphModule.__init__", "compile"): "compiles generated code",
 }
 
 

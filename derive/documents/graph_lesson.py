@@ -22,7 +22,8 @@ Lines are (lhs, rhs); an lhs of None continues the chain of the line above.
 """
 from dataclasses import dataclass, field
 
-from sympy import Basic, IndexedBase, Symbol, sympify
+from sympy import Basic, IndexedBase, Symbol
+from sympy.core.sympify import _sympify  # strict: refuses strings
 from sympy.matrices.expressions import MatAdd, MatMul
 
 from ..ir.nodes import MatPartial, Var
@@ -53,13 +54,13 @@ def readers(net):
     out = {}
     for call in (c for block in net.blocks for c in block):
         for port, q in call.args.items():
-            out.setdefault((q.kind, sympify(q.layer)), []).append((call.op, port, call.out))
+            out.setdefault((q.kind, _sympify(q.layer)), []).append((call.op, port, call.out))
     return out
 
 
 def _key(var):
     """A quantity's kind and layer (a SymPy number or expression: a symbolic step too)."""
-    return var.kind, sympify(var.layer)
+    return var.kind, _sympify(var.layer)
 
 
 def _index_var(step):
@@ -134,7 +135,7 @@ def _sweep(d, reads):
         for key, g in grads.items():
             first = reads.get(key, [(None, None, None)])[0][2]   # the earliest call reading it
             if key not in done and first is not None and \
-                    (first.kind, sympify(first.layer)) == _key(s.lhs.wrt):
+                    (first.kind, _sympify(first.layer)) == _key(s.lhs.wrt):
                 out.append((g.lhs, g.rhs))
                 done.add(key)
     out += [(g.lhs, g.rhs) for key, g in grads.items() if key not in done]
