@@ -145,13 +145,13 @@ class ConvNetwork(OfCalls):
 
 def refuse_unbuilt(net, what):
     """One line refusing what is not built for a network of calls yet (a convolutional
-    one, or any network naming its ``arch``: documents, claims), instead of a misleading
-    type error or a wrong output.
+    one, or any network naming its ``arch``: claims, the notes of a symbolic number of
+    steps), instead of a misleading type error or a wrong output.
 
-    >>> refuse_unbuilt(ConvNetwork((1, 2), length=5, head_widths=(2,)), "documents")
+    >>> refuse_unbuilt(ConvNetwork((1, 2), length=5, head_widths=(2,)), "claims")
     Traceback (most recent call last):
     ...
-    derive.errors.SpecError: documents for conv1d are not built yet
+    derive.errors.SpecError: claims for conv1d are not built yet
     """
     arch = getattr(net, "arch", None)
     if isinstance(arch, str):
