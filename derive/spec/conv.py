@@ -59,11 +59,7 @@ def validate(net, positive):
     if not rules.activation(net.activation).elementwise:
         raise SpecError(f"activation: {net.activation} is not elementwise; the "
                         "convolutions take an elementwise activation")
-    out, loss = rules.activation(net.output), rules.loss(net.loss)
-    if loss.output_ranges and out.range not in loss.output_ranges:
-        raise SpecError(f"loss {net.loss} needs an output in "
-                        f"{' or '.join(rules.RANGES[r] for r in loss.output_ranges)}, but "
-                        f"{out.name} gives {rules.RANGES[out.range]}")
+    rules.check_output(net.output, net.loss)
 
 
 def sizes_of(values, what):

@@ -134,14 +134,7 @@ class Network:
                                 f"not on {where}")
 
     def _check_loss(self):
-        row = rules.loss(self.loss)
-        out = rules.activation(self.activations[-1])
-        if row.output_ranges and out.range not in row.output_ranges:
-            need = " or ".join(rules.RANGES[r] for r in row.output_ranges)
-            fits = [a.name for a in rules.ACTIVATIONS.values() if a.range in row.output_ranges]
-            raise SpecError(f"loss {self.loss} needs an output in {need}, but "
-                            f"{out.name} gives {rules.RANGES[out.range]}; "
-                            f"allowed output activations: {', '.join(fits)}")
+        rules.check_output(self.activations[-1], self.loss)
 
     def _check_widths(self):
         if self.widths is None:

@@ -81,11 +81,7 @@ class RNNNetwork(OfCalls):
             _positive(self.steps, "steps", MAX_STEPS)
         for name in ("inputs", "hidden", "outputs"):
             _positive(getattr(self, name), name, MAX_SIZE)
-        out, loss = rules.activation(self.output), rules.loss(self.loss)
-        if loss.output_ranges and out.range not in loss.output_ranges:
-            raise SpecError(f"loss {self.loss} needs an output in "
-                            f"{' or '.join(rules.RANGES[r] for r in loss.output_ranges)}, but "
-                            f"{out.name} gives {rules.RANGES[out.range]}")
+        rules.check_output(self.output, self.loss)
 
     def describe(self):
         return (f"rnn; {self.cell} cell; {self.steps} steps; inputs {self.inputs}; hidden "

@@ -127,3 +127,14 @@ def _custom(name):
     body = name[len("custom:"):]
     forward = parse_custom(body, x)
     return Activation(name, forward, diff(forward, x), None, "real")
+
+
+def check_output(output, loss_name):
+    """Refuse, in one line naming the activations that fit, an output activation whose
+    range the loss cannot take (binary cross-entropy needs (0, 1), …)."""
+    row, out = loss(loss_name), activation(output)
+    if row.output_ranges and out.range not in row.output_ranges:
+        need = " or ".join(RANGES[r] for r in row.output_ranges)
+        fits = [a.name for a in ACTIVATIONS.values() if a.range in row.output_ranges]
+        raise SpecError(f"loss {loss_name} needs an output in {need}, but {out.name} gives "
+                        f"{RANGES[out.range]}; allowed output activations: {', '.join(fits)}")

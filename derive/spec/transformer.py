@@ -97,11 +97,7 @@ class TransformerNetwork:
         if not rules.activation(self.mlp_activation).elementwise:
             raise SpecError(f"mlp_activation: {self.mlp_activation} is not elementwise; the "
                             "MLP takes an elementwise activation")
-        out, loss = rules.activation(self.head), rules.loss(self.loss)
-        if loss.output_ranges and out.range not in loss.output_ranges:
-            raise SpecError(f"loss {self.loss} needs an output in "
-                            f"{' or '.join(rules.RANGES[r] for r in loss.output_ranges)}, but "
-                            f"{out.name} gives {rules.RANGES[out.range]}")
+        rules.check_output(self.head, self.loss)
 
     @property
     def symbolic(self):
