@@ -13,15 +13,12 @@ turns in blocks, so the ratio sees the same machine load. ``--threads`` (default
 both libraries' thread count (NumPy's through the BLAS variables, before it loads).
 """
 import os
-import statistics
 import sys
 import time
 
+from timing import interleaved_medians, option, pin_threads
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-
-
-def _option(argv, name, default=None):
-    return argv[argv.index(name) + 1] if name in argv else default
 
 
 def derivation_times():
@@ -77,22 +74,10 @@ def conv2d_functions():
     return ours, theirs, abs(float(J_ours) - J_theirs.item()), worst
 
 
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def main(argv):
-    threads = _option(argv, "--threads", "1")
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = threads
+    threads = option(argv, "--threads", "1")
+    pin_threads(threads)
     sys.path.insert(0, ROOT)
-    import torch
-    torch.set_num_threads(int(threads))
     quick = "--quick" in argv
     for label, derived, exported in derivation_times():
         print(f"{label}: derive {derived:.2f} s, export {exported:.2f} s")
@@ -100,11 +85,7 @@ def main(argv):
     print(f"conv2d 8 channels 28x28 kernel 3 (threads {threads}): |J - J_torch| = {dJ:.1e}, "
           f"max |grad - grad_torch| = {worst:.1e}")
     blocks, repeat = (3, 5) if quick else (10, 20)
-    a, b = [], []
-    for _ in range(blocks):
-        a += timed(ours, repeat)
-        b += timed(theirs, repeat)
-    mine, torch_ = statistics.median(a), statistics.median(b)
+    mine, torch_ = interleaved_medians(ours, theirs, blocks, repeat)
     print(f"  exported NumPy loss_and_gradients {mine * 1e3:.3f} ms, torch autograd "
           f"{torch_ * 1e3:.3f} ms, ratio {mine / torch_:.2f}")
 

@@ -13,16 +13,13 @@ machine load. ``--threads`` (default 1) sets both libraries' thread count (NumPy
 through the BLAS variables, before it loads).
 """
 import os
-import statistics
 import sys
 import time
 
+from timing import interleaved_medians, option, pin_threads
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 N_X, N_H, STEPS = 64, 128, 50
-
-
-def _option(argv, name, default=None):
-    return argv[argv.index(name) + 1] if name in argv else default
 
 
 def derivation_times():
@@ -87,22 +84,10 @@ def lstm_functions():
     return ours, theirs, exported, abs(float(J_ours) - J_theirs.item()), worst
 
 
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def main(argv):
-    threads = _option(argv, "--threads", "1")
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = threads
+    threads = option(argv, "--threads", "1")
+    pin_threads(threads)
     sys.path.insert(0, ROOT)
-    import torch
-    torch.set_num_threads(int(threads))
     quick = "--quick" in argv
     for cell, steps, seconds in derivation_times():
         print(f"derive rnn {cell} T = {steps}: {seconds:.2f} s")
@@ -110,11 +95,7 @@ def main(argv):
     print(f"LSTM n_x {N_X} n_h {N_H} T {STEPS} (threads {threads}): export {exported:.2f} s, "
           f"|J - J_torch| = {dJ:.1e}, max |grad - grad_torch| = {worst:.1e}")
     blocks, repeat = (3, 3) if quick else (5, 10)
-    a, b = [], []
-    for _ in range(blocks):
-        a += timed(ours, repeat)
-        b += timed(theirs, repeat)
-    mine, torch_ = statistics.median(a), statistics.median(b)
+    mine, torch_ = interleaved_medians(ours, theirs, blocks, repeat)
     print(f"  exported NumPy loss_and_gradients {mine * 1e3:.2f} ms, torch nn.LSTM autograd "
           f"{torch_ * 1e3:.2f} ms, ratio {mine / torch_:.2f}")
 
