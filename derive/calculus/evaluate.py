@@ -33,6 +33,7 @@ from ..ir.conv import is_kernel
 from ..ir.matrix_nodes import scalar_function
 from ..ir.nodes import act_function
 from ..vocab import ACTIVATION_INPUT, ACTIVATION_OUTPUT
+from .dispatch import ByNodeClass
 from .numeric_matrix import NotNumeric, fast_evaluate
 
 #: elementwise functions that are not activations (a "tanh" Act is the activation)
@@ -55,26 +56,12 @@ def apply_activation(rule, h):
     return h.applyfunc(fn)
 
 
-class Evaluator:
+class Evaluator(ByNodeClass):
     """Explicit values of matrix expressions over ``env``: one ``_eval_<Class>`` method
     per node type (the most specific class of the node's MRO that has one)."""
 
-    _methods = None    # per subclass: node type -> bound method name
-
     def __init__(self, env):
         self.env = env
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls._methods = {}
-
-    def __call__(self, e):
-        name = self._methods.get(type(e))
-        if name is None:
-            name = next((f"_eval_{k.__name__}" for k in type(e).__mro__
-                         if hasattr(self, f"_eval_{k.__name__}")), "_eval_default")
-            self._methods[type(e)] = name
-        return getattr(self, name)(e)
 
     def _eval_Transpose(self, e):
         return self(e.arg).T

@@ -28,6 +28,7 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from ..ir import activations
 from ..ir.nodes import MatPartial, Var, act_function
 from ..vocab import ACTIVATION_INPUT
+from .dispatch import ByNodeClass
 from .numeric import value
 
 #: elementwise functions that are not activations (as in `evaluate._ELEMENTARY`)
@@ -73,22 +74,12 @@ def _precision(matrices):
     return prec
 
 
-class _MpEvaluator:
+class _MpEvaluator(ByNodeClass):
     """Network matrix nodes over an env of SymPy matrices of numbers, as mpmath
     matrices; dispatch on the node's MRO as `evaluate.Evaluator` does."""
 
-    _methods = {}
-
     def __init__(self, leaves, prec):
         self.leaves, self.prec, self.converted = leaves, prec, {}
-
-    def __call__(self, e):
-        name = self._methods.get(type(e))
-        if name is None:
-            name = next((f"_eval_{k.__name__}" for k in type(e).__mro__
-                         if hasattr(self, f"_eval_{k.__name__}")), "_eval_default")
-            self._methods[type(e)] = name
-        return getattr(self, name)(e)
 
     def _matrix(self, key):
         hit = self.converted.get(key)
